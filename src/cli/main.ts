@@ -1,0 +1,48 @@
+import { Command, CommanderError } from 'commander';
+import { PurseError } from '../errors.js';
+import { mapDbError } from '../db/errors.js';
+import { scrubPans } from '../cards/luhn.js';
+import * as db from './db.js';
+import * as issuer from './issuer.js';
+import * as programCmd from './program.js';
+import * as merchant from './merchant.js';
+import * as channel from './channel.js';
+import * as alliance from './alliance.js';
+import * as scheme from './scheme.js';
+import * as ledger from './ledger.js';
+import * as demo from './demo.js';
+import * as serve from './serve.js';
+
+/** The command tree; each group registers itself from its own file. */
+export function buildProgram(): Command {
+  const program = new Command('purse')
+    .description('Purse: prepaid stored-value and loyalty-points card processor')
+    .exitOverride()
+    .showHelpAfterError();
+  for (const group of [db, issuer, programCmd, merchant, channel, alliance, scheme, ledger, demo, serve]) group.register(program);
+  program.commands.forEach(function override(c: Command) {
+    c.exitOverride();
+    c.commands.forEach(override);
+  });
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code of design §6 (0 ok, 1 bad input, 2 usage, 75 temporary). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (raw) {
+    if (raw instanceof CommanderError) {
+      return raw.exitCode === 0 ? 0 : 2;
+    }
+    const err = mapDbError(raw);
+    if (err instanceof PurseError) {
+      const field = err.field ? ` (field: ${err.field})` : '';
+      console.error(`error: ${scrubPans(err.message)}${field}`);
+      return err.exitCode;
+    }
+    console.error(`internal error: ${scrubPans(String((err as Error)?.stack ?? err))}`);
+    return 70;
+  }
+}

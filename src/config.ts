@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { InputError } from './errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Configuration, read once at start-up (house style §10: flag > env > default). */
+export interface Config {
+  /** External PostgreSQL; when absent an embedded server under `purseHome` is used. */
+  databaseUrl: string | undefined;
+  purseHome: string;
+  logLevel: LogLevel;
+  /** IANA zone of business dates (default Asia/Shanghai). */
+  timezone: string;
+  /** Cut-off time of day in `timezone`, minutes after midnight (default 0 = 00:00). */
+  cutoffMinutes: number;
+  /** Minutes after cut-off before a date may be closed (absorbs clock skew). */
+  settleGraceMinutes: number;
+  host: string;
+  port: number;
+  /** Keyring JSON from the environment (PURSE_KEYS); else generated into purseHome. */
+  keysJson: string | undefined;
+  /** Largest number of connections the hot-path pool opens. */
+  poolSize: number;
+}
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel'>>;
+
+/**
+ * Builds the configuration from the environment and command-line overrides, validating every value.
+ * Throws InputError naming the variable on anything malformed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const logLevel = (overrides.logLevel ?? env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new InputError('config', `LOG_LEVEL must be one of ${LEVELS.join(', ')}`, 'LOG_LEVEL');
+
+  const timezone = env.PURSE_TIMEZONE ?? 'Asia/Shanghai';
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: timezone });
+  } catch {
+    throw new InputError('config', `PURSE_TIMEZONE ${JSON.stringify(timezone)} is not an IANA time zone`, 'PURSE_TIMEZONE');
+  }
+
+  const cutoff = env.PURSE_CUTOFF ?? '00:00';
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(cutoff);
+  if (!m) throw new InputError('config', 'PURSE_CUTOFF must be HH:MM (24-hour)', 'PURSE_CUTOFF');
+
+  const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new InputError('config', 'DATABASE_URL must be a postgres:// URL', 'DATABASE_URL');
+  }
+
+  return {
+    databaseUrl,
+    purseHome: path.resolve(overrides.purseHome ?? env.PURSE_HOME ?? '.purse'),
+    logLevel,
+    timezone,
+    cutoffMinutes: Number(m[1]) * 60 + Number(m[2]),
+    settleGraceMinutes: intVar(env, 'PURSE_SETTLE_GRACE_MINUTES', 5, 0, 24 * 60),
+    host: overrides.host ?? env.PURSE_HOST ?? '127.0.0.1',
+    port: overrides.port ?? intVar(env, 'PURSE_PORT', 8080, 0, 65535),
+    keysJson: env.PURSE_KEYS || undefined,
+    poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
+  };
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError('config', `${name} must be an integer from ${min} to ${max}`, name);
+  }
+  return Number(raw);
+}

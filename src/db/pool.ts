@@ -1,0 +1,61 @@
+import pg from 'pg';
+import { createPool, type DatabasePool } from 'slonik';
+import { InvariantError } from '../errors.js';
+
+/** int8 as a JS number, refusing anything beyond 2^53 rather than silently losing fen. */
+export function parseSafeInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new InvariantError('unsafe_integer', `integer ${text} exceeds 2^53`);
+  return n;
+}
+
+const OID_INT8 = 20;
+const OID_DATE = 1082;
+const OID_NUMERIC = 1700;
+
+/** Type parsers shared by every pg connection: int8 → number (checked), date → 'YYYY-MM-DD', numeric → string. */
+export const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === OID_INT8) return parseSafeInt;
+    if (oid === OID_DATE || oid === OID_NUMERIC) return (s: string) => s;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as unknown as pg.CustomTypesConfig;
+
+/** The two database handles of a Context: `pg` for the hot path and COPY, `sql` (slonik) for the control plane. */
+export interface Db {
+  pg: pg.Pool;
+  sql: DatabasePool;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens both pools on `url`. Nothing connects until first use. */
+export async function openDb(url: string, opts: { poolSize: number; applicationName?: string }): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize,
+    types: pgTypes,
+    connectionTimeoutMillis: 5000,
+    application_name: opts.applicationName ?? 'purse',
+  });
+  pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  const sql = await createPool(url, {
+    maximumPoolSize: 4,
+    captureStackTrace: false,
+    typeParsers: [
+      { name: 'int8', parse: parseSafeInt },
+      { name: 'date', parse: (s: string) => s },
+      { name: 'numeric', parse: (s: string) => s },
+      { name: 'timestamptz', parse: (s: string) => new Date(s).toISOString() },
+    ],
+  });
+  return {
+    pg: pool,
+    sql,
+    url,
+    async close() {
+      await Promise.allSettled([pool.end(), sql.end()]);
+    },
+  };
+}

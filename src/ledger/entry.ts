@@ -1,0 +1,52 @@
+import { InvariantError } from '../errors.js';
+
+/** One leg: a signed integer amount of an asset on an account (positive: the platform owes the holder more). */
+export interface Posting {
+  account: string;
+  asset: string;
+  amount: number;
+}
+
+/** A balanced entry ready to post. Build it with `balancedEntry`; never by hand. */
+export interface Entry {
+  readonly kind: string;
+  readonly postings: readonly Posting[];
+  readonly occurredAt: Date;
+  readonly transactionId?: number | null;
+  readonly reversesEntryId?: number | null;
+  readonly memo?: Record<string, unknown> | null;
+}
+
+export interface EntryOptions {
+  occurredAt: Date;
+  transactionId?: number | null;
+  reversesEntryId?: number | null;
+  memo?: Record<string, unknown> | null;
+}
+
+/**
+ * The balanced-entry constructor (house style §7): drops zero legs, merges legs on the same
+ * account and asset, and throws unless every amount is a safe integer and the legs sum to zero
+ * per asset. The database checks the same again.
+ */
+export function balancedEntry(kind: string, legs: readonly Posting[], opts: EntryOptions): Entry {
+  const merged = new Map<string, Posting>();
+  const totals = new Map<string, number>();
+  for (const leg of legs) {
+    if (!Number.isSafeInteger(leg.amount)) throw new InvariantError('unsafe_amount', `${kind}: amount ${leg.amount} on ${leg.account} is not a safe integer`);
+    const key = `${leg.account}\u0000${leg.asset}`;
+    const prev = merged.get(key);
+    merged.set(key, { account: leg.account, asset: leg.asset, amount: (prev?.amount ?? 0) + leg.amount });
+    totals.set(leg.asset, (totals.get(leg.asset) ?? 0) + leg.amount);
+  }
+  for (const [asset, total] of totals) {
+    if (total !== 0) throw new InvariantError('unbalanced_entry', `${kind}: asset ${asset} sums to ${total}, not 0`);
+  }
+  const postings = [...merged.values()].filter((p) => p.amount !== 0);
+  return { kind, postings, ...opts };
+}
+
+/** The same entry with every leg negated (voids, reversals, reactivation after breakage). */
+export function negatedLegs(postings: readonly Posting[]): Posting[] {
+  return postings.map((p) => ({ ...p, amount: -p.amount }));
+}

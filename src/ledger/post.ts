@@ -1,0 +1,65 @@
+import type pg from 'pg';
+import type { Entry } from './entry.js';
+import { cardIdOf } from './accounts.js';
+
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * Posts balanced entries on `businessDate` in ONE statement: allocates entry ids, inserts the
+ * entries and all their postings, and applies the card legs to card_accounts in place (creating a
+ * points account on its first credit). The card_accounts CHECKs refuse a negative balance and the
+ * postings trigger refuses an unbalanced entry, so a buggy caller cannot commit either.
+ * Callers check balances first (under row locks) to decline cleanly. Returns the entry ids in order.
+ */
+export async function postEntries(db: Queryable, businessDate: string, entries: readonly Entry[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const kinds: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
+  const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [], pKind: string[] = [];
+  entries.forEach((e, i) => {
+    kinds.push(e.kind);
+    occurred.push(e.occurredAt);
+    txns.push(e.transactionId ?? null);
+    reverses.push(e.reversesEntryId ?? null);
+    memos.push(e.memo ? JSON.stringify(e.memo) : null);
+    for (const p of e.postings) {
+      pOrd.push(i + 1);
+      pAccount.push(p.account);
+      pAsset.push(p.asset);
+      pAmount.push(p.amount);
+      pCard.push(cardIdOf(p.account));
+      pKind.push(e.kind);
+    }
+  });
+  const { rows } = await db.query<{ id: number }>({
+    name: 'ledger_post_entries',
+    text: POST_SQL,
+    values: [entries.length, businessDate, kinds, occurred, txns, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard, pKind],
+  });
+  return rows.map((r) => r.id);
+}
+
+// Ids come from the identity sequence up front so postings can name their entry in the same
+// statement; the card upsert sums legs per (card, asset) so one statement may move a card twice.
+const POST_SQL = `
+with ids as (
+  select ord, nextval(pg_get_serial_sequence('entries', 'id')) as id
+  from generate_series(1, $1::int) as ord
+), new_entries as (
+  insert into entries (id, kind, business_date, occurred_at, transaction_id, reverses_entry_id, memo)
+  select ids.id, e.kind, $2::date, e.occurred_at, e.transaction_id, e.reverses_entry_id, e.memo
+  from unnest($3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::jsonb[])
+       with ordinality as e(kind, occurred_at, transaction_id, reverses_entry_id, memo, ord)
+  join ids using (ord)
+), legs as (
+  select * from unnest($8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
+       as l(ord, account, asset, amount, card_id, entry_kind)
+), new_postings as (
+  insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind)
+  select ids.id, legs.account, legs.asset, legs.amount, legs.card_id, $2::date, legs.entry_kind
+  from legs join ids using (ord)
+), card_moves as (
+  insert into card_accounts as ca (card_id, asset, balance)
+  select card_id, asset, sum(amount) from legs where card_id is not null group by card_id, asset
+  on conflict (card_id, asset) do update set balance = ca.balance + excluded.balance
+)
+select id from ids order by ord`;

@@ -1,0 +1,89 @@
+import type { Queryable } from './post.js';
+
+export interface Violation {
+  invariant: 1 | 2 | 3 | 4;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  postings: number;
+  cardAccounts: number;
+  violations: Violation[];
+}
+
+const LIMIT = 20;
+
+/**
+ * Checks the ledger invariants of design §4 over the whole database:
+ * 1 every entry sums to zero per asset; 2 card balances equal their postings, are never negative
+ * and never above the program maximum; 3 each scheme's float is within half a fen per
+ * unrevalued points entry of r(outstanding × v); 4 all balances per asset sum to zero.
+ */
+export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
+  const violations: Violation[] = [];
+  const add = (invariant: Violation['invariant'], rows: { message: string }[]) => rows.forEach((r) => violations.push({ invariant, message: r.message }));
+
+  const counts = (await db.query<{ entries: number; postings: number; card_accounts: number }>(`
+    select (select count(*) from entries) as entries, (select count(*) from postings) as postings,
+           (select count(*) from card_accounts) as card_accounts`)).rows[0]!;
+
+  add(1, (await db.query<{ message: string }>(`
+    select format('entry %s: asset %s sums to %s', entry_id, asset, sum(amount)) as message
+    from postings group by entry_id, asset having sum(amount) <> 0
+    order by entry_id limit ${LIMIT}`)).rows);
+  add(1, (await db.query<{ message: string }>(`
+    select format('entry %s (%s) has no postings', e.id, e.kind) as message
+    from entries e where not exists (select 1 from postings p where p.entry_id = e.id)
+    order by e.id limit ${LIMIT}`)).rows);
+
+  add(2, (await db.query<{ message: string }>(`
+    with sums as (
+      select card_id, asset, sum(amount) as total from postings where card_id is not null group by card_id, asset
+    )
+    select format('card %s %s: balance %s but postings sum to %s', coalesce(a.card_id, s.card_id), coalesce(a.asset, s.asset),
+                  coalesce(a.balance, 0), coalesce(s.total, 0)) as message
+    from card_accounts a full join sums s on s.card_id = a.card_id and s.asset = a.asset
+    where coalesce(a.balance, 0) <> coalesce(s.total, 0)
+    order by 1 limit ${LIMIT}`)).rows);
+  add(2, (await db.query<{ message: string }>(`
+    select format('card %s %s: negative balance %s or holds %s', card_id, asset, balance, held) as message
+    from card_accounts where balance < 0 or held < 0 or held > balance limit ${LIMIT}`)).rows);
+  add(2, (await db.query<{ message: string }>(`
+    select format('card %s: balance %s above program %s maximum %s', a.card_id, a.balance, p.code, p.max_balance) as message
+    from card_accounts a join cards c on c.id = a.card_id join programs p on p.id = c.program_id
+    where a.asset = p.currency and a.balance > p.max_balance limit ${LIMIT}`)).rows);
+
+  add(3, (await db.query<{ message: string }>(SCHEME_FLOAT_SQL)).rows);
+
+  add(4, (await db.query<{ message: string }>(`
+    select format('asset %s: all balances sum to %s', asset, sum(amount)) as message
+    from postings group by asset having sum(amount) <> 0`)).rows);
+
+  return { ok: violations.length === 0, entries: counts.entries, postings: counts.postings, cardAccounts: counts.card_accounts, violations };
+}
+
+// Outstanding points = -(issued account); float should be r(outstanding × v / 10000). Between
+// revaluations each entry that moved the scheme's points may leave at most half a fen of rounding,
+// so |float - expected| × 2 <= entries since the last revaluation.
+const SCHEME_FLOAT_SQL = `
+  with s as (
+    select id, code, redemption_value, 'PTS:' || code as asset, currency from schemes
+  ), last_reval as (
+    select (memo->>'scheme_id')::bigint as scheme_id, max(id) as entry_id
+    from entries where kind = 'points_revaluation' group by 1
+  ), m as (
+    select s.id, s.code, s.redemption_value,
+      coalesce((select -sum(p.amount) from postings p where p.account = 'scheme:' || s.id || ':issued' and p.asset = s.asset), 0) as outstanding,
+      coalesce((select sum(p.amount) from postings p where p.account = 'scheme:' || s.id || ':float' and p.asset = s.currency), 0) as float,
+      (select count(distinct p.entry_id) from postings p
+        where p.account = 'scheme:' || s.id || ':issued'
+          and p.entry_id > coalesce((select entry_id from last_reval where scheme_id = s.id), 0)) as moves
+    from s
+  )
+  select format('scheme %s: float %s, expected %s for %s outstanding points (tolerance %s entries)',
+                code, float, expected, outstanding, moves) as message
+  from (select *, (case when outstanding * redemption_value >= 0 then 1 else -1 end)
+                  * floor((abs(outstanding * redemption_value::numeric) * 2 + 10000) / 20000) as expected from m) x
+  where abs(float - expected) * 2 > moves`;

@@ -1,0 +1,88 @@
+import crypto from 'node:crypto';
+import { sql } from 'slonik';
+import type { Context } from '../context.js';
+import * as v from './validate.js';
+import { idOf, insertUnique } from './lookup.js';
+import { NotFoundError } from '../errors.js';
+import { encrypt } from '../cards/vault.js';
+
+export interface Channel {
+  id: number; code: string; name: string; fee_fixed: number; fee_bps: number; merchants: string[];
+  old_secret_until: string | null; created_at: string;
+}
+
+const SELECT = sql.fragment`
+  select c.id, c.code, c.name, c.fee_fixed, c.fee_bps, c.old_secret_until, c.created_at,
+    coalesce((select array_agg(m.code order by m.code) from channel_merchants x join merchants m on m.id = x.merchant_id where x.channel_id = c.id), '{}') as merchants
+  from channels c`;
+
+/** A new channel secret: 32 random bytes, hex. */
+function newSecret(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+/**
+ * Registers an acquiring channel with the merchants it may submit for and its fee (fixed minor
+ * units per approved financial transaction plus basis points of the stored-value amount).
+ * Returns the HMAC secret once; it is stored only encrypted.
+ */
+export async function addChannel(ctx: Context, input: { code: unknown; name?: unknown; merchants?: unknown; feeFixed?: unknown; feeBps?: unknown }): Promise<Channel & { secret: string }> {
+  const code = v.code(input.code);
+  const name = v.name(input.name ?? code);
+  const feeFixed = input.feeFixed === undefined ? 0 : v.int(input.feeFixed, 'fee_fixed', 0, 1e9);
+  const feeBps = input.feeBps === undefined ? 0 : v.int(input.feeBps, 'fee_bps', 0, 10000);
+  const merchants = v.codeList(input.merchants, 'merchants');
+  const secret = newSecret();
+  const enc = encrypt(ctx.keys, secret);
+  return ctx.db.sql.transaction(async (tx) => {
+    const merchantIds: number[] = [];
+    for (const [i, m] of merchants.entries()) merchantIds.push(await idOf(tx, 'merchants', m, `merchants[${i}]`));
+    const id = (await insertUnique('channel', code, 'code', () => tx.oneFirst(sql.unsafe`
+      insert into channels (code, name, secret_cipher, secret_key_id, fee_fixed, fee_bps)
+      values (${code}, ${name}, ${sql.binary(enc.cipher)}, ${enc.keyId}, ${feeFixed}, ${feeBps}) returning id`))) as number;
+    for (const m of merchantIds) await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) values (${id}, ${m}) on conflict do nothing`);
+    return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
+  });
+}
+
+/**
+ * Replaces a channel's secret; the old one stays valid for `overlapHours` (default 24) so the
+ * channel can switch without declined traffic. Returns the new secret once.
+ */
+export async function rotateChannelSecret(ctx: Context, code: string, overlapHours: unknown = 24): Promise<Channel & { secret: string }> {
+  const hours = v.int(overlapHours, 'overlap_hours', 0, 24 * 30);
+  const secret = newSecret();
+  const enc = encrypt(ctx.keys, secret);
+  const until = new Date(ctx.clock.now().getTime() + hours * 3_600_000).toISOString();
+  return ctx.db.sql.transaction(async (tx) => {
+    const id = await idOf(tx, 'channels', code, 'code');
+    await tx.query(sql.unsafe`
+      update channels set old_secret_cipher = secret_cipher, old_secret_key_id = secret_key_id, old_secret_until = ${until},
+        secret_cipher = ${sql.binary(enc.cipher)}, secret_key_id = ${enc.keyId}
+      where id = ${id}`);
+    return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
+  });
+}
+
+/** Lets a channel submit for more merchants. */
+export async function allowMerchants(ctx: Context, code: string, merchants: unknown): Promise<Channel> {
+  const list = v.codeList(merchants, 'merchants');
+  return ctx.db.sql.transaction(async (tx) => {
+    const id = await idOf(tx, 'channels', code, 'code');
+    for (const [i, m] of list.entries()) {
+      const mid = await idOf(tx, 'merchants', m, `merchants[${i}]`);
+      await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) values (${id}, ${mid}) on conflict do nothing`);
+    }
+    return (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
+  });
+}
+
+export async function listChannels(ctx: Context): Promise<Channel[]> {
+  return (await ctx.db.sql.any(sql.unsafe`${SELECT} order by c.code`)) as Channel[];
+}
+
+export async function showChannel(ctx: Context, code: string): Promise<Channel> {
+  const row = await ctx.db.sql.maybeOne(sql.unsafe`${SELECT} where c.code = ${code}`);
+  if (!row) throw new NotFoundError('channel', code, 'code');
+  return row as Channel;
+}
