@@ -12,14 +12,20 @@ create table entries (
   business_date     date not null,
   occurred_at       timestamptz not null,
   transaction_id    bigint,
+  merchant_id       bigint references merchants,
+  channel_id        bigint references channels,
   reverses_entry_id bigint references entries,
   memo              jsonb,
   created_at        timestamptz not null default now()
 );
 comment on table entries is 'One row per business event that moves value or points; never updated or deleted.';
+comment on column entries.merchant_id is 'Merchant the event happened at (settlement attributes commission and points funding to it).';
+comment on column entries.channel_id is 'Acquiring channel that submitted the event (channel settlement counts its transactions).';
+comment on column entries.reverses_entry_id is 'For void, reversal and other corrections: the entry this one negates.';
 comment on column entries.occurred_at is 'Business time from the injectable clock (design §4 Time); created_at is the audit time.';
 create index entries_transaction on entries (transaction_id) where transaction_id is not null;
 create index entries_business_date on entries (business_date);
+create index entries_reverses on entries (reverses_entry_id) where reverses_entry_id is not null;
 
 create table postings (
   entry_id      bigint not null references entries,
@@ -92,6 +98,13 @@ begin
   end loop;
 end $$;
 comment on function open_business_date(date) is 'The first open business date on or after d, holding its shared lock until commit.';
+
+create function lock_business_date_if_open(d date) returns boolean language plpgsql as $$
+begin
+  perform pg_advisory_xact_lock_shared(7216, business_date_key(d));
+  return not exists (select 1 from business_dates where business_date = d);
+end $$;
+comment on function lock_business_date_if_open(date) is 'Takes the shared lock on d and tells whether d is still open (posting into an earlier date, e.g. a reversal).';
 
 create table holds (
   id             bigint generated always as identity primary key,

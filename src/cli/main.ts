@@ -12,6 +12,12 @@ import * as scheme from './scheme.js';
 import * as ledger from './ledger.js';
 import * as demo from './demo.js';
 import * as serve from './serve.js';
+import * as cards from './cards.js';
+import * as send from './send.js';
+import * as settle from './settle.js';
+import * as report from './report.js';
+import * as breakage from './breakage.js';
+import * as game from './game.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -19,7 +25,8 @@ export function buildProgram(): Command {
     .description('Purse: prepaid stored-value and loyalty-points card processor')
     .exitOverride()
     .showHelpAfterError();
-  for (const group of [db, issuer, programCmd, merchant, channel, alliance, scheme, ledger, demo, serve]) group.register(program);
+  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo];
+  for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);

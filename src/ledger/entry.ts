@@ -7,21 +7,37 @@ export interface Posting {
   amount: number;
 }
 
+/**
+ * Entry kinds (entries.kind, copied to postings.entry_kind). Settlement and reports group by them,
+ * so a new business event gets a new kind here rather than reusing one with other meaning.
+ */
+export type EntryKind =
+  // stored value
+  | 'bulk_load' | 'card_fee' | 'activate' | 'load' | 'purchase' | 'capture' | 'refund' | 'void' | 'reversal'
+  // points
+  | 'points_earn' | 'points_redeem' | 'points_load' | 'points_exchange' | 'points_clawback' | 'points_expiry'
+  | 'points_revaluation' | 'lottery' | 'lottery_prize'
+  // card life and residual value
+  | 'replacement' | 'cash_out' | 'dormancy_fee' | 'breakage' | 'breakage_reversal' | 'escheat' | 'breakage_memo'
+  // settlement
+  | 'settlement' | 'payment';
+
 /** A balanced entry ready to post. Build it with `balancedEntry`; never by hand. */
-export interface Entry {
-  readonly kind: string;
+export interface Entry extends EntryOptions {
+  readonly kind: EntryKind;
   readonly postings: readonly Posting[];
-  readonly occurredAt: Date;
-  readonly transactionId?: number | null;
-  readonly reversesEntryId?: number | null;
-  readonly memo?: Record<string, unknown> | null;
 }
 
 export interface EntryOptions {
-  occurredAt: Date;
-  transactionId?: number | null;
-  reversesEntryId?: number | null;
-  memo?: Record<string, unknown> | null;
+  /** Business time from the context clock. */
+  readonly occurredAt: Date;
+  /** Post into this business date instead of the batch's date (e.g. a reversal joins its original's open date). */
+  readonly businessDate?: string | null;
+  readonly transactionId?: number | null;
+  readonly merchantId?: number | null;
+  readonly channelId?: number | null;
+  readonly reversesEntryId?: number | null;
+  readonly memo?: Record<string, unknown> | null;
 }
 
 /**
@@ -29,7 +45,7 @@ export interface EntryOptions {
  * account and asset, and throws unless every amount is a safe integer and the legs sum to zero
  * per asset. The database checks the same again.
  */
-export function balancedEntry(kind: string, legs: readonly Posting[], opts: EntryOptions): Entry {
+export function balancedEntry(kind: EntryKind, legs: readonly Posting[], opts: EntryOptions): Entry {
   const merged = new Map<string, Posting>();
   const totals = new Map<string, number>();
   for (const leg of legs) {

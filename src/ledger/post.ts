@@ -9,16 +9,22 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  * entries and all their postings, and applies the card legs to card_accounts in place (creating a
  * points account on its first credit). The card_accounts CHECKs refuse a negative balance and the
  * postings trigger refuses an unbalanced entry, so a buggy caller cannot commit either.
- * Callers check balances first (under row locks) to decline cleanly. Returns the entry ids in order.
+ * Callers check balances first (under row locks) to decline cleanly. Entries go on `businessDate`
+ * (from openBusinessDate) unless they name their own (which the caller must have locked with
+ * lock_business_date_if_open). Returns the entry ids in order.
  */
 export async function postEntries(db: Queryable, businessDate: string, entries: readonly Entry[]): Promise<number[]> {
   if (entries.length === 0) return [];
-  const kinds: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
-  const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [], pKind: string[] = [];
+  const kinds: string[] = [], dates: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], merchants: (number | null)[] = [];
+  const channels: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
+  const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [];
   entries.forEach((e, i) => {
     kinds.push(e.kind);
+    dates.push(e.businessDate ?? businessDate);
     occurred.push(e.occurredAt);
     txns.push(e.transactionId ?? null);
+    merchants.push(e.merchantId ?? null);
+    channels.push(e.channelId ?? null);
     reverses.push(e.reversesEntryId ?? null);
     memos.push(e.memo ? JSON.stringify(e.memo) : null);
     for (const p of e.postings) {
@@ -27,13 +33,12 @@ export async function postEntries(db: Queryable, businessDate: string, entries: 
       pAsset.push(p.asset);
       pAmount.push(p.amount);
       pCard.push(cardIdOf(p.account));
-      pKind.push(e.kind);
     }
   });
   const { rows } = await db.query<{ id: number }>({
     name: 'ledger_post_entries',
     text: POST_SQL,
-    values: [entries.length, businessDate, kinds, occurred, txns, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard, pKind],
+    values: [entries.length, kinds, dates, occurred, txns, merchants, channels, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard],
   });
   return rows.map((r) => r.id);
 }
@@ -44,19 +49,21 @@ const POST_SQL = `
 with ids as (
   select ord, nextval(pg_get_serial_sequence('entries', 'id')) as id
   from generate_series(1, $1::int) as ord
-), new_entries as (
-  insert into entries (id, kind, business_date, occurred_at, transaction_id, reverses_entry_id, memo)
-  select ids.id, e.kind, $2::date, e.occurred_at, e.transaction_id, e.reverses_entry_id, e.memo
-  from unnest($3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::jsonb[])
-       with ordinality as e(kind, occurred_at, transaction_id, reverses_entry_id, memo, ord)
+), e as (
+  select ids.id, x.*
+  from unnest($2::text[], $3::date[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::jsonb[])
+       with ordinality as x(kind, business_date, occurred_at, transaction_id, merchant_id, channel_id, reverses_entry_id, memo, ord)
   join ids using (ord)
+), new_entries as (
+  insert into entries (id, kind, business_date, occurred_at, transaction_id, merchant_id, channel_id, reverses_entry_id, memo)
+  select id, kind, business_date, occurred_at, transaction_id, merchant_id, channel_id, reverses_entry_id, memo from e
 ), legs as (
-  select * from unnest($8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
-       as l(ord, account, asset, amount, card_id, entry_kind)
+  select * from unnest($10::int[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])
+       as l(ord, account, asset, amount, card_id)
 ), new_postings as (
   insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind)
-  select ids.id, legs.account, legs.asset, legs.amount, legs.card_id, $2::date, legs.entry_kind
-  from legs join ids using (ord)
+  select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind
+  from legs join e using (ord)
 ), card_moves as (
   insert into card_accounts as ca (card_id, asset, balance)
   select card_id, asset, sum(amount) from legs where card_id is not null group by card_id, asset

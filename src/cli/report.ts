@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import * as settlement from './report-settlement.js';
+import * as liability from './report-liability.js';
+
+export function register(program: Command): void {
+  const g = program.command('report').description('finance reports');
+  settlement.register(g);
+  liability.register(g);
+}
