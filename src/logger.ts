@@ -4,24 +4,41 @@ import { scrubPans } from './cards/luhn.js';
 
 export type { Logger };
 
-/** Fields that may hold card data or secrets anywhere in a log object. */
+/** Fields that may hold card data or secrets (pino's fast paths; `scrub` covers any depth). */
 const REDACT = ['card', 'pan', 'pin', 'secret', '*.card', '*.pan', '*.pin', '*.secret', 'req.headers["x-signature"]'];
+
+/** Field names whose values are never logged, at any depth (compared in lower case). */
+const SENSITIVE = new Set(['card', 'pan', 'pin', 'secret', 'password', 'x-signature', 'authorization']);
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubPans(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 6) return '[too deep]';
   if (value instanceof Error) {
     return { type: value.name, message: scrubPans(value.message), stack: value.stack ? scrubPans(value.stack) : undefined, code: (value as { code?: unknown }).code };
   }
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE.has(k.toLowerCase()) ? '[redacted]' : scrub(v, depth + 1);
   return out;
 }
 
 /**
- * The one root logger (house style §11): JSON to stderr, card fields redacted, and every
- * Luhn-valid digit run in any string masked before it is written.
+ * pino serializes a child's bindings once, when the child is made, without the log formatter;
+ * clean that serialized text the same way (once per child, not per line).
+ */
+function scrubBindings(child: Logger): void {
+  const holder = child as unknown as Record<symbol, string>;
+  const raw = holder[pino.symbols.chindingsSym] ?? '';
+  if (!raw) return;
+  const clean = JSON.stringify(scrub(JSON.parse(`{${raw.slice(1)}}`)));
+  holder[pino.symbols.chindingsSym] = clean === '{}' ? '' : `,${clean.slice(1, -1)}`;
+}
+
+/**
+ * The one root logger (house style §11): JSON to stderr, card/PIN/secret fields redacted at any
+ * depth (also in child() bindings), and every Luhn-valid 13–19 digit run in any string, message
+ * or error masked (first 6 + last 4) before it is written.
  */
 export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino(
@@ -29,6 +46,7 @@ export function createLogger(level: LogLevel, destination: pino.DestinationStrea
       level,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      onChild: scrubBindings,
       hooks: {
         logMethod(args, method) {
           method.apply(this, args.map((a) => (typeof a === 'string' ? scrubPans(a) : a)) as Parameters<typeof method>);

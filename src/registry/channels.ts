@@ -4,7 +4,9 @@ import type { Context } from '../context.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { NotFoundError } from '../errors.js';
-import { encrypt } from '../cards/vault.js';
+import { decrypt, encrypt } from '../cards/vault.js';
+import type { Keyring } from '../cards/keys.js';
+import type { Queryable } from '../ledger/post.js';
 
 export interface Channel {
   id: number; code: string; name: string; fee_fixed: number; fee_bps: number; merchants: string[];
@@ -85,4 +87,21 @@ export async function showChannel(ctx: Context, code: string): Promise<Channel> 
   const row = await ctx.db.sql.maybeOne(sql.unsafe`${SELECT} where c.code = ${code}`);
   if (!row) throw new NotFoundError('channel', code, 'code');
   return row as Channel;
+}
+
+/**
+ * The secrets that verify a signature of channel `channelId` at `at` (the context clock): the
+ * current one, then the previous one while its rotation overlap lasts (`at` < old_secret_until).
+ * Empty for an unknown channel.
+ */
+export async function channelSecrets(db: Queryable, keys: Keyring, channelId: number, at: Date): Promise<string[]> {
+  const { rows } = await db.query<{ secret_cipher: Buffer; secret_key_id: string; old_secret_cipher: Buffer | null; old_secret_key_id: string | null; old_valid: boolean }>(`
+    select secret_cipher, secret_key_id, old_secret_cipher, old_secret_key_id,
+           coalesce(old_secret_until > $2::timestamptz, false) as old_valid
+    from channels where id = $1`, [channelId, at]);
+  const row = rows[0];
+  if (!row) return [];
+  const secrets = [decrypt(keys, row.secret_cipher, row.secret_key_id)];
+  if (row.old_valid && row.old_secret_cipher && row.old_secret_key_id) secrets.push(decrypt(keys, row.old_secret_cipher, row.old_secret_key_id));
+  return secrets;
 }

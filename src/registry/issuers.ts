@@ -9,12 +9,13 @@ export interface Issuer { id: number; code: string; name: string; is_operator: b
 const COLUMNS = sql.fragment`id, code, name, is_operator, created_at`;
 
 /** Registers an issuer. `operator` marks the platform's own issuer (at most one). */
-export async function addIssuer(ctx: Context, input: { code: unknown; name: unknown; operator?: unknown }): Promise<Issuer> {
+export async function addIssuer(ctx: Context, input: { code: unknown; name?: unknown; operator?: unknown }): Promise<Issuer> {
   const code = v.code(input.code);
   const name = v.name(input.name ?? code);
   const operator = input.operator === undefined ? false : v.bool(input.operator, 'operator');
-  return insertUnique(operator ? 'operator issuer or issuer' : 'issuer', code, 'code', () =>
+  return insertUnique('issuer', code, 'code', () =>
     ctx.db.sql.one(sql.unsafe`insert into issuers (code, name, is_operator) values (${code}, ${name}, ${operator}) returning ${COLUMNS}`),
+  { issuers_one_operator: { field: 'operator', message: 'an operator issuer already exists (the platform is one issuer)' } },
   ) as Promise<Issuer>;
 }
 

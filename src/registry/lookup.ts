@@ -15,12 +15,19 @@ export async function idOf(db: CommonQueryMethods, table: RegistryTable, code: s
   return id as number;
 }
 
-/** Runs an insert, turning a unique violation into "<noun> <code> already exists" on `field`. */
-export async function insertUnique<T>(what: string, key: string, field: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Runs an insert, turning a unique violation into "<noun> <code> already exists" on `field`, or,
+ * for a constraint named in `other`, into that constraint's own field and message.
+ */
+export async function insertUnique<T>(
+  what: string, key: string, field: string, run: () => Promise<T>, other: Record<string, { field: string; message: string }> = {},
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof UniqueIntegrityConstraintViolationError) {
+      const special = err.constraint ? other[err.constraint] : undefined;
+      if (special) throw new InputError('duplicate', special.message, special.field);
       throw new InputError('duplicate', `${what} ${JSON.stringify(key)} already exists`, field);
     }
     throw err;
