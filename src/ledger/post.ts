@@ -64,9 +64,18 @@ with ids as (
   insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind)
   select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind
   from legs join e using (ord)
-), card_moves as (
+), card_sums as (
+  select card_id, asset, sum(amount) as amount from legs where card_id is not null group by card_id, asset
+), card_updates as (
+  update card_accounts ca set balance = ca.balance + s.amount
+  from card_sums s where ca.card_id = s.card_id and ca.asset = s.asset
+  returning ca.card_id, ca.asset
+), card_inserts as (
+  -- Only an account's first credit inserts: PostgreSQL checks CHECK constraints on the proposed
+  -- row before ON CONFLICT, so a debit routed through an upsert would fail balance >= 0.
   insert into card_accounts as ca (card_id, asset, balance)
-  select card_id, asset, sum(amount) from legs where card_id is not null group by card_id, asset
+  select s.card_id, s.asset, s.amount from card_sums s
+  where not exists (select 1 from card_updates u where u.card_id = s.card_id and u.asset = s.asset)
   on conflict (card_id, asset) do update set balance = ca.balance + excluded.balance
 )
 select id from ids order by ord`;
