@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { InputError, NotFoundError } from '../errors.js';
+import { isIsoDate, zonedInstant } from '../settlement/calendar.js';
 
 /** Prices are entered as minor units per point with up to 4 decimals and stored per 10,000 points. */
 export const PRICE_SCALE = 4;
@@ -52,21 +53,17 @@ export async function showScheme(ctx: Context, code: string): Promise<Scheme> {
 export interface Rate { from: string; to: string; rate: string; rate_micro: number; effective_at: string }
 
 /**
- * Publishes a rate: `rate` points of `to` per point of `from`, in force from `effectiveAt`
- * (default now by the context clock). Rates are versions: a new one never rewrites an old one.
+ * Publishes a rate: `rate` points of `to` per point of `from` (up to 6 decimals, stored × 10^6),
+ * in force from `effectiveAt` (default now by the context clock; see effectiveTime). Rates are
+ * versions: a new one never rewrites an old one; a second rate for the pair at the same instant
+ * is refused.
  */
 export async function setRate(ctx: Context, input: { from: unknown; to: unknown; rate: unknown; effectiveAt?: unknown }): Promise<Rate> {
   const from = v.code(input.from, 'from');
   const to = v.code(input.to, 'to');
   if (from === to) throw new InputError('same_scheme', 'to must differ from from', 'to');
   const rateMicro = v.scaledDecimal(input.rate, 'rate', RATE_SCALE, { positive: true });
-  let effectiveAt = ctx.clock.now();
-  if (input.effectiveAt !== undefined && input.effectiveAt !== '') {
-    effectiveAt = new Date(String(input.effectiveAt));
-    if (Number.isNaN(effectiveAt.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(String(input.effectiveAt))) {
-      throw new InputError('invalid_time', 'effective_at must be an ISO 8601 time such as 2026-01-01T00:00:00+08:00', 'effective_at');
-    }
-  }
+  const effectiveAt = input.effectiveAt === undefined || input.effectiveAt === '' ? ctx.clock.now() : effectiveTime(input.effectiveAt, ctx.calendar.timezone);
   return ctx.db.sql.transaction(async (tx) => {
     const fromId = await idOf(tx, 'schemes', from, 'from');
     const toId = await idOf(tx, 'schemes', to, 'to');
@@ -75,6 +72,23 @@ export async function setRate(ctx: Context, input: { from: unknown; to: unknown;
       values (${fromId}, ${toId}, ${rateMicro}, ${effectiveAt.toISOString()})`));
     return { from, to, rate: v.formatScaled(rateMicro, RATE_SCALE), rate_micro: rateMicro, effective_at: effectiveAt.toISOString() };
   });
+}
+
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * An effective time: an ISO 8601 time with its offset (`2026-04-01T00:00:00+08:00`, `…Z`), or a
+ * date alone, meaning midnight in the business time zone. A time without an offset is refused:
+ * it would depend on the zone of whichever machine ran the command.
+ */
+function effectiveTime(value: unknown, timezone: string): Date {
+  const s = String(value);
+  if (isIsoDate(s)) return zonedInstant(s, 0, timezone);
+  const t = new Date(s);
+  if (!ZONED_TIME.test(s) || !isIsoDate(s.slice(0, 10)) || Number.isNaN(t.getTime())) {
+    throw new InputError('invalid_time', 'effective_at must be a date (YYYY-MM-DD, midnight business time) or an ISO 8601 time with offset such as 2026-01-01T00:00:00+08:00', 'effective_at');
+  }
+  return t;
 }
 
 /** Every published rate, newest first per pair. */
