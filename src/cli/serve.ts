@@ -1,24 +1,16 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
+import { openContext, type Context } from '../context.js';
 import { startDaemon } from '../daemon/server.js';
 import { ensureDemo } from '../demo.js';
 import { firstContactHelp } from './demo.js';
 import { UsageError } from '../errors.js';
 
-/**
- * Runs the daemon until SIGINT/SIGTERM, then drains: stops accepting, finishes in-flight
- * requests (10 s deadline), closes the pools and an embedded database it started.
- */
-export async function serve(opts: { host?: string; port?: string; demo?: boolean }): Promise<void> {
-  const port = opts.port === undefined ? undefined : Number(opts.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be 0-65535');
-  const ctx = await openContext({ overrides: { host: opts.host, port } });
-  const daemon = await startDaemon(ctx);
-  if (opts.demo) {
-    const demo = await ensureDemo(ctx);
-    for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
-  }
-  await new Promise<void>((resolve) => {
+interface ServeOptions { host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string }
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function signalled(ctx: Context): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       ctx.logger.info({ signal }, 'shutting down');
       process.off('SIGINT', stop);
@@ -28,6 +20,26 @@ export async function serve(opts: { host?: string; port?: string; demo?: boolean
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * Runs the daemon until SIGINT/SIGTERM, then drains: stops accepting, finishes in-flight
+ * requests and queued messages (10 s deadline), closes the pools and an embedded database it
+ * started. Prints `purse daemon listening on <url>` to stderr once it accepts requests.
+ */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const port = opts.port === undefined ? undefined : Number(opts.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be 0-65535');
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
+  const ctx = await openContext({ overrides: { host: opts.host, port } });
+  const daemon = await startDaemon(ctx, { tls });
+  process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
+  if (opts.demo) {
+    const demo = await ensureDemo(ctx);
+    for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
+  }
+  await signalled(ctx);
   await daemon.close();
   await ctx.close();
   ctx.logger.info('stopped');
@@ -36,7 +48,9 @@ export async function serve(opts: { host?: string; port?: string; demo?: boolean
 export function register(program: Command): void {
   program.command('serve').description('run the authorization daemon (and scheduler)')
     .option('--host <host>', 'listen address (default 127.0.0.1)')
-    .option('--port <port>', 'listen port (default 8080)')
+    .option('--port <port>', 'listen port (default 8080; 0 = any free port)')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--demo', 'create the demo set-up and print how to send a first transaction')
-    .action((o) => serve(o));
+    .action((o: ServeOptions) => serve(o));
 }

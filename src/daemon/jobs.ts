@@ -1,4 +1,10 @@
 import type { Context } from '../context.js';
+import { expireDueHolds } from '../ledger/holds.js';
+import { expireCards } from '../settlement/expiry.js';
+import { chargeDormancy } from '../settlement/dormancy.js';
+import { runBreakage } from '../settlement/breakage.js';
+import { businessDateOf } from '../settlement/calendar.js';
+import { expirePoints } from '../points/expiry.js';
 
 /**
  * A scheduled job (design §2): the scheduler runs it on its cron expression in exactly one daemon
@@ -12,4 +18,17 @@ export interface Job {
 }
 
 /** Every job the daemon schedules. Each capability adds its own. */
-export const JOBS: Job[] = [];
+export const JOBS: Job[] = [
+  // Residual value (issue 7): after the 00:00 cut-off and its grace period, expire cards, then
+  // charge the month's dormancy fees (idempotent per card and month), then run breakage as of today.
+  { name: 'card-expiry', cron: '10 0 * * *', run: async (ctx) => ({ ...await expireCards(ctx) }) },
+  { name: 'dormancy', cron: '30 1 * * *', run: async (ctx) => ({ ...await chargeDormancy(ctx) }) },
+  { name: 'breakage', cron: '0 2 * * *', run: async (ctx) => {
+    const r = await runBreakage(ctx, { asOf: businessDateOf(ctx.clock.now(), ctx.calendar) });
+    return { as_of: r.as_of, run_id: r.run_id, remote_amount: r.remote.amount, escheat_amount: r.remote.escheat_amount, memo_true_up: r.proportional.true_up, report: r.report.json };
+  } },
+  // Loyalty points (issue 4): expired lots leave as points breakage, once, after the cut-off.
+  { name: 'points-expiry', cron: '20 0 * * *', run: async (ctx) => ({ ...await expirePoints(ctx, ctx.clock.now()) }) },
+  // Authorization daemon (issue 3): release preauth holds past their expiry, each exactly once.
+  { name: 'hold-expiry', cron: '*/5 * * * *', run: async (ctx) => ({ ...await expireDueHolds(ctx) }) },
+];

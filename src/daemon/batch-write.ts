@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import { postEntries } from '../ledger/post.js';
+import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
+import { cardIdOf } from '../ledger/accounts.js';
+import type { Entry } from '../ledger/entry.js';
+import { CODES, isApproval, type ResponseCode } from './codes.js';
+import { APPLY_SQL } from './batch-sql.js';
+import type { CardState, Outcome, TxnState } from './handlers/types.js';
+import type { TxnResponse, WorkItem } from './work-item.js';
+
+/** One decided message of a batch, ready to be written. */
+export interface RowWrite {
+  item: WorkItem;
+  txnId: number;
+  outcome: Outcome;
+  card: CardState | null;
+  cardIdForRow: number | null;
+}
+
+/** Codes whose response must not reveal the balance (card or PIN problems, refused terminal). */
+const NO_BALANCE = new Set<ResponseCode>(['14', '25', '41', '54', '55', '57', '58', '62', '75', '96']);
+
+/** The response of design §5 for a decided message, with the card's balance after it. */
+function responseOf(w: RowWrite): TxnResponse {
+  const { outcome, card } = w;
+  const approved = isApproval(outcome.code);
+  let balance: TxnResponse['balance'] = null;
+  if (card && outcome.showBalance !== false && !NO_BALANCE.has(outcome.code)) {
+    const cur = card.accounts.get(card.program.currency) ?? { balance: 0, held: 0 };
+    const points: Record<string, number> = {};
+    for (const [asset, a] of card.accounts) if (asset.startsWith('PTS:')) points[asset.slice(4)] = a.balance;
+    balance = { available: cur.balance - cur.held, ledger: cur.balance, currency: card.program.currency, points };
+  }
+  return {
+    request_id: w.item.msg.requestId,
+    transaction_id: w.txnId,
+    type: w.item.msg.type,
+    approved,
+    response_code: outcome.code,
+    message: CODES[outcome.code],
+    amount_requested: w.item.msg.amount,
+    amount_approved: approved ? outcome.amountApproved ?? 0 : 0,
+    balance,
+  };
+}
+
+/**
+ * Applies the decided outcomes in memory (in order, so each response shows the balance after its
+ * own message) and writes the batch: holds closed, all entries in one statement, holds placed,
+ * handlers' extra SQL, then rows, originals and cards in one statement. Returns the responses.
+ */
+export async function writeBatch(
+  client: pg.ClientBase, businessDate: string, now: Date, writes: readonly RowWrite[], cards: Map<number, CardState>,
+  holds: Map<number, Hold>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
+): Promise<TxnResponse[]> {
+  const entries: Entry[] = [];
+  const entryIndex: number[] = [];
+  const closes: { holdId: number; status: HoldClose }[] = [];
+  const places: NewHold[] = [];
+  const placeIndex: number[] = [];
+  const responses: TxnResponse[] = [];
+  for (const w of writes) {
+    const o = w.outcome;
+    const approved = isApproval(o.code);
+    if (o.closeHold) {
+      const hold = holds.get(o.closeHold.holdId);
+      if (hold && hold.status === 'open') {
+        const acct = cards.get(hold.cardId)?.accounts.get(hold.asset);
+        if (acct) acct.held -= hold.remaining;
+        hold.status = o.closeHold.status;
+        hold.remaining = 0;
+        closes.push(o.closeHold);
+      }
+    }
+    entryIndex.push(approved && o.entries?.length ? entries.length : -1);
+    if (approved) {
+      for (const e of o.entries ?? []) {
+        entries.push({ ...e, transactionId: w.txnId });
+        for (const p of e.postings) {
+          const card = cards.get(cardIdOf(p.account) ?? -1);
+          if (!card) continue;
+          const acct = card.accounts.get(p.asset) ?? { balance: 0, held: 0 };
+          acct.balance += p.amount;
+          card.accounts.set(p.asset, acct);
+          card.patch.lastActivityAt = now;
+        }
+      }
+    }
+    placeIndex.push(approved && o.placeHold ? places.length : -1);
+    if (approved && o.placeHold && w.card) {
+      const acct = w.card.accounts.get(o.placeHold.asset)!;
+      acct.held += o.placeHold.amount;
+      places.push({ cardId: w.card.id, asset: o.placeHold.asset, amount: o.placeHold.amount, transactionId: w.txnId, expiresAt: o.placeHold.expiresAt });
+    }
+    responses.push(responseOf(w));
+  }
+
+  await closeHolds(client, closes, now);
+  const entryIds = await postEntries(client, businessDate, entries);
+  const holdIds = await placeHolds(client, places);
+  for (const [n, w] of writes.entries()) {
+    const first = entryIndex[n]!;
+    if (w.outcome.after) await w.outcome.after(client, { transactionId: w.txnId, entryIds: first < 0 ? [] : entryIds.slice(first, first + (w.outcome.entries?.length ?? 0)) });
+  }
+
+  const rows = writes.map((w, n) => {
+    const o = w.outcome;
+    const approved = isApproval(o.code);
+    return {
+      id: w.txnId, type: w.item.msg.type, cardId: w.cardIdForRow, merchantId: w.item.merchant.info?.id ?? null, terminalId: w.item.merchant.terminalId,
+      asset: o.asset ?? w.card?.program.currency ?? null, amountRequested: w.item.msg.amount, amountApproved: responses[n]!.amount_approved, approved,
+      code: o.code, originalId: o.originalId ?? null, entryId: entryIndex[n]! >= 0 ? entryIds[entryIndex[n]!]! : null,
+      holdId: placeIndex[n]! >= 0 ? holdIds[placeIndex[n]!]! : null, status: approved ? 'approved' : 'declined',
+      commission: approved ? o.commission ?? 0 : 0, channelFee: approved ? o.channelFee ?? 0 : 0, bodyHash: w.item.bodyHash, response: JSON.stringify(responses[n]),
+    };
+  });
+  const patched = [...cards.values()].filter((c) => Object.keys(c.patch).length > 0);
+  await client.query({
+    name: 'daemon_apply',
+    text: APPLY_SQL,
+    values: [
+      rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.cardId), rows.map((r) => r.merchantId), rows.map((r) => r.terminalId),
+      rows.map((r) => r.asset), rows.map((r) => r.amountRequested), rows.map((r) => r.amountApproved), rows.map((r) => r.approved),
+      rows.map((r) => r.code), rows.map((r) => r.originalId), rows.map((r) => r.entryId), rows.map((r) => r.holdId), rows.map((r) => r.status),
+      rows.map((r) => r.commission), rows.map((r) => r.channelFee), rows.map((r) => r.bodyHash), rows.map((r) => r.response),
+      dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
+      patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
+      patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
+      unusedMarkers,
+    ],
+  });
+  return responses;
+}

@@ -1,0 +1,180 @@
+import type pg from 'pg';
+import type { Context } from '../context.js';
+import { luhnValid } from '../cards/luhn.js';
+import { businessDateOf } from '../settlement/calendar.js';
+import type { Hold } from '../ledger/holds.js';
+import type { Posting } from '../ledger/entry.js';
+import type { RegistryCache } from './registry-cache.js';
+import type { CardState, DecideContext, Handler, Outcome, TxnState } from './handlers/types.js';
+import { claimKeys, lockCards, lockDates, lockTxns, loadUndoData, markerState, type Claim } from './batch-state.js';
+import { decideOne } from './decide.js';
+import { writeBatch, type RowWrite } from './batch-write.js';
+import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
+
+export interface BatchEnv {
+  ctx: Context;
+  registry: RegistryCache;
+  handlers: ReadonlyMap<string, Handler>;
+}
+
+export interface BatchResult {
+  results: Map<WorkItem, CoreResult>;
+  /** Items to run in the next batch (a repeat of a key in this batch, or a message about an original in it). */
+  deferred: WorkItem[];
+}
+
+const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
+const originalKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.originalRequestId!);
+
+/**
+ * Runs messages as ONE database transaction on `client` (design §7 micro-batching):
+ * begin; claim every idempotency key (one statement, also the business-date lock); lock the
+ * originals referred to (id order) and the cards (ascending id) — only then decide each message in
+ * arrival order against the locked state kept in memory; post all entries in one statement; write
+ * holds, rows and card changes; commit. A purchase-only batch costs six round trips whatever its size.
+ * Throws on any database error without resolving anything: the caller retries or splits the batch.
+ */
+export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
+  const { active, deferred } = partition(items);
+  const now = env.ctx.clock.now();
+  const pans = active.filter((i) => !i.handler.usesOriginal && i.msg.card && !i.merchant.refused && luhnValid(i.msg.card)).map((i) => i.msg.card!);
+  // The PAN → card mapping never changes, so it is read before the transaction (and cached).
+  const cardIds = pans.length ? await env.registry.cardIds(pans) : new Map<string, number>();
+  await client.query('begin');
+  try {
+    const results = await inTransaction(env, client, active, cardIds, now, deferred);
+    await client.query('commit');
+    return { results, deferred };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Splits off repeats of a key already in the batch and messages about an original in the batch. */
+function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: WorkItem[] } {
+  const keys = new Set<string>();
+  const first: WorkItem[] = [];
+  const deferred: WorkItem[] = [];
+  for (const i of items) {
+    if (keys.has(ownKey(i))) deferred.push(i);
+    else {
+      keys.add(ownKey(i));
+      first.push(i);
+    }
+  }
+  const active: WorkItem[] = [];
+  for (const i of first) {
+    if (i.handler.usesOriginal && keys.has(originalKey(i))) deferred.push(i);
+    else active.push(i);
+  }
+  return { active, deferred };
+}
+
+async function inTransaction(
+  env: BatchEnv, client: pg.ClientBase, items: WorkItem[], cardIds: Map<string, number>, now: Date, deferred: WorkItem[],
+): Promise<Map<WorkItem, CoreResult>> {
+  const results = new Map<WorkItem, CoreResult>();
+  const cardOf = (i: WorkItem) => (i.msg.card && !i.handler.usesOriginal ? cardIds.get(i.msg.card) ?? null : null);
+  const claims: Claim[] = items.map((i) => ({
+    channelId: i.channel.id, requestId: i.msg.requestId, type: i.msg.type, cardId: cardOf(i), merchantId: i.merchant.info?.id ?? null,
+    terminalId: i.merchant.terminalId, amount: i.msg.amount, bodyHash: i.bodyHash, status: 'pending',
+  }));
+  const markerKeys = new Map<string, Claim>();
+  for (const i of items) {
+    if (i.msg.type !== 'reversal') continue;
+    markerKeys.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId!, type: null, cardId: null, merchantId: null, terminalId: null, amount: null, bodyHash: null, status: 'marker' });
+  }
+  const { businessDate, ids } = await claimKeys(client, businessDateOf(now, env.ctx.calendar), now, [...claims, ...markerKeys.values()]);
+
+  // Stored rows this batch needs: repeats of its keys, and the originals its messages name.
+  const freshMarkers = new Map<string, TxnState>();
+  for (const [k, c] of markerKeys) {
+    const id = ids.get(k);
+    if (id !== undefined) freshMarkers.set(k, markerState(id, c.channelId, c.requestId, businessDate));
+  }
+  const need = new Map<string, { channelId: number; requestId: string }>();
+  for (const i of items) {
+    if (!ids.has(ownKey(i))) need.set(ownKey(i), { channelId: i.channel.id, requestId: i.msg.requestId });
+    if (i.handler.usesOriginal && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId! });
+  }
+  const locked = await lockTxns(client, [...need.values()]);
+  const byKey = new Map<string, TxnState>(freshMarkers);
+  const byId = new Map<number, TxnState>();
+  for (const t of [...locked, ...freshMarkers.values()]) {
+    byId.set(t.id, t);
+    byKey.set(keyOf(t.channelId, t.requestId), t);
+  }
+
+  // Repeats: an identical body gets the stored response, another body 409; a marker is a late original (94).
+  const work: { item: WorkItem; txnId: number; lateOriginal: boolean }[] = [];
+  for (const i of items) {
+    const id = ids.get(ownKey(i));
+    if (id !== undefined) {
+      work.push({ item: i, txnId: id, lateOriginal: false });
+      continue;
+    }
+    const existing = byKey.get(ownKey(i));
+    if (!existing) deferred.push(i); // the row vanished meanwhile (an unused marker deleted): try again
+    else if (existing.status === 'marker') work.push({ item: i, txnId: existing.id, lateOriginal: true });
+    else if (existing.bodyHash?.equals(i.bodyHash)) results.set(i, { kind: 'response', response: existing.response as never, replay: true });
+    else results.set(i, { kind: 'conflict' });
+  }
+
+  const originalOf = (i: WorkItem) => (i.handler.usesOriginal ? byKey.get(originalKey(i)) ?? null : null);
+  const pastDates = new Set<string>();
+  for (const w of work) {
+    const o = originalOf(w.item);
+    if (w.item.msg.type === 'reversal' && o && o.approved && o.businessDate !== businessDate) pastDates.add(o.businessDate);
+  }
+  const openDates = await lockDates(client, [...pastDates].sort());
+
+  const cardIdOfWork = (w: { item: WorkItem }) => (w.item.handler.usesOriginal ? originalOf(w.item)?.cardId ?? null : cardOf(w.item));
+  const cards = await lockCards(client, env.registry, work.map(cardIdOfWork).filter((c): c is number => c !== null));
+
+  const originals = work.map((w) => originalOf(w.item)).filter((o): o is TxnState => o !== null);
+  const undoData = originals.length
+    ? await loadUndoData(client, originals.flatMap((o) => (o.holdId === null ? [] : [o.holdId])), originals.flatMap((o) => (o.entryId === null ? [] : [o.entryId])))
+    : { holds: new Map<number, Hold>(), postings: new Map<number, Posting[]>() };
+
+  const extra = new Map<string, unknown>();
+  const contexts = work.map((w) => makeContext(env, w.item, cardIdOfWork(w), cards, originalOf(w.item), byId, undoData, openDates, businessDate, now, extra));
+  for (const handler of new Set(work.map((w) => w.item.handler))) {
+    if (handler.prepare) await handler.prepare(client, contexts.filter((dc) => dc.msg.type === handler.type), extra);
+  }
+
+  const writes: RowWrite[] = [];
+  work.forEach((w, n) => {
+    const dc = contexts[n]!;
+    const outcome: Outcome = w.lateOriginal ? { code: '94' } : decideOne(w.item, dc);
+    writes.push({ item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) });
+  });
+  const unusedMarkers = [...freshMarkers.values()].filter((m) => !writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00')).map((m) => m.id);
+  const responses = await writeBatch(client, businessDate, now, writes, cards, undoData.holds, [...byId.values()].filter((t) => t.dirty), unusedMarkers);
+  writes.forEach((w, n) => results.set(w.item, { kind: 'response', response: responses[n]!, replay: false }));
+  return results;
+}
+
+function makeContext(
+  env: BatchEnv, item: WorkItem, cardId: number | null, cards: Map<number, CardState>, original: TxnState | null, byId: Map<number, TxnState>,
+  undoData: { holds: Map<number, Hold>; postings: Map<number, Posting[]> }, openDates: Map<string, boolean>, businessDate: string, now: Date,
+  extra: Map<string, unknown>,
+): DecideContext {
+  return {
+    msg: item.msg,
+    channel: item.channel,
+    merchant: item.merchant.info,
+    terminalId: item.merchant.terminalId,
+    card: cardId === null ? null : cards.get(cardId) ?? null,
+    original,
+    txn: (id) => byId.get(id),
+    hold: (id) => undoData.holds.get(id),
+    postings: (entryId) => undoData.postings.get(entryId) ?? [],
+    dateOpen: (d) => openDates.get(d) ?? false,
+    businessDate,
+    now,
+    keys: env.ctx.keys,
+    handlerOf: (type) => env.handlers.get(type),
+    extra,
+  };
+}

@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import { isRetryable, isUnavailable } from '../db/errors.js';
+import { TemporaryError } from '../errors.js';
+import { runBatch, type BatchEnv } from './batch.js';
+import type { Metrics } from './metrics.js';
+import type { WorkItem } from './work-item.js';
+
+export interface BatcherOptions {
+  /** Batches in flight at once, each on its own checked-out connection (default 3). */
+  concurrency: number;
+  /** Most messages in one batch (default 200). */
+  maxBatch: number;
+  /** Queued messages beyond which new ones are refused with 503 (default 10000). */
+  maxQueue: number;
+}
+
+/** The daemon is over its queue limit: answer 503 and let the channel retry. */
+export class OverloadedError extends TemporaryError {
+  constructor() {
+    super('overloaded');
+  }
+}
+
+/** A message whose own batch failed for a reason that is not the database being down (a bug): answered 96, nothing stored. */
+export class MessageFailedError extends Error {}
+
+const RETRIES = 3;
+
+/**
+ * Micro-batching (design §7): messages queue up while earlier batches run; each free worker takes
+ * everything waiting (up to maxBatch) into one transaction. A batch that fails on a deadlock or
+ * serialization error is retried whole; any other failure is retried message by message, so one
+ * bad message cannot sink the others. While the database is unreachable every message fails with
+ * TemporaryError (503) and the next batch reconnects.
+ */
+export class Batcher {
+  private readonly queue: WorkItem[] = [];
+  private readonly idle: pg.PoolClient[] = [];
+  private running = 0;
+  private drained: (() => void) | null = null;
+
+  constructor(private readonly env: BatchEnv, private readonly opts: BatcherOptions, private readonly metrics: Metrics) {}
+
+  /** Queues a message; refuses with OverloadedError when the queue is full. */
+  submit(item: WorkItem): void {
+    if (this.queue.length >= this.opts.maxQueue) throw new OverloadedError();
+    this.queue.push(item);
+    this.kick();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves when every queued message has been answered; then releases the connections. */
+  async drain(): Promise<void> {
+    if (this.running > 0 || this.queue.length > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    for (const c of this.idle.splice(0)) c.release();
+  }
+
+  private kick(): void {
+    while (this.running < this.opts.concurrency && this.queue.length > 0) {
+      const items = this.queue.splice(0, this.opts.maxBatch);
+      this.running++;
+      void this.runItems(items).finally(() => {
+        this.running--;
+        this.kick();
+        if (this.running === 0 && this.queue.length === 0 && this.drained) {
+          this.drained();
+          this.drained = null;
+        }
+      });
+    }
+  }
+
+  private async runItems(items: WorkItem[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = this.idle.pop() ?? (await this.env.ctx.db.pg.connect());
+    } catch (err) {
+      const e = new TemporaryError('database unavailable', err);
+      for (const i of items) i.reject(e);
+      return;
+    }
+    let healthy = true;
+    try {
+      await this.attempt(client, items);
+    } catch (err) {
+      healthy = false;
+      if (isUnavailable(err) || items.length === 1) {
+        this.fail(items, err);
+      } else {
+        // Split: each message alone on a fresh connection, so one bad message cannot sink the others.
+        this.env.ctx.logger.warn({ err, size: items.length }, 'batch failed; retrying message by message');
+        client.release(true);
+        for (const i of items) await this.runItems([i]);
+        return;
+      }
+    }
+    if (healthy) this.idle.push(client);
+    else client.release(true);
+  }
+
+  private async attempt(client: pg.PoolClient, items: WorkItem[]): Promise<void> {
+    for (let n = 1; ; n++) {
+      const started = process.hrtime.bigint();
+      try {
+        const { results, deferred } = await runBatch(this.env, client, items);
+        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9);
+        for (const [item, result] of results) item.resolve(result);
+        if (deferred.length) {
+          this.queue.unshift(...deferred);
+          this.kick();
+        }
+        return;
+      } catch (err) {
+        if (n < RETRIES && isRetryable(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private fail(items: WorkItem[], err: unknown): void {
+    const unavailable = isUnavailable(err);
+    for (const i of items) {
+      if (unavailable) i.reject(new TemporaryError('database unavailable', err));
+      else {
+        i.log.error({ err }, 'message failed');
+        i.reject(new MessageFailedError('message failed'));
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
+import { Batcher, type BatcherOptions } from './batcher.js';
+import { HANDLERS } from './handlers/index.js';
+import type { Handler } from './handlers/types.js';
+import { messageHash, type FieldSpec, type Message } from './message.js';
+import { Metrics } from './metrics.js';
+import { RegistryCache, type ChannelInfo } from './registry-cache.js';
+import type { CoreResult, WorkItem } from './work-item.js';
+
+/**
+ * The protocol-neutral transaction core: takes a validated message from an authenticated channel
+ * and returns the processed result. Front ends (HTTP/JSON now, ISO 8583 later) only parse,
+ * authenticate and render.
+ */
+export class TransactionCore {
+  readonly registry: RegistryCache;
+  readonly metrics = new Metrics();
+  private readonly batcher: Batcher;
+
+  constructor(private readonly ctx: Context, opts: Partial<BatcherOptions> = {}, private readonly handlers: ReadonlyMap<string, Handler> = HANDLERS) {
+    this.registry = new RegistryCache(ctx);
+    this.batcher = new Batcher(
+      { ctx, registry: this.registry, handlers },
+      { concurrency: opts.concurrency ?? Math.max(1, Math.min(3, ctx.config.poolSize - 2)), maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000 },
+      this.metrics,
+    );
+  }
+
+  /** Field rules of a message type, or undefined when the type is unknown (400). */
+  specOf = (type: string): FieldSpec | undefined => this.handlers.get(type)?.fields;
+
+  /**
+   * Processes one message: resolves its merchant and terminal (58 when unknown, foreign, or not
+   * this channel's), then queues it for the next batch. Rejects with TemporaryError while the
+   * database is unavailable or the queue is full.
+   */
+  async process(msg: Message, channel: ChannelInfo, log: Logger): Promise<CoreResult> {
+    const handler = this.handlers.get(msg.type)!;
+    const merchant = await this.resolveMerchant(msg, channel);
+    const bodyHash = messageHash(this.ctx.keys.token, msg);
+    const result = await new Promise<CoreResult>((resolve, reject) => {
+      this.batcher.submit({ msg, handler, channel, merchant, bodyHash, log, resolve, reject } satisfies WorkItem);
+    });
+    if (result.kind === 'response') this.metrics.transaction(msg.type, result.response.response_code);
+    return result;
+  }
+
+  get queued(): number {
+    return this.batcher.queued;
+  }
+
+  /** Finishes every queued message and releases the batch connections. */
+  drain(): Promise<void> {
+    return this.batcher.drain();
+  }
+
+  private async resolveMerchant(msg: Message, channel: ChannelInfo): Promise<WorkItem['merchant']> {
+    if (msg.merchant === null && msg.terminal === null) return { info: null, terminalId: null, refused: false };
+    const info = msg.merchant === null ? null : await this.registry.merchant(msg.merchant);
+    const terminalId = info && msg.terminal !== null ? info.terminals.get(msg.terminal) ?? null : null;
+    const refused = !info || terminalId === null || !channel.merchantIds.has(info.id);
+    return { info, terminalId, refused };
+  }
+}

@@ -1,0 +1,11 @@
+import type { Handler } from './types.js';
+
+/** `balance`: a balance inquiry. Moves nothing; allowed on an expired card; PIN where the program requires one. */
+export const balance: Handler = {
+  type: 'balance',
+  fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true },
+  needsPin: true,
+  usesOriginal: false,
+  skipStatus: 'expiry',
+  decide: () => ({ code: '00' }),
+};

@@ -1,0 +1,31 @@
+import type { Handler } from './types.js';
+import { decline, spendEntry } from './common.js';
+import { isOutcome, originalFor, undone } from './original.js';
+import { refundSpend } from './purchase.js';
+
+/**
+ * `capture` of a preauth: posts the purchase (≤ the hold; partial allowed, default the whole hold)
+ * and releases the rest of the hold. Above the hold 13; after the hold expired 12 (the hold is
+ * expired then and there, once); a captured or undone preauth 94.
+ */
+export const capture: Handler = {
+  type: 'capture',
+  fields: { card: 'unused', amount: 'optional', merchant: 'required', original: 'required' },
+  needsPin: false,
+  usesOriginal: true,
+  decide(dc) {
+    const o = originalFor(dc, capture);
+    if (isOutcome(o)) return o;
+    if (o.type !== 'preauth' || !o.approved) return decline('12', { originalId: o.id });
+    if (undone(o)) return decline('94', { originalId: o.id });
+    const hold = o.holdId === null ? undefined : dc.hold(o.holdId);
+    if (!hold || hold.status === 'captured' || hold.status === 'released') return decline('94', { originalId: o.id });
+    if (hold.status === 'expired') return decline('12', { originalId: o.id });
+    if (hold.expiresAt.getTime() <= dc.now.getTime()) return decline('12', { originalId: o.id, closeHold: { holdId: hold.id, status: 'expired' } });
+    const amount = dc.msg.amount ?? hold.remaining;
+    if (amount > hold.remaining) return decline('13', { originalId: o.id });
+    const { entry, commission, fee } = spendEntry('capture', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, amount);
+    return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
+  },
+  refund: refundSpend,
+};

@@ -1,0 +1,126 @@
+import crypto from 'node:crypto';
+import { balancedEntry, negatedLegs, type Entry, type EntryKind, type Posting } from '../../ledger/entry.js';
+import { account } from '../../ledger/accounts.js';
+import { bpsOf } from '../../ledger/money.js';
+import { pinHmac } from '../../cards/vault.js';
+import type { ChannelInfo } from '../registry-cache.js';
+import type { ResponseCode } from '../codes.js';
+import type { CardState, DecideContext, Handler, Outcome, TxnState } from './types.js';
+
+/** PIN tries allowed before the card answers 75. */
+export const MAX_PIN_TRIES = 3;
+
+/** Channel fee c = fixed + r(a × bps / 10000) on an approved financial transaction of stored-value amount a (design §4). */
+export function channelFee(channel: ChannelInfo, amount: number): number {
+  return channel.feeFixed + bpsOf(amount, channel.feeBps);
+}
+
+/** The two legs of a channel fee: channel +c, revenue:channel_fees −c. */
+export function feeLegs(channel: ChannelInfo, fee: number, currency: string): Posting[] {
+  return [
+    { account: account.channel(channel.id), asset: currency, amount: fee },
+    { account: account.revenue('channel_fees'), asset: currency, amount: -fee },
+  ];
+}
+
+/** Whether a posting is one of the channel-fee legs (kept by a void: the channel did the work). */
+export function isFeeLeg(p: Posting): boolean {
+  return p.account.startsWith('channel:') || p.account === account.revenue('channel_fees');
+}
+
+export function decline(code: ResponseCode, extra: Partial<Outcome> = {}): Outcome {
+  return { code, ...extra };
+}
+
+/** Available value of a card in `asset`: balance − open holds. */
+export function available(card: CardState, asset: string): number {
+  const a = card.accounts.get(asset);
+  return a ? a.balance - a.held : 0;
+}
+
+export function balanceOf(card: CardState, asset: string): number {
+  return card.accounts.get(asset)?.balance ?? 0;
+}
+
+/** Whether crediting `amount` of the program currency keeps the card within its program maximum. */
+export function withinMax(card: CardState, amount: number): boolean {
+  return balanceOf(card, card.program.currency) + amount <= card.program.maxBalance;
+}
+
+/**
+ * Purchase/capture posting (design §4): card −a; merchant +(a−f); revenue:merchant_commission +f
+ * with f = r(a × commission_bps / 10000); plus the channel fee legs on a.
+ */
+export function spendEntry(kind: EntryKind, dc: DecideContext, card: CardState, merchantId: number, commissionBps: number, amount: number): { entry: Entry; commission: number; fee: number } {
+  const cur = card.program.currency;
+  const commission = bpsOf(amount, commissionBps);
+  const fee = channelFee(dc.channel, amount);
+  const entry = balancedEntry(kind, [
+    { account: account.cardValue(card.id), asset: cur, amount: -amount },
+    { account: account.merchant(merchantId), asset: cur, amount: amount - commission },
+    { account: account.revenue('merchant_commission'), asset: cur, amount: commission },
+    ...feeLegs(dc.channel, fee, cur),
+  ], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
+  return { entry, commission, fee };
+}
+
+/** Load / activation with value, cash taken by the merchant: card +a; merchant −a; channel fee on a. */
+export function creditEntry(kind: EntryKind, dc: DecideContext, card: CardState, merchantId: number, amount: number): { entry: Entry; fee: number } {
+  const cur = card.program.currency;
+  const fee = channelFee(dc.channel, amount);
+  const entry = balancedEntry(kind, [
+    { account: account.cardValue(card.id), asset: cur, amount },
+    { account: account.merchant(merchantId), asset: cur, amount: -amount },
+    ...feeLegs(dc.channel, fee, cur),
+  ], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
+  return { entry, fee };
+}
+
+/**
+ * The generic checks on the message's card, in order: lost 41; expired 54 (status or expiry date
+ * before the business date); not active 62 (issued, frozen, closed; `activate` accepts issued);
+ * PIN 55/75 where the handler and the program require it (the try counter is updated in memory and
+ * written with the batch). Returns a decline, or null when the card may proceed.
+ */
+export function cardChecks(dc: DecideContext, handler: Handler, card: CardState): Outcome | null {
+  if (handler.skipStatus !== 'all') {
+    if (card.status === 'lost') return decline('41');
+    if (handler.skipStatus !== 'expiry' && (card.status === 'expired' || (card.expiryDate !== null && card.expiryDate < dc.businessDate))) return decline('54');
+    const activating = handler.type === 'activate' && card.status === 'issued';
+    if (!activating && card.status !== 'active' && !(handler.skipStatus === 'expiry' && card.status === 'expired')) return decline('62');
+  }
+  if (handler.needsPin && card.program.requiresPin) {
+    if (card.pinTries >= MAX_PIN_TRIES) return decline('75', { showBalance: false });
+    const ok = dc.msg.pin !== null && card.pinHmac !== null && crypto.timingSafeEqual(pinHmac(dc.keys, card.id, dc.msg.pin), card.pinHmac);
+    if (!ok) {
+      card.pinTries += 1;
+      card.patch.pinTries = card.pinTries;
+      return decline(card.pinTries >= MAX_PIN_TRIES ? '75' : '55', { showBalance: false });
+    }
+    if (card.pinTries > 0) {
+      card.pinTries = 0;
+      card.patch.pinTries = 0;
+    }
+  }
+  return null;
+}
+
+/**
+ * Undoing an original by negating its entry (design §4): a void keeps the channel-fee legs (the
+ * channel did the work), a reversal negates them too. Refused with 51 when a debit it makes is no
+ * longer covered by the card's available value (e.g. a loaded value already spent), 61 when a
+ * credit would take the card above its program maximum. Posted into the original's business date.
+ */
+export function negation(kind: 'void' | 'reversal', original: TxnState, dc: DecideContext, card: CardState | null): Outcome {
+  if (original.entryId === null) return { code: '00', amountApproved: original.amountApproved, originalId: original.id };
+  const legs = negatedLegs(dc.postings(original.entryId).filter((p) => kind === 'reversal' || !isFeeLeg(p)));
+  for (const leg of legs) {
+    if (!card || !leg.account.startsWith(`card:${card.id}:`)) continue;
+    if (leg.amount < 0 && available(card, leg.asset) + leg.amount < 0) return decline('51', { originalId: original.id });
+    if (leg.amount > 0 && leg.asset === card.program.currency && !withinMax(card, leg.amount)) return decline('61', { originalId: original.id });
+  }
+  const entry = balancedEntry(kind, legs, {
+    occurredAt: dc.now, businessDate: original.businessDate, merchantId: original.merchantId, channelId: original.channelId, reversesEntryId: original.entryId,
+  });
+  return { code: '00', amountApproved: original.amountApproved, originalId: original.id, entries: [entry], asset: original.asset ?? undefined };
+}

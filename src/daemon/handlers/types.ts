@@ -1,0 +1,126 @@
+import type pg from 'pg';
+import type { Entry, Posting } from '../../ledger/entry.js';
+import type { Hold, HoldClose } from '../../ledger/holds.js';
+import type { Keyring } from '../../cards/keys.js';
+import type { FieldSpec, Message } from '../message.js';
+import type { ResponseCode } from '../codes.js';
+import type { ChannelInfo, MerchantInfo, ProgramInfo } from '../registry-cache.js';
+
+/** A card as locked for one batch; decisions update `accounts` in memory as they go. */
+export interface CardState {
+  id: number;
+  programId: number;
+  program: ProgramInfo;
+  status: string;
+  expiryDate: string | null;
+  pinHmac: Buffer | null;
+  pinTries: number;
+  /** asset → balance and held, as of the previous decision in this batch. */
+  accounts: Map<string, { balance: number; held: number }>;
+  /** Changes to write to the cards row at the end of the batch. */
+  patch: { status?: string; pinTries?: number; activatedAt?: Date; lastActivityAt?: Date };
+}
+
+export type TxnStatus = 'approved' | 'declined' | 'voided' | 'reversed' | 'marker';
+
+/** A stored transaction (an original, a replayed request or a marker) locked for this batch. */
+export interface TxnState {
+  id: number;
+  channelId: number;
+  requestId: string;
+  type: string | null;
+  cardId: number | null;
+  merchantId: number | null;
+  terminalId: number | null;
+  asset: string | null;
+  amountRequested: number | null;
+  amountApproved: number;
+  approved: boolean;
+  responseCode: string | null;
+  businessDate: string;
+  originalId: number | null;
+  entryId: number | null;
+  holdId: number | null;
+  status: TxnStatus;
+  commission: number;
+  channelFee: number;
+  refundedAmount: number;
+  bodyHash: Buffer | null;
+  response: unknown;
+  /** Set when a decision changed status or refunded_amount (written back at the end of the batch). */
+  dirty?: boolean;
+}
+
+/** Everything a decision may read, for one message of a batch. */
+export interface DecideContext {
+  msg: Message;
+  channel: ChannelInfo;
+  merchant: MerchantInfo | null;
+  terminalId: number | null;
+  /** The message's card (for original-based types: the original's card), locked; null if unknown. */
+  card: CardState | null;
+  /** The original named by original_request_id on this channel, locked; null if unknown. */
+  original: TxnState | null;
+  /** Stored transaction by id (originals and, for refunds, their originals). */
+  txn(id: number): TxnState | undefined;
+  hold(id: number): Hold | undefined;
+  /** Postings of an original's entry (loaded for voids and reversals). */
+  postings(entryId: number): readonly Posting[];
+  /** Whether a past business date is still open (locked for this batch); see lock_business_date_if_open. */
+  dateOpen(date: string): boolean;
+  businessDate: string;
+  now: Date;
+  keys: Keyring;
+  /** Handler of another type (void/reversal/refund ask the original's handler how to undo it). */
+  handlerOf(type: string): Handler | undefined;
+  /** Batch-wide data a handler's `prepare` loaded. */
+  extra: Map<string, unknown>;
+}
+
+/** What one message decided. Only `code` is required; the core applies the rest in memory and SQL. */
+export interface Outcome {
+  code: ResponseCode;
+  amountApproved?: number;
+  /** Entries to post (the first is recorded as the transaction's entry_id); transactionId is filled in. */
+  entries?: Entry[];
+  /** The original this message refers to, stored as original_id. */
+  originalId?: number | null;
+  /** Place a hold (preauth). */
+  placeHold?: { asset: string; amount: number; expiresAt: Date };
+  closeHold?: { holdId: number; status: HoldClose };
+  commission?: number;
+  channelFee?: number;
+  /** Asset of the amounts (defaults to the card program's currency). */
+  asset?: string;
+  /** Whether the response shows the card's balance (default: when the card is known and was not refused for security reasons). */
+  showBalance?: boolean;
+  /** Extra SQL in the batch transaction after the entries are posted. */
+  after?: (client: pg.ClientBase, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
+}
+
+export type UndoKind = 'void' | 'reversal';
+
+/**
+ * A message type. Adding a type = adding a module that exports one of these and listing it in
+ * handlers/index.ts; the HTTP (and later ISO 8583) front ends and the batch pipeline stay as they are.
+ */
+export interface Handler {
+  readonly type: string;
+  readonly fields: FieldSpec;
+  /** Check the PIN when the card's program requires one. */
+  readonly needsPin: boolean;
+  /** The card comes from the original (capture, void, reversal, refund). */
+  readonly usesOriginal: boolean;
+  /** Card status and expiry checks do not apply (balance skips expiry, reversal skips all). */
+  readonly skipStatus?: 'expiry' | 'all';
+  /** The merchant must accept the card's program (57); default true for card-bearing types. */
+  readonly checksProgram?: boolean;
+  /** Loads batch-wide data under the batch's locks before any decision (e.g. points lots). */
+  prepare?(client: pg.ClientBase, items: readonly DecideContext[], extra: Map<string, unknown>): Promise<void>;
+  /** Decides one message; runs after the generic checks (registry, card, status, PIN) passed. */
+  decide(dc: DecideContext): Outcome;
+  /** How a void or reversal undoes an original of this type (default: negate its entry). */
+  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null;
+  /** How a refund of `amount` against an original of this type is posted; absent = not refundable (12). */
+  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome;
+}

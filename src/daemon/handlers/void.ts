@@ -1,0 +1,30 @@
+import type { Handler } from './types.js';
+import { decline, negation } from './common.js';
+import { isOutcome, originalFor, undone } from './original.js';
+
+/**
+ * `void` of an original on the same business date: its entry negated except the channel fee.
+ * An original already voided or reversed, or itself a void or reversal, 94; another date, a
+ * declined original, or a purchase already partly refunded 12.
+ */
+export const voidTxn: Handler = {
+  type: 'void',
+  fields: { card: 'unused', amount: 'unused', merchant: 'optional', original: 'required' },
+  needsPin: false,
+  usesOriginal: true,
+  decide(dc) {
+    const o = originalFor(dc, voidTxn);
+    if (isOutcome(o)) return o;
+    if (undone(o) || o.type === 'void' || o.type === 'reversal') return decline('94', { originalId: o.id });
+    if (!o.approved || o.refundedAmount > 0) return decline('12', { originalId: o.id });
+    if (o.businessDate !== dc.businessDate) return decline('12', { originalId: o.id });
+    const handler = dc.handlerOf(o.type!);
+    const out = handler?.undo ? handler.undo('void', o, dc) : negation('void', o, dc, dc.card);
+    if (!out) return decline('12', { originalId: o.id });
+    if (out.code === '00') {
+      o.status = 'voided';
+      o.dirty = true;
+    }
+    return out;
+  },
+};

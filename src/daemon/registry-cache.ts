@@ -1,0 +1,173 @@
+import type { Context } from '../context.js';
+import { decrypt, panToken } from '../cards/vault.js';
+import { mapDbError } from '../db/errors.js';
+
+/** An acquiring channel as the daemon needs it. */
+export interface ChannelInfo {
+  id: number;
+  code: string;
+  feeFixed: number;
+  feeBps: number;
+  secret: string;
+  oldSecret: string | null;
+  oldSecretUntil: Date | null;
+  merchantIds: ReadonlySet<number>;
+}
+
+export interface MerchantInfo {
+  id: number;
+  code: string;
+  commissionBps: number;
+  /** Programs the merchant accepts; null = every program. */
+  programIds: ReadonlySet<number> | null;
+  terminals: ReadonlyMap<string, number>;
+  earnSchemeId: number | null;
+  earnRate: number | null;
+  earnCap: number | null;
+}
+
+export interface ProgramInfo {
+  id: number;
+  code: string;
+  issuerId: number;
+  kind: string;
+  currency: string;
+  maxBalance: number;
+  reloadable: boolean;
+  requiresPin: boolean;
+  holdExpiryDays: number;
+  schemeId: number | null;
+}
+
+/** How long registry rows are reused before being read again (a fee or secret change takes effect within this). */
+export const REGISTRY_TTL_MS = 5_000;
+const CARD_CACHE_MAX = 200_000;
+
+interface Slot<T> { at: number; value: Promise<T | null> }
+
+/**
+ * Short-lived in-memory cache of registry rows (channels, merchants, programs) and of the
+ * immutable PAN-token → card id mapping. Card STATE is never cached: it is read under row locks
+ * in every batch. Wall time (not the business clock) drives expiry.
+ */
+export class RegistryCache {
+  private channels = new Map<string, Slot<ChannelInfo>>();
+  private merchants = new Map<string, Slot<MerchantInfo>>();
+  private programs = new Map<number, Slot<ProgramInfo>>();
+  private cards = new Map<string, number>();
+
+  constructor(private readonly ctx: Context) {}
+
+  channel(code: string): Promise<ChannelInfo | null> {
+    return this.cached(this.channels, code, () => this.loadChannel(code));
+  }
+
+  merchant(code: string): Promise<MerchantInfo | null> {
+    return this.cached(this.merchants, code, () => this.loadMerchant(code));
+  }
+
+  program(id: number): Promise<ProgramInfo | null> {
+    return this.cached(this.programs, id, () => this.loadProgram(id));
+  }
+
+  /** Card ids for PANs (by HMAC token); unknown PANs are absent. Misses are read in one query. */
+  async cardIds(pans: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const missing: { pan: string; token: Buffer }[] = [];
+    for (const pan of pans) {
+      const token = panToken(this.ctx.keys, pan);
+      const id = this.cards.get(token.toString('base64'));
+      if (id !== undefined) out.set(pan, id);
+      else missing.push({ pan, token });
+    }
+    if (missing.length > 0) {
+      const { rows } = await this.ctx.db.pg.query<{ id: number; pan_token: Buffer }>({
+        name: 'daemon_card_ids', text: 'select id, pan_token from cards where pan_token = any($1::bytea[])', values: [missing.map((m) => m.token)],
+      });
+      const byToken = new Map(rows.map((r) => [r.pan_token.toString('base64'), r.id]));
+      for (const m of missing) {
+        const key = m.token.toString('base64');
+        const id = byToken.get(key);
+        if (id === undefined) continue;
+        out.set(m.pan, id);
+        if (this.cards.size >= CARD_CACHE_MAX) this.cards.delete(this.cards.keys().next().value!);
+        this.cards.set(key, id);
+      }
+    }
+    return out;
+  }
+
+  private cached<K, T>(map: Map<K, Slot<T>>, key: K, load: () => Promise<T | null>): Promise<T | null> {
+    const now = Date.now();
+    const slot = map.get(key);
+    if (slot && now - slot.at < REGISTRY_TTL_MS) return slot.value;
+    const value = load().catch((err) => {
+      map.delete(key);
+      throw mapDbError(err);
+    });
+    map.set(key, { at: now, value });
+    return value;
+  }
+
+  private async loadChannel(code: string): Promise<ChannelInfo | null> {
+    const { rows } = await this.ctx.db.pg.query<{
+      id: number; code: string; fee_fixed: number; fee_bps: number; secret_cipher: Buffer; secret_key_id: string;
+      old_secret_cipher: Buffer | null; old_secret_key_id: string | null; old_secret_until: Date | null; merchant_ids: number[];
+    }>({
+      name: 'daemon_channel',
+      text: `select c.id, c.code, c.fee_fixed, c.fee_bps, c.secret_cipher, c.secret_key_id, c.old_secret_cipher, c.old_secret_key_id,
+                    c.old_secret_until, coalesce((select array_agg(merchant_id) from channel_merchants where channel_id = c.id), '{}') as merchant_ids
+             from channels c where c.code = $1`,
+      values: [code],
+    });
+    const r = rows[0];
+    if (!r) return null;
+    const keys = this.ctx.keys;
+    return {
+      id: r.id, code: r.code, feeFixed: r.fee_fixed, feeBps: r.fee_bps,
+      secret: decrypt(keys, r.secret_cipher, r.secret_key_id),
+      oldSecret: r.old_secret_cipher && r.old_secret_key_id ? decrypt(keys, r.old_secret_cipher, r.old_secret_key_id) : null,
+      oldSecretUntil: r.old_secret_until,
+      merchantIds: new Set(r.merchant_ids.map(Number)),
+    };
+  }
+
+  private async loadMerchant(code: string): Promise<MerchantInfo | null> {
+    const { rows } = await this.ctx.db.pg.query<{
+      id: number; code: string; commission_bps: number; earn_scheme_id: number | null; earn_rate: number | null; earn_cap: number | null;
+      program_ids: number[]; terminals: { code: string; id: number }[];
+    }>({
+      name: 'daemon_merchant',
+      text: `select m.id, m.code, m.commission_bps, m.earn_scheme_id, m.earn_rate, m.earn_cap,
+                    coalesce((select array_agg(program_id) from merchant_programs where merchant_id = m.id), '{}') as program_ids,
+                    coalesce((select json_agg(json_build_object('code', t.code, 'id', t.id)) from terminals t where t.merchant_id = m.id), '[]') as terminals
+             from merchants m where m.code = $1`,
+      values: [code],
+    });
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id, code: r.code, commissionBps: r.commission_bps, earnSchemeId: r.earn_scheme_id, earnRate: r.earn_rate, earnCap: r.earn_cap,
+      programIds: r.program_ids.length ? new Set(r.program_ids.map(Number)) : null,
+      terminals: new Map(r.terminals.map((t) => [t.code, Number(t.id)])),
+    };
+  }
+
+  private async loadProgram(id: number): Promise<ProgramInfo | null> {
+    const { rows } = await this.ctx.db.pg.query<{
+      id: number; code: string; issuer_id: number; kind: string; currency: string; max_balance: number; reloadable: boolean;
+      requires_pin: boolean; hold_expiry_days: number; scheme_id: number | null;
+    }>({
+      name: 'daemon_program',
+      text: `select id, code, issuer_id, kind, currency, max_balance, reloadable, requires_pin, hold_expiry_days, scheme_id
+             from programs where id = $1`,
+      values: [id],
+    });
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id, code: r.code, issuerId: r.issuer_id, kind: r.kind, currency: r.currency, maxBalance: r.max_balance, reloadable: r.reloadable,
+      requiresPin: r.requires_pin, holdExpiryDays: r.hold_expiry_days, schemeId: r.scheme_id,
+    };
+  }
+}
