@@ -6,6 +6,7 @@ import { addProgram } from './registry/programs.js';
 import { addAlliance } from './registry/alliances.js';
 import { addMerchant, addTerminal } from './registry/merchants.js';
 import { addChannel } from './registry/channels.js';
+import { addGame } from './points/lottery/games.js';
 import { createCard } from './cards/cards.js';
 import { decrypt } from './cards/vault.js';
 import { withTransaction } from './db/tx.js';
@@ -35,6 +36,7 @@ export const DEMO = {
     { code: 'DEMO-BOOKS', name: 'Demo Books', commissionBps: 100, earnRate: 2, terminal: 'T001' },
   ],
   channel: 'DEMO-POS',
+  game: 'DEMO-LOTTERY',
   batch: 'DEMO',
   cards: [
     { program: 'DEMO-SV', balance: 50_000 },
@@ -86,6 +88,15 @@ async function createMissing(ctx: Context): Promise<void> {
   if (!(await exists(ctx, 'channels', DEMO.channel))) {
     await addChannel(ctx, { code: DEMO.channel, name: 'Demo POS network', merchants: DEMO.merchants.map((m) => m.code), feeFixed: 1, feeBps: 10 });
   }
+  if (!(await exists(ctx, 'lottery_games', DEMO.game))) {
+    await addGame(ctx, {
+      code: DEMO.game, name: 'Demo lucky draw', scheme: DEMO.scheme, cost: 100, prizes: [
+        { code: 'JACKPOT', name: '5000 points', points: 5000, probability: '0.01', stock: 10, fallback: 'BONUS' },
+        { code: 'MUG', name: 'Demo Books mug', goods: 2000, merchant: 'DEMO-BOOKS', probability: '0.05', stock: 20 },
+        { code: 'BONUS', name: '150 points', points: 150, probability: '0.3' },
+      ],
+    });
+  }
   await createDemoCards(ctx);
 }
 
@@ -127,7 +138,7 @@ async function readDemo(ctx: Context): Promise<Demo> {
     from cards c join programs p on p.id = c.program_id join card_accounts a on a.card_id = c.id and a.asset = p.currency
     join card_batches b on b.id = c.batch_id
     where b.reference = ${DEMO.batch} order by c.id`) as { pan_cipher: Buffer; key_id: string; program: string; balance: number }[];
-  const games: Demo['games'] = [];
+  const games = await ctx.db.sql.any(sql.unsafe`select code from lottery_games where code = ${DEMO.game}`) as Demo['games'];
   return {
     channel: { code: ch.code, secret: decrypt(ctx.keys, ch.secret_cipher, ch.secret_key_id) },
     merchants,

@@ -17,7 +17,7 @@ const LIMIT = 20;
 
 /**
  * Checks the ledger invariants of design §4 over the whole database:
- * 1 every entry sums to zero per asset; 2 card balances equal their postings, are never negative
+ * 1 every entry sums to zero per asset; 2 card balances equal their postings (points balances also their lots), are never negative
  * and never above the program maximum; 3 each scheme's float is within half a fen per
  * unrevalued points entry of r(outstanding × v); 4 all account balances (card balances as kept
  * in card_accounts, the others as sums of postings) sum to zero per asset. Lists at most 20
@@ -52,6 +52,18 @@ export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
   add(2, (await db.query<{ message: string }>(`
     select format('card %s %s: negative balance %s or holds %s', card_id, asset, balance, held) as message
     from card_accounts where balance < 0 or held < 0 or held > balance limit ${LIMIT}`)).rows);
+  // Points are kept in lots (src/points/lots.ts): each card's PTS balance is the sum of its lots' remaining.
+  add(2, (await db.query<{ message: string }>(`
+    with lots as (
+      select l.card_id, 'PTS:' || s.code as asset, sum(l.remaining) as total
+      from points_lots l join schemes s on s.id = l.scheme_id group by 1, 2
+    )
+    select format('card %s %s: balance %s but its points lots hold %s', coalesce(a.card_id, l.card_id), coalesce(a.asset, l.asset),
+                  coalesce(a.balance, 0), coalesce(l.total, 0)) as message
+    from (select card_id, asset, balance from card_accounts where asset like 'PTS:%') a
+    full join lots l on l.card_id = a.card_id and l.asset = a.asset
+    where coalesce(a.balance, 0) <> coalesce(l.total, 0)
+    order by 1 limit ${LIMIT}`)).rows);
   add(2, (await db.query<{ message: string }>(`
     select format('card %s: balance %s above program %s maximum %s', a.card_id, a.balance, p.code, p.max_balance) as message
     from card_accounts a join cards c on c.id = a.card_id join programs p on p.id = c.program_id
