@@ -1,0 +1,158 @@
+import type { Queryable } from '../ledger/post.js';
+import { postEntries } from '../ledger/post.js';
+import { balancedEntry } from '../ledger/entry.js';
+import { account } from '../ledger/accounts.js';
+import { bpsOf, roundDiv } from '../ledger/money.js';
+
+/** A cohort's redemption history as of the run date, with what the memo books recognised so far. */
+export interface CohortHistory {
+  cohort: string;
+  fully_expired: boolean;
+  loaded: number;
+  redeemed: number;
+  recognised_before: number;
+}
+
+/** One line of the computation an auditor follows (also stored in breakage_cohorts). */
+export interface CohortLine extends CohortHistory {
+  program: string;
+  rate_bps: number;
+  rate_source: 'actual' | 'configured' | 'estimated' | 'none';
+  expected_breakage: number;
+  expected_redemptions: number;
+  recognised_to_date: number;
+  true_up: number;
+}
+
+/**
+ * The proportional method (ASC 606-10-55-48 / IFRS 15 B46 / CAS 14) for one program's cohorts,
+ * given oldest first. Per cohort:
+ * - rate: once the cohort has fully expired, its actual breakage (B = loaded − redeemed, exact);
+ *   else the configured `breakage_rate_bps`; else the loaded-weighted rate of the older fully
+ *   expired cohorts, r(10000 × (ΣL − ΣR) / ΣL) bps; with no such history, none (B = 0: nothing
+ *   is recognised before the value is derecognised).
+ * - B = r(loaded × rate / 10000), E = loaded − B;
+ * - recognised to date = min(B, r(B × redeemed / E)) (B when E ≤ 0);
+ * - true-up = recognised to date − recognised before (negative when the estimate fell).
+ * Pure: the same history always gives the same schedule.
+ */
+export function proportionalSchedule(program: string, configuredBps: number | null, cohorts: readonly CohortHistory[]): CohortLine[] {
+  let pooledLoaded = 0;
+  let pooledRedeemed = 0;
+  return cohorts.map((c) => {
+    let rateBps = 0;
+    let source: CohortLine['rate_source'] = 'none';
+    let b: number;
+    const loaded = Math.max(0, c.loaded);
+    const redeemed = Math.max(0, c.redeemed);
+    if (c.fully_expired) {
+      source = 'actual';
+      b = Math.max(0, loaded - redeemed);
+      rateBps = loaded > 0 ? Math.min(10_000, roundDiv(b * 10_000, loaded)) : 0;
+    } else {
+      if (configuredBps !== null) {
+        source = 'configured';
+        rateBps = configuredBps;
+      } else if (pooledLoaded > 0) {
+        source = 'estimated';
+        rateBps = Math.min(10_000, Math.max(0, roundDiv((pooledLoaded - pooledRedeemed) * 10_000, pooledLoaded)));
+      }
+      b = bpsOf(loaded, rateBps);
+    }
+    const e = loaded - b;
+    const toDate = b <= 0 ? 0 : e <= 0 ? b : Math.min(b, roundDiv(b * redeemed, e));
+    if (c.fully_expired) {
+      pooledLoaded += loaded;
+      pooledRedeemed += Math.min(redeemed, loaded);
+    }
+    return {
+      ...c, program, rate_bps: rateBps, rate_source: source, expected_breakage: b, expected_redemptions: e,
+      recognised_to_date: toDate, true_up: toDate - c.recognised_before,
+    };
+  });
+}
+
+interface ProgramRow { id: number; code: string; issuer_id: number; currency: string; breakage_rate_bps: number | null }
+
+/** The computed lines of one program plus what posting them needs. */
+export interface ProgramSchedule { program: ProgramRow; lines: CohortLine[] }
+
+// Cohort = calendar month (business time zone) in which the card's original card was issued: a
+// replacement card stays in the cohort of the card it replaced, so replacement transfers net out
+// inside a cohort. Loaded = loads (bulk_load, load, activate; a void/reversal counts as the kind of
+// the entry it negates); redeemed = every other value leaving the card except transfers and
+// derecognition (replacement, breakage, escheat, breakage_reversal). So loaded − redeemed −
+// derecognised = what is still on the cohort's cards.
+const HISTORY_SQL = `
+  with recursive progs as (
+    select id, currency from programs where breakage_method = 'proportional'
+  ), lineage (card_id, root_id) as (
+    select c.id, c.id from cards c join progs g on g.id = c.program_id
+    where not exists (select 1 from cards o where o.replaced_by = c.id)
+    union all
+    select c.replaced_by, l.root_id from lineage l join cards c on c.id = l.card_id where c.replaced_by is not null
+  ), members as (
+    select l.card_id, r.program_id, to_char(r.issued_at at time zone $2, 'YYYY-MM') as cohort, m.expiry_date
+    from lineage l join cards r on r.id = l.root_id join cards m on m.id = l.card_id
+    where (m.issued_at at time zone $2)::date <= $1::date
+  ), flows as (
+    select m.program_id, m.cohort,
+      coalesce(sum(p.amount) filter (where k.kind in ('bulk_load', 'load', 'activate')), 0) as loaded,
+      coalesce(-sum(p.amount) filter (where k.kind not in ('bulk_load', 'load', 'activate', 'replacement', 'breakage', 'escheat', 'breakage_reversal')), 0) as redeemed
+    from members m
+    join progs g on g.id = m.program_id
+    join postings p on p.card_id = m.card_id and p.asset = g.currency and p.business_date <= $1::date
+    left join entries e on p.entry_kind in ('void', 'reversal') and e.id = p.entry_id
+    left join entries o on o.id = e.reverses_entry_id
+    cross join lateral (select coalesce(o.kind, p.entry_kind) as kind) k
+    group by 1, 2
+  ), cohorts as (
+    select program_id, cohort, bool_and(coalesce(expiry_date < $1::date, false)) as fully_expired
+    from members group by 1, 2
+  )
+  select c.program_id, c.cohort, c.fully_expired, coalesce(f.loaded, 0)::bigint as loaded, coalesce(f.redeemed, 0)::bigint as redeemed
+  from cohorts c left join flows f using (program_id, cohort)
+  order by c.program_id, c.cohort`;
+
+/**
+ * Reads every proportional program's cohorts as of `asOf` (postings with business_date ≤ asOf,
+ * cards issued on or before it) and the memo income already recognised per cohort, and computes
+ * the schedule. Run it under the breakage lock so the recognised-before figures cannot move.
+ */
+export async function proportionalSchedules(db: Queryable, asOf: string, timezone: string): Promise<ProgramSchedule[]> {
+  const programs = (await db.query<ProgramRow>(`
+    select p.id, p.code, p.issuer_id, p.currency, p.breakage_rate_bps from programs p
+    where p.breakage_method = 'proportional' order by p.code`)).rows;
+  if (programs.length === 0) return [];
+  const history = (await db.query<{ program_id: number; cohort: string; fully_expired: boolean; loaded: number; redeemed: number }>(
+    HISTORY_SQL, [asOf, timezone])).rows;
+  const recognised = (await db.query<{ program_id: number; cohort: string; amount: number }>(`
+    select (e.memo->>'program_id')::bigint as program_id, e.memo->>'cohort' as cohort, sum(l.amount)::bigint as amount
+    from entries e join postings l on l.entry_id = e.id and l.account like 'memo:breakage_income:%'
+    where e.kind = 'breakage_memo'
+    group by 1, 2`)).rows;
+  const before = new Map(recognised.map((r) => [`${r.program_id}/${r.cohort}`, r.amount]));
+  return programs.map((program) => {
+    const cohorts = history.filter((h) => h.program_id === program.id).map((h) => ({
+      cohort: h.cohort, fully_expired: h.fully_expired, loaded: h.loaded, redeemed: h.redeemed,
+      recognised_before: before.get(`${program.id}/${h.cohort}`) ?? 0,
+    }));
+    return { program, lines: proportionalSchedule(program.code, program.breakage_rate_bps, cohorts) };
+  });
+}
+
+/**
+ * Posts one `breakage_memo` entry per cohort with a non-zero true-up: memo:breakage_income:<issuer>
+ * +x, memo:breakage_reserve:<program> −x (accounting only; settlement ignores memo accounts).
+ * Returns the entry id per line (null where nothing was posted).
+ */
+export async function postMemoTrueUps(
+  db: Queryable, businessDate: string, schedules: readonly ProgramSchedule[], asOf: string, runId: number, now: Date,
+): Promise<Map<CohortLine, number>> {
+  const todo = schedules.flatMap((s) => s.lines.filter((l) => l.true_up !== 0).map((line) => ({ s, line })));
+  const ids = await postEntries(db, businessDate, todo.map(({ s, line }) => balancedEntry('breakage_memo', [
+    { account: account.memo('breakage_income', s.program.issuer_id), asset: s.program.currency, amount: line.true_up },
+    { account: account.memo('breakage_reserve', s.program.id), asset: s.program.currency, amount: -line.true_up },
+  ], { occurredAt: now, memo: { as_of: asOf, program_id: s.program.id, cohort: line.cohort, run_id: runId } })));
+  return new Map(todo.map(({ line }, i) => [line, ids[i]!]));
+}
