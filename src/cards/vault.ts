@@ -7,9 +7,12 @@ export function panToken(keys: Keyring, pan: string): Buffer {
   return crypto.createHmac('sha256', keys.token).update(pan).digest();
 }
 
-/** Encrypts with the current key: 12-byte IV | 16-byte tag | ciphertext. */
-export function encrypt(keys: Keyring, plain: string): { cipher: Buffer; keyId: string } {
-  const iv = crypto.randomBytes(12);
+/**
+ * Encrypts with the current key: 12-byte IV | 16-byte tag | ciphertext. `random` supplies the IV
+ * bytes (bulk issuance passes a pooled CSPRNG source; every IV must be fresh random bytes).
+ */
+export function encrypt(keys: Keyring, plain: string, random: (size: number) => Buffer = crypto.randomBytes): { cipher: Buffer; keyId: string } {
+  const iv = random(12);
   const c = crypto.createCipheriv('aes-256-gcm', keys.encryption[keys.current]!, iv);
   const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
   return { cipher: Buffer.concat([iv, c.getAuthTag(), body]), keyId: keys.current };

@@ -1,0 +1,184 @@
+import type pg from 'pg';
+import { account } from '../ledger/accounts.js';
+import { postCardCredits } from '../ledger/bulk.js';
+import { ROWS_TABLE } from './load-file.js';
+import type { RejectReason } from './load-row.js';
+import type { RejectRow } from './rejects.js';
+
+// Temporary tables of one load run, next to ROWS_TABLE; they vanish with the run's connection.
+const WORK = 'purse_load_work';
+const PENDING = 'purse_load_pending';
+const TURN = 'purse_load_turn';
+const SIM = 'purse_load_sim';
+
+/** What one chunk of rows came to. */
+export interface ChunkResult {
+  applied: { count: number; amount: number };
+  alreadyApplied: { count: number; amount: number };
+  rejects: RejectRow[];
+}
+
+/**
+ * Resolves every staged row against the database once, set-based: its card (by pan token), the
+ * card's program and issuer, and the first line of the file carrying the same reference for the
+ * same issuer (first occurrence wins). Creates the per-chunk work tables. Returns the ledger
+ * account of each issuer the file touches.
+ */
+export async function prepareWork(client: pg.ClientBase): Promise<Map<number, string>> {
+  // One hash join of the staged rows with cards, and one sort for the duplicate window, instead
+  // of a probe per row per chunk; work_mem is raised for this session so 1,000,000 rows sort in
+  // memory.
+  await client.query(`
+    create temporary table ${WORK} as
+    select s.seq, s.line, s.masked, s.amount, s.reference, s.reason, s.message,
+           c.id as card_id, c.status, c.expiry_date, p.issuer_id, p.code as program, p.kind, p.reloadable, p.max_balance, p.currency,
+           min(s.line) over (partition by p.issuer_id, s.reference) as first_line
+    from ${ROWS_TABLE} s
+    left join cards c on c.pan_token = s.token
+    left join programs p on p.id = c.program_id`);
+  await client.query(`create index on ${WORK} (seq)`);
+  await client.query(`analyze ${WORK}`);
+  await client.query(`
+    create temporary table ${PENDING} (
+      seq integer not null, line integer not null, masked text not null, reference text not null, issuer_id bigint not null,
+      card_id bigint not null, asset text not null, amount bigint not null, max_balance bigint not null,
+      counter_account text not null, turn integer not null
+    )`);
+  await client.query(`
+    create temporary table ${TURN} (
+      ord bigint not null, card_id bigint not null, asset text not null, amount bigint not null,
+      counter_account text not null, max_balance bigint not null, memo jsonb, primary key (card_id, asset)
+    )`);
+  await client.query(`create temporary table ${SIM} (card_id bigint not null, asset text not null, balance bigint not null, primary key (card_id, asset))`);
+  const { rows } = await client.query<{ issuer_id: number }>(`select distinct issuer_id from ${WORK} where issuer_id is not null`);
+  return new Map(rows.map((r) => [r.issuer_id, account.issuer(r.issuer_id)]));
+}
+
+interface Classified {
+  seq: number; line: number; masked: string; reference: string | null; amount: number | null; outcome: string;
+  message: string | null; status: string | null; expiry_date: string | null; program: string | null;
+  first_line: number | null; prev_file: string | null; prev_line: number | null;
+}
+
+/**
+ * Applies the staged rows `lo`..`hi` (by seq) on `businessDate` in the caller's transaction (or,
+ * with `dryRun`, only simulates the credits in a temporary table): classifies each row, credits
+ * the valid ones through the ledger's bulk path and records their references in the same
+ * transaction, so a chunk is applied entirely or not at all. Rows crediting the same card run in
+ * successive turns, so each sees the balance the one before left.
+ */
+export async function applyChunk(
+  client: pg.ClientBase,
+  opts: { lo: number; hi: number; businessDate: string; occurredAt: Date; fileName: string; issuers: Map<number, string>; dryRun: boolean },
+): Promise<ChunkResult> {
+  const result: ChunkResult = { applied: { count: 0, amount: 0 }, alreadyApplied: { count: 0, amount: 0 }, rejects: [] };
+  await client.query(`truncate ${PENDING}`);
+  const { rows } = await client.query<Classified>(CLASSIFY_SQL, [
+    opts.lo, opts.hi, opts.businessDate, [...opts.issuers.keys()], [...opts.issuers.values()],
+  ]);
+  for (const r of rows) {
+    if (r.outcome === 'already_applied') {
+      result.alreadyApplied.count++;
+      result.alreadyApplied.amount += r.amount!;
+    } else {
+      const [reason, message] = explain(r);
+      result.rejects.push({ line: r.line, masked: r.masked, reference: r.reference, reason, message });
+    }
+  }
+  const { rows: [last] } = await client.query<{ turns: number }>(`select coalesce(max(turn), 0)::int as turns from ${PENDING}`);
+  const turns = last!.turns;
+  for (let turn = 1; turn <= turns; turn++) {
+    await client.query(`truncate ${TURN}`);
+    await client.query(`
+      insert into ${TURN} (ord, card_id, asset, amount, counter_account, max_balance, memo)
+      select seq, card_id, asset, amount, counter_account, max_balance, jsonb_build_object('reference', reference)
+      from ${PENDING} where turn = $1`, [turn]);
+    const credited = opts.dryRun ? await simulateCredits(client) : await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, TURN);
+    if ('entryIds' in credited && credited.ords.length) {
+      // Same transaction as the entries: a reference is recorded exactly when its credit commits.
+      await client.query(`
+        insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
+        select p.issuer_id, p.reference, p.card_id, p.amount, x.entry_id, $3, p.line
+        from unnest($1::bigint[], $2::bigint[]) as x(seq, entry_id) join ${PENDING} p using (seq)`,
+      [credited.ords, credited.entryIds, opts.fileName]);
+    }
+    result.applied.count += credited.ords.length;
+    result.applied.amount += credited.amounts.reduce((a, b) => a + b, 0);
+    const { rows: over } = await client.query<{ line: number; masked: string; reference: string; amount: number; max_balance: number; balance: number | null }>(`
+      select p.line, p.masked, p.reference, p.amount, p.max_balance, b.balance
+      from ${PENDING} p
+      left join unnest($2::bigint[]) as c(seq) using (seq)
+      left join ${opts.dryRun ? SIM : 'card_accounts'} b on b.card_id = p.card_id and b.asset = p.asset
+      where p.turn = $1 and c.seq is null order by p.seq`, [turn, credited.ords]);
+    for (const o of over) {
+      result.rejects.push({
+        line: o.line, masked: o.masked, reference: o.reference, reason: 'exceeds_max_balance',
+        message: o.balance === null ? 'card has no value account in the program currency'
+          : `balance ${o.balance} + ${o.amount} would exceed the program maximum ${o.max_balance}`,
+      });
+    }
+  }
+  result.rejects.sort((a, b) => a.line - b.line);
+  return result;
+}
+
+/** Dry run: the same guarded credit as postCardCredits, against a temporary copy of the balances. */
+async function simulateCredits(client: pg.ClientBase): Promise<{ ords: number[]; amounts: number[] }> {
+  await client.query(`
+    insert into ${SIM} (card_id, asset, balance)
+    select a.card_id, a.asset, a.balance from ${TURN} t join card_accounts a on a.card_id = t.card_id and a.asset = t.asset
+    on conflict do nothing`);
+  const { rows } = await client.query<{ ord: number; amount: number }>(`
+    update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
+    where s.card_id = t.card_id and s.asset = t.asset and s.balance + t.amount <= t.max_balance
+    returning t.ord, t.amount`);
+  return { ords: rows.map((r) => r.ord), amounts: rows.map((r) => r.amount) };
+}
+
+function explain(r: Classified): [RejectReason, string] {
+  switch (r.outcome) {
+    case 'unknown_card': return ['unknown_card', 'no card with this number'];
+    case 'dup_file': return ['duplicate_reference', `reference already used on line ${r.first_line} of this file (the first occurrence wins)`];
+    case 'dup_applied': return ['duplicate_reference', `reference already applied from ${r.prev_file} line ${r.prev_line} with a different card or amount`];
+    case 'not_stored_value': return ['not_stored_value', `program ${r.program} holds points only`];
+    case 'not_reloadable': return ['not_reloadable', `program ${r.program} is not reloadable`];
+    case 'card_expired': return ['card_expired', r.expiry_date ? `card expired on ${r.expiry_date}` : 'card is expired'];
+    case 'card_not_active': return ['card_not_active', `card is ${r.status}, not active`];
+    default: return [r.outcome as RejectReason, r.message ?? r.outcome];
+  }
+}
+
+// Order of the checks: what the line itself got wrong, then the card, then the reference (a row
+// already applied stays "already applied" even if its card has since been frozen), then the card's
+// program and state. Rows passing all of them go to the pending table with their turn: the n-th
+// row for a card in this chunk is credited in turn n.
+const CLASSIFY_SQL = `
+with w as (
+  select w.seq, w.line, w.masked, w.amount, w.reference, w.reason, w.message, w.card_id, w.status, w.expiry_date,
+         w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line,
+         r.card_id as prev_card, r.amount as prev_amount, r.file_name as prev_file, r.line as prev_line
+  from ${WORK} w
+  left join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
+  where w.seq between $1 and $2
+), c as (
+  select w.*, case
+      when reason is not null then reason
+      when card_id is null then 'unknown_card'
+      when line > first_line then 'dup_file'
+      when prev_card = card_id and prev_amount = amount then 'already_applied'
+      when prev_card is not null then 'dup_applied'
+      when kind = 'points' then 'not_stored_value'
+      when not reloadable then 'not_reloadable'
+      when status = 'expired' or expiry_date < $3::date then 'card_expired'
+      when status <> 'active' then 'card_not_active'
+    end as outcome
+  from w
+), pending as (
+  insert into ${PENDING} (seq, line, masked, reference, issuer_id, card_id, asset, amount, max_balance, counter_account, turn)
+  select c.seq, c.line, c.masked, c.reference, c.issuer_id, c.card_id, c.currency, c.amount, c.max_balance, x.account,
+         row_number() over (partition by c.card_id order by c.seq)
+  from c join unnest($4::bigint[], $5::text[]) as x(issuer_id, account) on x.issuer_id = c.issuer_id
+  where c.outcome is null
+)
+select seq, line, masked, reference, amount, outcome, message, status, expiry_date, program, first_line, prev_file, prev_line
+from c where outcome is not null order by seq`;

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import type pg from 'pg';
+import { InputError } from '../errors.js';
+import type { Keyring } from '../cards/keys.js';
+import { panToken } from '../cards/vault.js';
+import { readLines } from './lines.js';
+import { parseCsvLine } from './csv-line.js';
+import { checkLoadRow, MAX_LINE_BYTES } from './load-row.js';
+import { parseTrailer, type ControlTotals, type FoundTotals } from './control-totals.js';
+import { copyField, copyIn } from './copy.js';
+import type { Progress } from './progress.js';
+
+/** The staging table of one load run (temporary: it lives and dies with the run's connection). */
+export const ROWS_TABLE = 'purse_load_rows';
+
+/** What reading a load file found. */
+export interface StagedFile {
+  found: FoundTotals;
+  trailer: ControlTotals | null;
+}
+
+const HEADER = ['card', 'amount', 'reference'];
+
+/**
+ * Reads a load file once, streaming (design §6): checks the header, checks every detail line
+ * without the database (checkLoadRow), reads the optional trailer, and COPYs one row per detail
+ * line into the temporary table `purse_load_rows` — the card only as its HMAC token and its mask,
+ * never in clear. Memory stays bounded by one input chunk whatever the file size. Throws
+ * InputError naming the line for a file that cannot be a load file (no or wrong header, a
+ * malformed trailer, lines after the trailer).
+ */
+export async function stageLoadFile(client: pg.ClientBase, keys: Keyring, file: string, bar: Progress): Promise<StagedFile> {
+  await client.query(`
+    create temporary table ${ROWS_TABLE} (
+      seq integer not null, line integer not null, token bytea, masked text not null,
+      amount bigint, reference text, reason text, message text
+    )`);
+  const found: FoundTotals = { count: 0, total: 0n, unreadableLine: null };
+  let trailer: ControlTotals | null = null;
+  let header = false;
+
+  async function* copyData(): AsyncGenerator<string> {
+    const input = fs.createReadStream(file, { highWaterMark: 1 << 16 });
+    for await (const lines of readLines(input, MAX_LINE_BYTES)) {
+      let block = '';
+      for (const { no, text } of lines) {
+        if (text === '') continue; // blank lines are not detail lines
+        if (!header) {
+          checkHeader(no, text);
+          header = true;
+          continue;
+        }
+        if (trailer) throw new InputError('bad_trailer', `line ${no}: a line follows the trailer (${trailer.source}); the trailer must be the last line`, `line ${no}`);
+        if (text !== null && text.startsWith('TRAILER')) {
+          const t = parseCsvLine(text);
+          if (t.fields?.[0] === 'TRAILER') {
+            trailer = parseTrailer(t.fields, no);
+            continue;
+          }
+        }
+        const row = checkLoadRow(no, text, parseCsvLine);
+        found.count++;
+        if (row.written === null) found.unreadableLine ??= no;
+        else found.total += row.written;
+        block += [
+          found.count, no, row.pan === null ? null : panToken(keys, row.pan), row.masked, row.amount, row.reference, row.reason, row.message,
+        ].map(copyField).join('\t') + '\n';
+      }
+      bar.update(found.count);
+      if (block) yield block;
+    }
+  }
+
+  await copyIn(client, `copy ${ROWS_TABLE} (seq, line, token, masked, amount, reference, reason, message) from stdin`, copyData());
+  if (!header) throw new InputError('bad_header', `${file}: empty file; expected the header ${HEADER.join(',')}`, 'line 1');
+  bar.finish(found.count);
+  return { found, trailer };
+}
+
+function checkHeader(no: number, text: string | null): void {
+  const fields = text === null ? undefined : parseCsvLine(text).fields;
+  if (!fields || fields.length !== HEADER.length || fields.some((f, i) => f.trim().toLowerCase() !== HEADER[i])) {
+    throw new InputError('bad_header', `line ${no}: expected the header ${HEADER.join(',')}`, `line ${no}`);
+  }
+}
+
+/** Opens the file for reading, turning "missing" or "not a file" into InputError. */
+export async function checkReadable(file: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+  } catch {
+    throw new InputError('file_not_found', `${file}: no such file`, 'FILE');
+  }
+  if (!stat.isFile()) throw new InputError('not_a_file', `${file} is not a regular file`, 'FILE');
+}
