@@ -25,11 +25,21 @@ async function earn(cardId: number, transactionId: number, withChannelFee = fals
   return runPoints(ctx, async (db) => {
     const o = await prepareEarn(ctx, db, { cardId, merchantId: COFFEE, amount: 10000, at: at(), transactionId });
     if (!o.approved || !withChannelFee) return o;
-    // As the pipeline does: the channel's fixed fee (3 fen) posted in the same entry.
-    const e = o.entries[0]!;
+    // As the pipeline does (design §4: fees are posted in the same entry): the channel's fixed fee (3 fen)
+    // as two more legs of the earn entry. The options must not carry the entry's own `postings`:
+    // spread last into the built entry, they would silently replace the legs with fee.
+    const { kind, postings, ...opts } = o.entries[0]!;
     const fee = [{ account: 'channel:9', asset: 'CNY', amount: 3 }, { account: 'revenue:channel_fees', asset: 'CNY', amount: -3 }];
-    return { ...o, entries: [balancedEntry(e.kind, [...e.postings, ...fee], e)] } satisfies PointsOutcome;
+    return { ...o, entries: [balancedEntry(kind, [...postings, ...fee], opts)] } satisfies PointsOutcome;
   });
+}
+
+/** What channel 9 is owed net for the earn of transaction `txn` and everything that reverses it. */
+async function channelFeesOf(txn: number): Promise<number> {
+  const { rows: [r] } = await ctx.db.pg.query<{ n: number }>(`
+    select coalesce(sum(p.amount), 0)::bigint as n from postings p join entries e on e.id = p.entry_id
+    where p.account = 'channel:9' and (e.transaction_id = $1 or e.reverses_entry_id in (select id from entries where transaction_id = $1))`, [txn]);
+  return r!.n;
 }
 
 describe('claw-back of earned points', () => {
@@ -75,19 +85,24 @@ describe('claw-back of earned points', () => {
   });
 
   it('a reversal of the earn itself claws back all its points and negates its channel fee; a repeat does nothing', async () => {
-    await earn(c2, 20, true);
+    const { entryIds: [earnId] } = await earn(c2, 20, true);
+    expect(await legsOf(ctx, earnId!)).toMatchObject({ 'channel:9 CNY': 3, 'revenue:channel_fees CNY': -3 }); // one entry, fee included
     const rev = await runPoints(ctx, (db) => preparePointsReversal(db, { originalTransactionId: 20, mode: 'reversal', at: at(), transactionId: 21 }));
     expect(rev.outcome).toMatchObject({ approved: true, detail: { points_clawed_back: 300, shortfall: 0 } });
     expect(rev.entryIds).toHaveLength(2);
     expect(await legsOf(ctx, rev.entryIds[0]!)).toEqual({ [card(c2)]: -300, [issued]: 300, [merchant]: 370, [float]: -296, 'revenue:points_spread CNY': -74 });
     expect(await legsOf(ctx, rev.entryIds[1]!)).toEqual({ 'channel:9 CNY': -3, 'revenue:channel_fees CNY': 3 });
+    const { rows: kinds } = await ctx.db.pg.query('select kind, reverses_entry_id from entries where id = any($1::bigint[]) order by id', [rev.entryIds]);
+    expect(kinds).toEqual([{ kind: 'points_clawback', reverses_entry_id: earnId }, { kind: 'reversal', reverses_entry_id: earnId }]);
+    expect(await channelFeesOf(20)).toBe(0);
     expect(await pointsOf(ctx, c2, 'AIR')).toBe(0);
     const again = await runPoints(ctx, (db) => preparePointsReversal(db, { originalTransactionId: 20, mode: 'reversal', at: at(), transactionId: 22 }));
     expect(again).toMatchObject({ outcome: { approved: true, alreadyReversed: true }, entryIds: [] });
   });
 
   it('a void of the earn keeps the channel fee and never goes negative: points already spent are the shortfall', async () => {
-    await earn(c3, 30, true);
+    const { entryIds: [earnId] } = await earn(c3, 30, true);
+    expect(await legsOf(ctx, earnId!)).toMatchObject({ 'channel:9 CNY': 3 });
     await runPoints(ctx, (db) => prepareRedeem(db, { cardId: c3, merchantId: SHOP, points: 280, at: at() }));
     const v = await runPoints(ctx, (db) => preparePointsReversal(db, { originalTransactionId: 30, mode: 'void', at: at(), transactionId: 31 }));
     // 20 points left: T 0→20 of 300: merchant r(-24.67) = -25 → +25; float r(19.73) = 20 → -20; spread -5.
@@ -95,6 +110,7 @@ describe('claw-back of earned points', () => {
     expect(v.entryIds).toHaveLength(1);
     expect(await legsOf(ctx, v.entryIds[0]!)).toEqual({ [card(c3)]: -20, [issued]: 20, [merchant]: 25, [float]: -20, 'revenue:points_spread CNY': -5 });
     expect(await pointsOf(ctx, c3, 'AIR')).toBe(0);
+    expect(await channelFeesOf(30)).toBe(3); // the channel did the work: its fee stays
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
   });
 });
