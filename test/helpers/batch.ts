@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import type { Context } from '../../src/context.js';
 import { issueCards } from '../../src/cards/issue.js';
+import { runCli, type CliResult } from './cli.js';
 
 /** A temporary directory removed after the file's tests. */
 export function tempDir(prefix = 'purse-batch-'): string {
@@ -52,4 +53,18 @@ export function readRejects(file: string): { line: number; card: string; referen
     if (!m) throw new Error(`unreadable rejects line: ${l}`);
     return { line: Number(m[1]), card: m[2]!, reference: m[3]!, reason: m[4]!, message: m[5]! };
   });
+}
+
+/** Runs `purse cards load <file> [args]` through the real CLI against `ctx`'s database. */
+export function loadCli(ctx: { env: NodeJS.ProcessEnv }, file: string, args: string[] = []): Promise<CliResult> {
+  return runCli(['cards', 'load', file, ...args], ctx.env);
+}
+
+/** The total of `load_references` and of the bulk_load postings onto card value accounts. */
+export async function loadState(ctx: Context): Promise<{ references: number; entries: number; credited: number }> {
+  const { rows: [r] } = await ctx.db.pg.query<{ references: number; entries: number; credited: number }>(`
+    select (select count(*) from load_references)::int as references,
+           (select count(*) from entries where kind = 'bulk_load')::int as entries,
+           (select coalesce(sum(amount), 0) from postings where entry_kind = 'bulk_load' and card_id is not null)::bigint as credited`);
+  return r!;
 }
