@@ -69,6 +69,7 @@ export function checkLoadRow(line: number, text: string | null, csv: (text: stri
   }
   const fields = parsed.fields;
   if (fields.length !== 3) {
+    if (CARD_FORMAT.test(fields[0] ?? '')) row.masked = maskPan(fields[0]!); // identifies the row in the rejects file
     reject('column_count', `expected 3 fields (card,amount,reference), found ${fields.length}`);
     return row;
   }
