@@ -7,14 +7,28 @@ import { businessDateOf } from '../settlement/calendar.js';
 import { expirePoints } from '../points/expiry.js';
 
 /**
- * A scheduled job (design §2): the scheduler runs it on its cron expression in exactly one daemon
- * (advisory lock), records every run, and catches up a run missed while all daemons were down.
+ * A scheduled job (design §2): the scheduler (src/daemon/scheduler.ts) runs it on its cron
+ * expression in exactly one daemon (advisory lock), records every run in job_runs, and catches up
+ * a run missed while all daemons were down.
  */
 export interface Job {
+  /** Lower-case name, recorded with every run (job_runs.job). */
   name: string;
-  /** node-cron expression, evaluated in the business time zone. */
-  cron: string;
-  run(ctx: Context): Promise<Record<string, unknown> | void>;
+  /** node-cron expression, evaluated in the business time zone; a function when it depends on configuration. */
+  cron: string | ((ctx: Context) => string);
+  /**
+   * Which missed occurrences a catch-up runs: `latest` (default) only the latest due one — the job
+   * works as of the clock, so one run covers the gap; `each` every one, oldest first — the job
+   * works on its occurrence (one settlement per business date).
+   */
+  catchUp?: 'latest' | 'each';
+  /** Runs the occurrence scheduled at `occurrence`; returns a JSON-able result for job_runs.result. */
+  run(ctx: Context, occurrence: Date): Promise<Record<string, unknown> | void>;
+}
+
+/** The job's cron expression under `ctx`'s configuration. */
+export function cronOf(job: Job, ctx: Context): string {
+  return typeof job.cron === 'string' ? job.cron : job.cron(ctx);
 }
 
 /** Every job the daemon schedules. Each capability adds its own. */
