@@ -6,7 +6,7 @@ import { ensureDemo } from '../demo.js';
 import { firstContactHelp } from './demo.js';
 import { UsageError } from '../errors.js';
 
-interface ServeOptions { host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string }
+interface ServeOptions { host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean }
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function signalled(ctx: Context): Promise<void> {
@@ -25,7 +25,8 @@ function signalled(ctx: Context): Promise<void> {
 /**
  * Runs the daemon until SIGINT/SIGTERM, then drains: stops accepting, finishes in-flight
  * requests and queued messages (10 s deadline), closes the pools and an embedded database it
- * started. Prints `purse daemon listening on <url>` to stderr once it accepts requests.
+ * started. Prints `purse daemon listening on <url>` to stderr once it accepts requests. Runs the
+ * job scheduler too unless `--no-scheduler`.
  */
 export async function serve(opts: ServeOptions): Promise<void> {
   const port = opts.port === undefined ? undefined : Number(opts.port);
@@ -33,7 +34,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
   const ctx = await openContext({ overrides: { host: opts.host, port } });
-  const daemon = await startDaemon(ctx, { tls });
+  const daemon = await startDaemon(ctx, { tls, scheduler: opts.scheduler !== false });
   process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
   if (opts.demo) {
     const demo = await ensureDemo(ctx);
@@ -52,5 +53,6 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--demo', 'create the demo set-up and print how to send a first transaction')
+    .option('--no-scheduler', 'do not run scheduled jobs in this daemon (another daemon runs them)')
     .action((o: ServeOptions) => serve(o));
 }

@@ -5,12 +5,15 @@ import type { Context } from '../context.js';
 import { TransactionCore } from './core.js';
 import type { BatcherOptions } from './batcher.js';
 import { postTransaction, type Answer } from './http-transactions.js';
+import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 
 export interface Daemon {
   server: http.Server;
   /** Base URL the daemon listens on (with the real port when started on port 0). */
   url: string;
   core: TransactionCore;
+  /** The job scheduler, when this daemon runs one. */
+  scheduler: Scheduler | null;
   /** Stops accepting, lets in-flight requests finish, closes within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -19,6 +22,12 @@ export interface DaemonOptions {
   /** PEM certificate and key: serve HTTPS directly. */
   tls?: { cert: Buffer; key: Buffer };
   batch?: Partial<BatcherOptions>;
+  /**
+   * Run the job scheduler (src/daemon/scheduler.ts) in this daemon. Off unless asked for:
+   * `purse serve` turns it on (`--no-scheduler` keeps it off); in-process test daemons on a
+   * manual clock leave it off so wall-clock cron ticks never touch their data.
+   */
+  scheduler?: boolean | SchedulerOptions;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -100,11 +109,14 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
   ctx.logger.info({ url }, 'purse daemon listening');
+  const scheduler = opts.scheduler ? startScheduler(ctx, opts.scheduler === true ? {} : opts.scheduler) : null;
   return {
     server,
     url,
     core,
+    scheduler,
     async close(deadlineMs = 10_000) {
+      const schedulerStopped = scheduler ? scheduler.stop(deadlineMs) : Promise.resolve();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -112,6 +124,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       await Promise.race([finished.then(() => core.drain()), deadline]);
       server.closeAllConnections();
       await Promise.race([closed, deadline]);
+      await schedulerStopped;
     },
   };
 }
