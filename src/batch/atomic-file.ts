@@ -4,11 +4,14 @@ import path from 'node:path';
 const FLUSH_BYTES = 1 << 20;
 
 /**
- * A file written whole or not at all: text goes to `<target>.partial` in the same directory
+ * A file written whole or not at all: text goes to `<target>.<pid>.partial` in the same directory
  * (buffered, flushed in 1 MiB writes so a million rows stay cheap and memory stays bounded),
  * `commit` (= `seal` + `publish`) fsyncs and renames it over the target (atomic on one file
- * system; a caller may seal before its database commit and publish after), `abort` removes it. The partial file is created afresh with `mode`, so a stale one left by a killed run (same
- * name) is replaced, never appended to or widened.
+ * system; a caller may seal before its database commit and publish after), `abort` removes it.
+ * The partial name carries the writer's process id, so two runs writing the same target at once
+ * never remove or overwrite each other's partial file (the last rename wins, whole); partial files
+ * of that target left by a killed run (their process is gone) are removed on open, since a
+ * personalization file holds PANs. Each is created afresh with `mode`, never appended to or widened.
  */
 export class AtomicFile {
   private parts: string[] = [];
@@ -21,8 +24,8 @@ export class AtomicFile {
   static async open(target: string, mode = 0o600): Promise<AtomicFile> {
     const abs = path.resolve(target);
     await fs.mkdir(path.dirname(abs), { recursive: true });
-    const partial = `${abs}.partial`;
-    await fs.rm(partial, { force: true });
+    const partial = `${abs}.${process.pid}.partial`;
+    await removeStalePartials(abs);
     const fh = await fs.open(partial, 'wx', mode);
     await fh.chmod(mode); // the umask may have narrowed it; never wider than asked
     return new AtomicFile(abs, partial, fh);
@@ -66,5 +69,27 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (!this.sealed) await this.fh.close().catch(() => undefined);
     await fs.rm(this.partial, { force: true });
+  }
+}
+
+/** Removes `<target>.<pid>.partial` files whose process no longer runs (or is this one: a leftover). */
+async function removeStalePartials(target: string): Promise<void> {
+  const base = path.basename(target);
+  const names = await fs.readdir(path.dirname(target));
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`) || !name.endsWith('.partial')) continue;
+    const pid = name.slice(base.length + 1, -'.partial'.length);
+    if (!/^[0-9]{1,10}$/.test(pid)) continue;
+    if (Number(pid) !== process.pid && processAlive(Number(pid))) continue;
+    await fs.rm(path.join(path.dirname(target), name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
   }
 }

@@ -3,7 +3,7 @@ import { AtomicFile } from './atomic-file.js';
 /**
  * The personalization file for the card bureau (design §6), streamed: header `pan,expiry,card_id`,
  * one line per card (expiry `YYYY-MM-DD`, empty for cards that never expire), then `TRAILER,<count>`.
- * Mode 0600 — it is the only place PANs exist in clear. Written to `<target>.partial`; `seal`
+ * Mode 0600 — it is the only place PANs exist in clear. Written to `<target>.<pid>.partial`; `seal`
  * makes it durable (before the database commit), `publish` renames it into place (after).
  */
 export class PersonalizationFile {
