@@ -36,6 +36,7 @@ const RETRIES = 3;
 export class Batcher {
   private readonly queue: WorkItem[] = [];
   private readonly idle: pg.PoolClient[] = [];
+  private readonly watched = new WeakSet<pg.PoolClient>();
   private running = 0;
   private drained: (() => void) | null = null;
 
@@ -76,7 +77,7 @@ export class Batcher {
   private async runItems(items: WorkItem[]): Promise<void> {
     let client: pg.PoolClient;
     try {
-      client = this.idle.pop() ?? (await this.env.ctx.db.pg.connect());
+      client = this.idle.pop() ?? (await this.connect());
     } catch (err) {
       const e = new TemporaryError('database unavailable', err);
       for (const i of items) i.reject(e);
@@ -99,6 +100,27 @@ export class Batcher {
     }
     if (healthy) this.idle.push(client);
     else client.release(true);
+  }
+
+  /**
+   * A new batch connection from the pool, watched: a checked-out pg client has no 'error' listener,
+   * so a connection cut while parked (database restart, network) would throw out of the process.
+   * A parked one that dies is dropped here; one in use fails its batch and is released by runItems.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const client = await this.env.ctx.db.pg.connect();
+    if (!this.watched.has(client)) {
+      this.watched.add(client);
+      client.on('error', (err) => {
+        const parked = this.idle.indexOf(client);
+        this.env.ctx.logger.warn({ err, parked: parked >= 0 }, 'database connection lost');
+        if (parked >= 0) {
+          this.idle.splice(parked, 1);
+          client.release(true);
+        }
+      });
+    }
+    return client;
   }
 
   private async attempt(client: pg.PoolClient, items: WorkItem[]): Promise<void> {

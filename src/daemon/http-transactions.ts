@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { InputError, PurseError, TemporaryError } from '../errors.js';
 import { mapDbError } from '../db/errors.js';
 import { CODES } from './codes.js';
-import { MessageFailedError } from './batcher.js';
+import { MessageFailedError, OverloadedError } from './batcher.js';
 import type { TransactionCore } from './core.js';
 import { parseMessage, type Message } from './message.js';
 import type { ChannelInfo } from './registry-cache.js';
@@ -82,10 +82,16 @@ function failed(msg: Message): TxnResponse {
   };
 }
 
-/** Maps an error to its HTTP answer: 400 for bad input, 503 for temporary trouble, else rethrows. */
+/**
+ * Maps an error to its HTTP answer: 400 for bad input, 503 for temporary trouble, else rethrows.
+ * A database that refuses the daemon (credentials, database gone) is the operator's problem, not
+ * the channel's: 503 like any other unavailability, never a 400.
+ */
 export function errorAnswer(raw: unknown): Answer {
   const err = mapDbError(raw);
-  if (err instanceof TemporaryError) return { status: 503, body: { error: { code: err.message === 'overloaded' ? 'overloaded' : 'unavailable', message: err.message } }, headers: { 'retry-after': '1' } };
+  if (err instanceof OverloadedError) return { status: 503, body: { error: { code: 'overloaded', message: err.message } }, headers: { 'retry-after': '1' } };
+  if (err instanceof TemporaryError) return { status: 503, body: { error: { code: 'unavailable', message: err.message } }, headers: { 'retry-after': '1' } };
+  if (err instanceof PurseError && err.code === 'database_refused') return { status: 503, body: { error: { code: 'unavailable', message: 'database unavailable' } }, headers: { 'retry-after': '1' } };
   if (err instanceof PurseError && err.exitCode === 1) return { status: 400, body: { error: { code: err.code, message: err.message, field: err.field ?? null } } };
   throw err;
 }
