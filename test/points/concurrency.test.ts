@@ -12,7 +12,7 @@ import { verifyLedger } from '../../src/ledger/verify.js';
 const ctx = await testContext();
 const seed = await seedPoints(ctx, 3);
 const [c1, c2, c3] = seed.cards as [number, number, number];
-const { COFFEE, SHOP } = seed.merchants;
+const { SHOP } = seed.merchants;
 const { AIR, MALL } = seed.schemes;
 const at = () => ctx.clock.now();
 const load = (cardId: number, points: number, scheme = 'AIR') =>

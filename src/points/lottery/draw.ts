@@ -65,9 +65,10 @@ export interface LotteryRequest extends PointsRequest {
  * supplier. Declines 12 (unknown or inactive game), 57 (card without points, scheme not accepted at
  * the merchant), 51 (fewer than k points spendable). Finishing nets the lots (k − q consumed
  * oldest-first, or q − k credited as a new lot) and records the draw (random value, drawn and
- * awarded prize) for audit.
+ * awarded prize) for audit. `random` is the source of draw values: the CSPRNG (`drawValue`) unless
+ * a test injects a seeded one so a whole workload replays; never taken from a request.
  */
-export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRequest): Promise<PointsOutcome> {
+export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRequest, random: () => number = drawValue): Promise<PointsOutcome> {
   const game = await gameByCode(db, req.game);
   if (!game || !game.active) return decline('12', `no active game ${JSON.stringify(req.game)}`);
   const gameScheme = (await schemeById(db, game.schemeId))!;
@@ -78,7 +79,7 @@ export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRe
   const spendable = await spendablePoints(db, req.cardId, scheme.id, req.at);
   if (spendable < k) return decline('51', `insufficient points: the game costs ${k}, ${spendable} spendable`);
 
-  const randomValue = drawValue();
+  const randomValue = random();
   const drawn = prizeForValue(game.prizes, randomValue);
   let prize: PrizeRow | null = null;
   for (const candidate of fallbackChain(game.prizes, drawn)) {
