@@ -1,0 +1,231 @@
+// Authorization benchmark (design §7, issue 3): signed HTTP purchases on 10,000 distinct cards
+// against `purse serve` with durable commits, compared with pgbench tpcb-like on the same server.
+//
+//   npm run bench auth                      full run (~3 minutes)
+//   BENCH_SCALE=0.2 npm run bench auth      shorter phases for a quick check
+//   BENCH_CONNECTIONS=128                   closed-loop connections (default 64)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { benchDatabase, pgTool, report } from './harness.js';
+import type { LoadConfig, Phase, PhaseResult } from './auth-load.js';
+import { openContext } from '../../src/context.js';
+import { createLogger } from '../../src/logger.js';
+import { generateKeyringJson } from '../../src/cards/keys.js';
+import { addIssuer } from '../../src/registry/issuers.js';
+import { addProgram } from '../../src/registry/programs.js';
+import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
+import { addChannel } from '../../src/registry/channels.js';
+import { issueCards } from '../../src/cards/issue.js';
+import { withTransaction } from '../../src/db/tx.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CARDS = 10_000;
+const LOAD_PER_CARD = 100_000; // the anonymous maximum: 1,000 CNY
+const SCALE = Math.min(1, Math.max(0.05, Number(process.env.BENCH_SCALE ?? 1) || 1));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const OPEN_FRACTION = 0.7;
+const TARGET_RATIO = 1.5;
+const TARGET_P99_MS = 15;
+
+const run$ = promisify(execFile);
+const secs = (full: number, min: number) => Math.max(min, Math.round(full * SCALE));
+
+/** pgbench tpcb-like (design §7: `-i -s 10`, then `-M prepared -c 8 -j 2 -T 30`) in its own database; TPS or null when pgbench is missing. */
+async function pgbenchBaseline(adminUrl: string): Promise<{ tps: number; seconds: number } | null> {
+  const bin = pgTool('pgbench');
+  if (!bin) return null;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query('drop database if exists bench_pgbench with (force)');
+  await admin.query('create database bench_pgbench');
+  await admin.end();
+  const u = new URL(adminUrl);
+  const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username)];
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
+  await run$(bin, ['-i', '-s', '10', '-q', ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
+  const seconds = secs(30, 5);
+  const { stdout } = await run$(bin, ['-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
+  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+  if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
+  const admin2 = new pg.Client({ connectionString: adminUrl });
+  await admin2.connect();
+  await admin2.query('drop database if exists bench_pgbench with (force)');
+  await admin2.end();
+  return { tps: Number(m[1]), seconds };
+}
+
+interface Setup { channel: string; secret: string; merchant: string; terminal: string; pans: string[] }
+
+/** Issuer, stored-value program, merchant + terminal, channel and 10,000 active cards loaded with 1,000 CNY each. */
+export async function setUp(url: string, keysJson: string, home: string): Promise<Setup> {
+  const ctx = await openContext({ env: { DATABASE_URL: url, PURSE_KEYS: keysJson, PURSE_HOME: home }, logger: createLogger('warn'), migrate: false });
+  try {
+    await addIssuer(ctx, { code: 'BENCH-ISS', name: 'Bench issuer' });
+    await addProgram(ctx, { code: 'BENCH-SV', issuer: 'BENCH-ISS', bin: '622999', activateOnIssue: true });
+    await addMerchant(ctx, { code: 'BENCH-M', name: 'Bench merchant', commissionBps: 150 });
+    await addTerminal(ctx, { merchant: 'BENCH-M', code: 'BENCH-T' });
+    const channel = await addChannel(ctx, { code: 'BENCH-CH', merchants: ['BENCH-M'], feeFixed: 1, feeBps: 10 });
+    const out = path.join(home, 'cards.csv');
+    const issued = await issueCards(ctx, { program: 'BENCH-SV', count: CARDS, out, batch: 'bench' });
+    const rows = fs.readFileSync(issued.file, 'utf8').split('\n').slice(1).filter((l) => /^\d/.test(l)).map((l) => l.split(','));
+    const pans = rows.map((r) => r[0]!);
+    const cardIds = rows.map((r) => Number(r[2]));
+    fs.rmSync(issued.file);
+    if (pans.length !== CARDS) throw new Error(`expected ${CARDS} cards, read ${pans.length}`);
+    const issuerId = (await ctx.db.pg.query<{ id: number }>(`select id from issuers where code = 'BENCH-ISS'`)).rows[0]!.id;
+    await withTransaction(ctx.db.pg, async (c) => {
+      const now = ctx.clock.now();
+      const date = await openBusinessDate(c, now, ctx.calendar);
+      await postEntries(c, date, cardIds.map((id) => balancedEntry('bulk_load', [
+        { account: account.cardValue(id), asset: 'CNY', amount: LOAD_PER_CARD },
+        { account: account.issuer(issuerId), asset: 'CNY', amount: -LOAD_PER_CARD },
+      ], { occurredAt: now })));
+    });
+    await ctx.db.pg.query('vacuum analyze');
+    return { channel: channel.code, secret: channel.secret, merchant: 'BENCH-M', terminal: 'BENCH-T', pans };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Starts `bin/purse serve` on a free port against `url`; its log (info level) goes to `logFile`. */
+export async function startDaemonProcess(url: string, keysJson: string, home: string, logFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const log = fs.createWriteStream(logFile);
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/purse'), 'serve', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, PURSE_KEYS: keysJson, PURSE_HOME: home, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const listening = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stderr! });
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      const m = /purse daemon listening on (\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`purse serve exited with ${code} before listening; see ${logFile}`)));
+  });
+  return { child, url: listening };
+}
+
+export async function stopProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+/** Runs the load generator (its own process) for `phases`; returns one result per phase. */
+export async function generate(cfg: Omit<LoadConfig, 'phases'>, phases: Phase[], home: string): Promise<PhaseResult[]> {
+  const file = path.join(home, `load-${Date.now()}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...cfg, phases }), { mode: 0o600 });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/bench/auth-load.ts'), file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const results: PhaseResult[] = [];
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => results.push(JSON.parse(line) as PhaseResult));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  fs.rmSync(file, { force: true });
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return results;
+}
+
+/** CPU seconds (user + system) of a process from /proc, or NaN off Linux. */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100/s on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
+/** The server's durability settings, as `fsync=… synchronous_commit=…`. */
+async function settings(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows: [r] } = await c.query<{ f: string; s: string }>(`select current_setting('fsync') as f, current_setting('synchronous_commit') as s`);
+    return `fsync=${r!.f} synchronous_commit=${r!.s}`;
+  } finally {
+    await c.end();
+  }
+}
+
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+export async function run(): Promise<void> {
+  const started = Date.now();
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-auth-'));
+  const conditions = `${os.cpus().length} CPUs, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, BENCH_SCALE=${SCALE}`;
+  let daemon: { child: ChildProcess; url: string } | undefined;
+  try {
+    const db = await benchDatabase('bench_auth');
+    const durability = await settings(db.url);
+    if (durability !== 'fsync=on synchronous_commit=on') throw new Error(`the authorization bench needs durable commits; server has ${durability}`);
+    console.error(`auth: pgbench baseline (${secs(30, 5)} s)…`);
+    const baseline = await pgbenchBaseline(db.adminUrl);
+    if (!baseline) console.error('auth: pgbench NOT FOUND (looked in /usr/lib/postgresql/15/bin and PATH): no baseline, no ratio');
+
+    console.error(`auth: setting up ${CARDS} cards…`);
+    const keysJson = generateKeyringJson();
+    const setup = await setUp(db.url, keysJson, home);
+    const logFile = path.join(home, 'daemon.log');
+    daemon = await startDaemonProcess(db.url, keysJson, home, logFile);
+    const cfg = { url: daemon.url, ...setup };
+
+    const closedSeconds = secs(25, 3);
+    console.error(`auth: closed loop, ${CONNECTIONS} connections, warm-up ${secs(5, 2)} s then ${closedSeconds} s…`);
+    const cpu0 = cpuOf(daemon.child.pid);
+    const [, peak] = await generate(cfg, [
+      { name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: secs(5, 2) },
+      { name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds },
+    ], home);
+    const cpuPeak = cpuOf(daemon.child.pid) - cpu0;
+    const rate = Math.max(1, Math.round(peak!.tps * OPEN_FRACTION));
+    const openSeconds = secs(30, 6);
+    const warmup = secs(5, 2);
+    console.error(`auth: open loop at ${rate}/s (70% of ${fmt(peak!.tps)}), ${openSeconds} s of which ${warmup} s warm-up…`);
+    const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512 }], home);
+
+    // The effect of every approved answer is in the ledger: approved purchases and card value moved.
+    const check = new pg.Client({ connectionString: db.url });
+    await check.connect();
+    const { rows: [c] } = await check.query<{ approved: string; amount: string; value: string }>(`
+      select (select count(*) from transactions where type = 'purchase' and approved) as approved,
+             (select coalesce(sum(amount_approved), 0) from transactions where type = 'purchase' and approved) as amount,
+             (select sum(balance) from card_accounts where asset = 'CNY') as value`);
+    await check.end();
+    const consistent = Number(c!.value) === CARDS * LOAD_PER_CARD - Number(c!.amount);
+    const exit = await stopProcess(daemon.child);
+    daemon = undefined;
+    const logLines = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length;
+
+    const ratio = baseline ? peak!.tps / baseline.tps : NaN;
+    const lat = open!.latency!;
+    report('authorization (signed HTTP purchases, 10,000 cards, synchronous_commit on)', {
+      'pgbench tpcb-like TPS (-M prepared -c 8 -j 2)': baseline ? `${fmt(baseline.tps)} over ${baseline.seconds} s` : 'n/a (pgbench not installed)',
+      'daemon peak TPS (closed loop)': `${fmt(peak!.tps)} approved/s, ${CONNECTIONS} connections, ${closedSeconds} s, other answers ${JSON.stringify(peak!.other)}`,
+      'ratio daemon / pgbench': baseline ? `${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})` : 'n/a',
+      'open loop': `${rate}/s (${OPEN_FRACTION * 100}% of peak) for ${openSeconds} s, ${warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(open!.tps)}/s, other ${JSON.stringify(open!.other)}`,
+      'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean} (target p99 ≤ ${TARGET_P99_MS}: ${lat.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
+      'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
+      'cpu seconds during peak': `daemon ${fmt(cpuPeak, 1)}, generator ${peak!.cpuSeconds}`,
+      'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
+      'daemon': `exit ${exit} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
+      'conditions': `${durability}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
+    });
+    if (!consistent) throw new Error('card value does not match the approved purchases');
+  } finally {
+    if (daemon) await stopProcess(daemon.child);
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
