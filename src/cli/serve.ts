@@ -6,7 +6,14 @@ import { ensureDemo } from '../demo.js';
 import { firstContactHelp } from './demo.js';
 import { UsageError } from '../errors.js';
 
-interface ServeOptions { host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean }
+interface ServeOptions {
+  host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string;
+}
+
+/** Seconds in-flight work gets to finish after SIGTERM/SIGINT before the daemon exits anyway. */
+const SHUTDOWN_SECONDS = 10;
+/** Exit code when the deadline passed with work in flight (design §6: temporary failure, retry). */
+const EXIT_TEMPORARY = 75;
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function signalled(ctx: Context): Promise<void> {
@@ -24,24 +31,35 @@ function signalled(ctx: Context): Promise<void> {
 
 /**
  * Runs the daemon until SIGINT/SIGTERM, then drains: stops accepting, finishes in-flight
- * requests and queued messages (10 s deadline), closes the pools and an embedded database it
- * started. Prints `purse daemon listening on <url>` to stderr once it accepts requests. Runs the
- * job scheduler too unless `--no-scheduler`.
+ * requests and queued messages, closes the pools and an embedded database it started, and exits 0.
+ * Hard deadline (`--shutdown-timeout`, default 10 s): work still holding a database connection
+ * then is abandoned — its uncommitted batch rolls back when the process exits, its channels get no
+ * answer and retry (idempotent) — and the exit code is 75. A second signal kills at once.
+ * Prints `purse daemon listening on <url>` to stderr once it accepts requests. Runs the job
+ * scheduler too unless `--no-scheduler`.
  */
 export async function serve(opts: ServeOptions): Promise<void> {
   const port = opts.port === undefined ? undefined : Number(opts.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be 0-65535');
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
+  const seconds = opts.shutdownTimeout === undefined ? SHUTDOWN_SECONDS : Number(opts.shutdownTimeout);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
   const ctx = await openContext({ overrides: { host: opts.host, port } });
+  const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   const daemon = await startDaemon(ctx, { tls, scheduler: opts.scheduler !== false });
   process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
   if (opts.demo) {
     const demo = await ensureDemo(ctx);
     for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
   }
-  await signalled(ctx);
-  await daemon.close();
+  await stopping;
+  await daemon.close(seconds * 1000);
+  const busy = ctx.db.pg.totalCount - ctx.db.pg.idleCount;
+  if (busy > 0) {
+    ctx.logger.error({ deadline_seconds: seconds, connections_in_use: busy }, 'shutdown deadline passed with work in flight; exiting (uncommitted batches roll back)');
+    process.exit(EXIT_TEMPORARY);
+  }
   await ctx.close();
   ctx.logger.info('stopped');
 }
@@ -54,5 +72,6 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--demo', 'create the demo set-up and print how to send a first transaction')
     .option('--no-scheduler', 'do not run scheduled jobs in this daemon (another daemon runs them)')
+    .option('--shutdown-timeout <seconds>', `on SIGTERM/SIGINT, time in-flight work gets to finish (default ${SHUTDOWN_SECONDS})`)
     .action((o: ServeOptions) => serve(o));
 }
