@@ -56,3 +56,25 @@ export function createLogger(level: LogLevel, destination: pino.DestinationStrea
     destination,
   );
 }
+
+const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const noop = () => undefined;
+
+/**
+ * `parent.child(bindings)`, made only when something is actually logged through it. A child costs
+ * a serialization and scrub of its bindings (scrubBindings); the authorization path makes one per
+ * request but, at the default `info` level, logs nothing for a normal answer (its `debug` line is
+ * off). Calls of a disabled level are no-ops that never build the child.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= parent.child(bindings));
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      if (typeof prop === 'string' && LEVEL_METHODS.has(prop) && !parent.isLevelEnabled(prop)) return noop;
+      const c = real();
+      const v = Reflect.get(c, prop, c) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+    },
+  });
+}

@@ -8,6 +8,7 @@ import type { TransactionCore } from './core.js';
 import { parseMessage, type Message } from './message.js';
 import type { ChannelInfo } from './registry-cache.js';
 import { signatureMatches, timestampFresh } from './signature.js';
+import { lazyChild } from '../logger.js';
 import type { TxnResponse } from './work-item.js';
 
 /** An HTTP answer: status, JSON body, extra headers. */
@@ -59,7 +60,7 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
   } catch (err) {
     return errorAnswer(err);
   }
-  const log = ctx.logger.child({ request_id: msg.requestId, channel: channel.code, type: msg.type });
+  const log = lazyChild(ctx.logger, { request_id: msg.requestId, channel: channel.code, type: msg.type });
   try {
     const result = await core.process(msg, channel, log);
     if (result.kind === 'conflict') {
