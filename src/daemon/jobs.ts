@@ -5,6 +5,7 @@ import { chargeDormancy } from '../settlement/dormancy.js';
 import { runBreakage } from '../settlement/breakage.js';
 import { businessDateOf } from '../settlement/calendar.js';
 import { expirePoints } from '../points/expiry.js';
+import { settleBusinessDate } from '../settlement/settle.js';
 
 /**
  * A scheduled job (design §2): the scheduler (src/daemon/scheduler.ts) runs it on its cron
@@ -31,8 +32,25 @@ export function cronOf(job: Job, ctx: Context): string {
   return typeof job.cron === 'string' ? job.cron : job.cron(ctx);
 }
 
+/** End of day: at cut-off plus the settle grace period, in the business time zone (minutes wrap past midnight). */
+export function settlementCron(ctx: Context): string {
+  const at = (ctx.calendar.cutoffMinutes + ctx.config.settleGraceMinutes) % 1440;
+  return `${at % 60} ${Math.floor(at / 60)} * * *`;
+}
+
+/** The business date that ended at the settlement occurrence `at` (its cut-off is `at` minus the grace). */
+export function dateEndedBy(ctx: Context, at: Date): string {
+  return businessDateOf(new Date(at.getTime() - ctx.config.settleGraceMinutes * 60_000 - 1), ctx.calendar);
+}
+
 /** Every job the daemon schedules. Each capability adds its own. */
 export const JOBS: Job[] = [
+  // Business-date settlement (issue 6): the date just ended, once its cut-off plus grace has passed;
+  // a catch-up settles each missed date in order (settle refuses a date while an earlier one is open).
+  { name: 'settlement', cron: settlementCron, catchUp: 'each', run: async (ctx, at) => {
+    const r = await settleBusinessDate(ctx, { date: dateEndedBy(ctx, at) });
+    return { business_date: r.business_date, posted: r.posted, balanced: r.balanced, entries: r.entries, out_dir: r.out_dir, summary: r.summary };
+  } },
   // Residual value (issue 7): after the 00:00 cut-off and its grace period, expire cards, then
   // charge the month's dormancy fees (idempotent per card and month), then run breakage as of today.
   { name: 'card-expiry', cron: '10 0 * * *', run: async (ctx) => ({ ...await expireCards(ctx) }) },

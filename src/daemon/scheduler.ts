@@ -21,9 +21,17 @@ const MAX_CATCH_UP = 400;
 
 /**
  * node-cron fires on the wall clock; what is due is decided by `ctx.clock` (design §4 "Time").
- * A timer that fires a little early must still see the occurrence it fired for as due.
+ * A timer that fires up to this early waits for the clock to reach its occurrence, so the
+ * occurrence is due (settlement, for one, refuses a date before its cut-off plus grace).
  */
 const EARLY_FIRE_MS = 1_000;
+
+/** `ctx.clock.now()` once it has reached `fired` (node-cron's occurrence), if that is at most EARLY_FIRE_MS away. */
+async function tickTime(ctx: Context, fired: Date): Promise<Date> {
+  const ahead = fired.getTime() - ctx.clock.now().getTime();
+  if (ahead > 0 && ahead <= EARLY_FIRE_MS) await new Promise((r) => setTimeout(r, ahead));
+  return ctx.clock.now();
+}
 
 /**
  * Runs what is due of one job at `now` (by the injectable clock), in exactly one daemon:
@@ -128,10 +136,10 @@ export function startScheduler(ctx: Context, opts: SchedulerOptions = {}): Sched
   const tasks: ScheduledTask[] = jobs.map((job) => {
     const expression = cronOf(job, ctx);
     cronSpec(expression, ctx.calendar.timezone, job.name); // fail at start on a bad expression
-    return cron.schedule(expression, () => {
+    return cron.schedule(expression, (tick) => {
       if (stopped) return;
-      const now = new Date(ctx.clock.now().getTime() + EARLY_FIRE_MS);
-      void track(runJobDue(ctx, job, now, 'scheduled')).catch((err: unknown) => log.error({ err, job: job.name }, 'scheduled run failed'));
+      const run = tickTime(ctx, tick.date).then((now) => (stopped ? [] : runJobDue(ctx, job, now, 'scheduled')));
+      void track(run).catch((err: unknown) => log.error({ err, job: job.name }, 'scheduled run failed'));
     }, { timezone: ctx.calendar.timezone, name: `purse-${job.name}`, logger: cronLogger });
   });
   log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: cronOf(j, ctx) })), timezone: ctx.calendar.timezone }, 'scheduler started');

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testContext, type TestContext } from '../helpers/db.js';
 import { openDb } from '../../src/db/pool.js';
@@ -6,6 +9,12 @@ import { JOBS, cronOf, type Job } from '../../src/daemon/jobs.js';
 import { runDue, runJobDue } from '../../src/daemon/scheduler.js';
 import { cronSpec, latestOccurrence, occurrencesBetween } from '../../src/daemon/occurrences.js';
 import { startDaemon } from '../../src/daemon/server.js';
+import { seedBasics } from '../helpers/seed.js';
+import { withTransaction } from '../../src/db/tx.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
 
 const ctx = await testContext({ now: '2026-03-10T10:02:00+08:00' });
 ctx.config.port = 0;
@@ -96,14 +105,14 @@ describe('exactly one runner per occurrence', () => {
     const d1 = await startDaemon(ctx, { scheduler: { jobs: [p.job], catchUp: false } });
     const d2 = await startDaemon(other, { scheduler: { jobs: [p.job], catchUp: false } });
     try {
-      // Both fire every wall-clock second for ~2.5 s; the clock of both stands still, so one
-      // occurrence is due and it runs exactly once.
+      // Both fire every wall-clock second for ~2.5 s; the clock of both stands still at 10:02:00,
+      // so one occurrence is due and it runs exactly once.
       await new Promise((r) => setTimeout(r, 2_500));
     } finally {
       await Promise.all([d1.close(2_000), d2.close(2_000)]);
     }
-    expect(p.ran).toEqual(['2026-03-10T02:02:01.000Z']);
-    expect((await runsOf('probe-c')).map((r) => [r.scheduled_at, r.status])).toEqual([['2026-03-10T02:02:01.000Z', 'succeeded']]);
+    expect(p.ran).toEqual(['2026-03-10T02:02:00.000Z']);
+    expect((await runsOf('probe-c')).map((r) => [r.scheduled_at, r.status])).toEqual([['2026-03-10T02:02:00.000Z', 'succeeded']]);
   });
 
   it('records a failed run with its error', async () => {
@@ -159,5 +168,46 @@ describe('catch-up at start', () => {
     // Nothing is due again until the next occurrence.
     expect(await runDue(ctx, ctx.clock.now(), { jobs: [hourly.job, daily.job], reason: 'catch-up' })).toEqual([]);
     ctx.clock.set('2026-03-10T10:02:00+08:00');
+  });
+});
+
+describe('end-of-day settlement job', () => {
+  it('settles the business date just ended at cut-off plus grace, and each missed date in order at start', async () => {
+    const cwd = process.cwd();
+    process.chdir(fs.mkdtempSync(path.join(os.tmpdir(), 'purse-sched-'))); // settlement files land in ./batches/settlement
+    try {
+      const seed = await seedBasics(ctx, 1);
+      const load = async (amount: number) => withTransaction(ctx.db.pg, async (c) => {
+        const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
+        await postEntries(c, d, [balancedEntry('bulk_load', [
+          { account: account.cardValue(seed.cardIds[0]!), asset: 'CNY', amount },
+          { account: account.issuer(seed.issuerId), asset: 'CNY', amount: -amount },
+        ], { occurredAt: ctx.clock.now() })]);
+      });
+      const settlement = JOBS.find((j) => j.name === 'settlement')!;
+      await load(1_000); // business date 2026-03-10
+      ctx.clock.set('2026-03-11T00:04:59+08:00');
+      // One second before 00:05 the occurrence due is the previous day's: it settles 2026-03-09 (empty).
+      expect(await runDue(ctx, ctx.clock.now(), { jobs: [settlement] }))
+        .toMatchObject([{ scheduled_at: '2026-03-09T16:05:00.000Z', status: 'succeeded', result: { business_date: '2026-03-09' } }]);
+      ctx.clock.set('2026-03-11T00:05:00+08:00');
+      const [tick] = await runDue(ctx, ctx.clock.now(), { jobs: [settlement] });
+      expect(tick).toMatchObject({ scheduled_at: '2026-03-10T16:05:00.000Z', status: 'succeeded', result: { business_date: '2026-03-10', posted: true, balanced: true } });
+      ctx.clock.set('2026-03-11T12:00:00+08:00');
+      await load(2_000); // 2026-03-11
+      ctx.clock.set('2026-03-12T12:00:00+08:00');
+      await load(3_000); // 2026-03-12; then every daemon is down until the 13th
+      ctx.clock.set('2026-03-13T09:00:00+08:00');
+      const caught = await runDue(ctx, ctx.clock.now(), { jobs: [settlement], reason: 'catch-up' });
+      expect(caught.map((o) => [o.scheduled_at, o.status, o.result?.business_date])).toEqual([
+        ['2026-03-11T16:05:00.000Z', 'succeeded', '2026-03-11'],
+        ['2026-03-12T16:05:00.000Z', 'succeeded', '2026-03-12'],
+      ]);
+      const { rows } = await ctx.db.pg.query('select business_date::text as d from settlements order by 1');
+      expect(rows.map((r) => r.d)).toEqual(['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12']);
+    } finally {
+      process.chdir(cwd);
+      ctx.clock.set('2026-03-10T10:02:00+08:00');
+    }
   });
 });
