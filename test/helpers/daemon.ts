@@ -11,6 +11,8 @@ import { openBusinessDate } from '../../src/ledger/business-date.js';
 import { postEntries } from '../../src/ledger/post.js';
 import { balancedEntry } from '../../src/ledger/entry.js';
 import { account } from '../../src/ledger/accounts.js';
+import { maskPan } from '../../src/cards/luhn.js';
+import { pansIn } from './daemon-extra.js';
 
 export interface DaemonFixture {
   ctx: TestContext;
@@ -32,7 +34,8 @@ export interface SendOpts { secret?: string; channel?: string; ts?: string; raw?
 /**
  * An in-process daemon on a fresh database with a manual clock: issuer ISS, program SV (BIN
  * 622000) with `cards` active cards, merchant M1 (150 bps) with terminal T1, channel CH for M1
- * (fee 1 fen + 10 bps). All log output goes to `logs`.
+ * (fee 1 fen + 10 bps). All log output goes to `logs`, and is scanned for card numbers after the
+ * file's tests.
  */
 export async function daemonFixture(opts: { cards?: number; batch?: { concurrency?: number; maxBatch?: number } } = {}): Promise<DaemonFixture> {
   const logs: string[] = [];
@@ -44,6 +47,12 @@ export async function daemonFixture(opts: { cards?: number; batch?: { concurrenc
   const ch = await addChannel(ctx, { code: 'CH', merchants: ['M1'], feeFixed: 1, feeBps: 10 });
   const daemon = await startDaemon(ctx, { batch: opts.batch });
   afterAll(() => daemon.close(2000));
+  // Design §5: nothing sensitive in logs. Every file using this fixture has its whole log output
+  // scanned; a Luhn-valid 13–19 digit run anywhere fails the file.
+  afterAll(() => {
+    const found = pansIn(logs);
+    if (found.length > 0) throw new Error(`the daemon logged ${found.length} card number(s): ${found.map(maskPan).join(', ')}`);
+  });
   const send: DaemonFixture['send'] = async (body, o = {}) => {
     const raw = o.raw ?? JSON.stringify(body);
     const ts = o.ts ?? String(Math.floor(ctx.clock.now().getTime() / 1000));
