@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
-import { output, printRecord, printTable } from './output.js';
+import { output, printLine, printRecord, printTable } from './output.js';
 import { addScheme, listRates, listSchemes, setRate, showScheme } from '../registry/schemes.js';
+import { showRate } from '../points/rates.js';
 
 export function register(program: Command): void {
   const g = program.command('scheme').description('points schemes (prices in minor units per point, up to 4 decimals)');
@@ -30,4 +31,13 @@ export function register(program: Command): void {
     .action((o) => withContext(async (ctx) => output(o.json, await setRate(ctx, o), printRecord)));
   r.command('list').description('list published rates').option('--json', 'print JSON')
     .action((o) => withContext(async (ctx) => output(o.json, await listRates(ctx), (rows) => printTable(rows, ['from', 'to', 'rate', 'effective_at']))));
+  r.command('show').description('the rate an exchange --from → --to uses at --at (default now), and every version of the pair')
+    .requiredOption('--from <code>', 'source scheme').requiredOption('--to <code>', 'target scheme')
+    .option('--at <iso8601>', 'the request time to judge (YYYY-MM-DD = midnight business time; default now)')
+    .option('--json', 'print JSON')
+    .action((o) => withContext(async (ctx) => output(o.json, await showRate(ctx, o), (view) => {
+      printLine(`${view.from} → ${view.to} at ${view.at}: ${view.in_force ? `${view.in_force.rate} (in force since ${view.in_force.effective_at})` : 'no rate in force'}`);
+      printLine();
+      printTable(view.versions, ['rate', 'effective_at']);
+    })));
 }
