@@ -91,6 +91,17 @@ describe('lottery draws', () => {
     expect(big.prize_entry_id).toBeNull();
   });
 
+  it('spends the cost from the oldest lots and credits a points prize as a lot of its own (fresh expiry), not netted', async () => {
+    const draws = await drawsOf('SCARCE');
+    const big = draws.find((d) => d.prize === 'BIG')!;
+    const small = draws.find((d) => d.prize === 'SMALL')!;
+    const expiry = new Date('2027-04-01T00:00:00+08:00'); // credited 2026-03-10, AIR valid 12 months
+    expect((await lotsOf(ctx, big.card_id, AIR)).map((l) => [l.points, l.remaining, l.expires_at])).toEqual([[1000, 900, expiry], [250, 250, expiry]]);
+    expect((await lotsOf(ctx, small.card_id, AIR)).map((l) => [l.points, l.remaining])).toEqual([[1000, 900], [30, 30]]);
+    const { rows: moves } = await ctx.db.pg.query('select points from points_lot_moves where entry_id = $1 order by lot_id', [big.entry_id]);
+    expect(moves.map((m) => m.points)).toEqual([-100, 250]);
+  });
+
   it('a goods prize pays its supplier: merchant +g, revenue:lottery −g; once out of stock the draw wins nothing', async () => {
     const [c] = cards.slice(20) as [number];
     const first = await draw(c, 'TOYS');

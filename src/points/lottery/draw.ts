@@ -63,9 +63,9 @@ export interface LotteryRequest extends PointsRequest {
  * so concurrent draws never exceed it; unlimited prizes are never written. Entries: `lottery`
  * (cost k, points prize q; none when k = q) and, for a goods prize, `lottery_prize` paying its
  * supplier. Declines 12 (unknown or inactive game), 57 (card without points, scheme not accepted at
- * the merchant), 51 (fewer than k points spendable). Finishing nets the lots (k − q consumed
- * oldest-first, or q − k credited as a new lot) and records the draw (random value, drawn and
- * awarded prize) for audit. `random` is the source of draw values: the CSPRNG (`drawValue`) unless
+ * the merchant), 51 (fewer than k points spendable). Finishing consumes k points oldest-first,
+ * credits a points prize q as a new lot (when k = q nothing moves: there is no entry to move lots
+ * under) and records the draw (random value, drawn and awarded prize) for audit. `random` is the source of draw values: the CSPRNG (`drawValue`) unless
  * a test injects a seeded one so a whole workload replays; never taken from a request.
  */
 export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRequest, random: () => number = drawValue): Promise<PointsOutcome> {
@@ -97,8 +97,11 @@ export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRe
   const main = lotteryEntry(scheme, req.cardId, k, q, req.merchantId, meta, memo);
   if (main) {
     entries.push(main);
-    if (q < k) effects.push({ type: 'lot_debit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: k - q, spendableAt: req.at, preferSourceEntryIds: [] });
-    else effects.push({ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: q - k, expiresAt: lotExpiry(req.at, scheme.validityMonths, ctx.calendar) });
+    // Not netted: the cost is spent from the oldest lots and a points prize is a credit, so a lot of
+    // its own with a fresh expiry (issue 4: each credit of points is a lot; spending is oldest-first).
+    // Debit first, so the cost never comes out of the prize's lot.
+    effects.push({ type: 'lot_debit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: k, spendableAt: req.at, preferSourceEntryIds: [] });
+    if (q > 0) effects.push({ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: q, expiresAt: lotExpiry(req.at, scheme.validityMonths, ctx.calendar) });
   }
   let prizeEntry: number | null = null;
   if (prize?.kind === 'goods') {
