@@ -9,6 +9,11 @@ import { revenueReport } from '../../src/reports/revenue.js';
 import { statsReport } from '../../src/reports/stats.js';
 import { listTransactions, type TransactionFilterInput } from '../../src/reports/transactions.js';
 import { InputError, NotFoundError } from '../../src/errors.js';
+import { withTransaction } from '../../src/db/tx.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry, type EntryKind, type Posting } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
 
 // One day (2026-03-10, Asia/Shanghai) of traffic on two channels and two merchants, and one
 // purchase the day after. Every figure below is worked out by hand from design §4:
@@ -22,6 +27,8 @@ import { InputError, NotFoundError } from '../../src/errors.js';
 //   q-2  purchase 1000 at M2:  f = 20, c = 2 + 2 = 4; reversed (rv-1): f and c back
 //   b-1  balance at M3 (no fees)
 //   p-3  (2026-03-11) purchase 1000 at M1: f = 15, c = 1 + 1 = 2
+//   and on 2026-03-11 a card fee of 500, a dormancy fee of 300 and a lottery goods prize of 250;
+//   on 2026-04-01 a card fee of 700 (outside March).
 const f = await daemonFixture({ cards: 4 });
 const [c0, c1, c2, c3] = f.seed.cardIds as [number, number, number, number];
 const [p0, p1, p2, p3] = f.seed.pans as [string, string, string, string];
@@ -54,6 +61,14 @@ await ok({ ...m2, request_id: 'rv-1', type: 'reversal', original_request_id: 'q-
 await ok({ merchant: 'M3', terminal: 'T3', request_id: 'b-1', type: 'balance', card: p3 }, via2);
 f.ctx.clock.set('2026-03-11T10:00:00+08:00');
 await ok({ ...m1, request_id: 'p-3', type: 'purchase', card: p0, amount: 1_000 });
+const post = (kind: EntryKind, legs: Posting[]) => withTransaction(f.ctx.db.pg, async (c) => {
+  await postEntries(c, await openBusinessDate(c, f.ctx.clock.now(), f.ctx.calendar), [balancedEntry(kind, legs, { occurredAt: f.ctx.clock.now() })]);
+});
+await post('card_fee', [{ account: account.issuer(f.seed.issuerId), asset: 'CNY', amount: -500 }, { account: account.revenue('card_fees'), asset: 'CNY', amount: 500 }]);
+await post('dormancy_fee', [{ account: account.cardValue(c1), asset: 'CNY', amount: -300 }, { account: account.revenue('dormancy_fees'), asset: 'CNY', amount: 300 }]);
+await post('lottery_prize', [{ account: account.merchant(f.merchantId), asset: 'CNY', amount: 250 }, { account: account.revenue('lottery'), asset: 'CNY', amount: -250 }]);
+f.ctx.clock.set('2026-04-01T10:00:00+08:00');
+await post('card_fee', [{ account: account.issuer(f.seed.issuerId), asset: 'CNY', amount: -700 }, { account: account.revenue('card_fees'), asset: 'CNY', amount: 700 }]);
 
 const csv = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
 const ids = async (filter: TransactionFilterInput) => (await listTransactions(f.ctx, filter)).map((t) => t.request_id).sort();
@@ -93,11 +108,12 @@ describe('report revenue', () => {
     const zero = { card_fees: 0, dormancy_fees: 0, breakage: 0, points_spread: 0, points_breakage: 0, lottery: 0 };
     expect(r.rows).toEqual([
       { business_date: '2026-03-10', currency: 'CNY', ...zero, merchant_commission: 90 + 156, channel_fees: -(41 + 18), total: 246 - 59 },
-      { business_date: '2026-03-11', currency: 'CNY', ...zero, merchant_commission: 15, channel_fees: -2, total: 13 },
+      { business_date: '2026-03-11', currency: 'CNY', ...zero, merchant_commission: 15, channel_fees: -2, card_fees: 500, dormancy_fees: 300, lottery: -250, total: 563 },
     ]);
-    expect(r.totals).toEqual([{ currency: 'CNY', ...zero, merchant_commission: 261, channel_fees: -61, total: 200 }]);
+    expect(r.totals).toEqual([{ currency: 'CNY', ...zero, merchant_commission: 261, channel_fees: -61, card_fees: 500, dormancy_fees: 300, lottery: -250, total: 750 }]);
     expect(r).toMatchObject({ month: '2026-03', from: '2026-03-01', to: '2026-03-31' });
     expect((await revenueReport(f.ctx, { month: '2026-02' })).rows).toEqual([]);
+    expect((await revenueReport(f.ctx, { month: '2026-04' })).rows).toEqual([{ business_date: '2026-04-01', currency: 'CNY', ...zero, merchant_commission: 0, channel_fees: 0, card_fees: 700, total: 700 }]);
   });
 
   it('names --month when it is not YYYY-MM', async () => {
@@ -195,7 +211,7 @@ describe('purse report through the CLI', () => {
 
     const rev = await runCli(['report', 'revenue', '--month', '2026-03'], f.ctx.env);
     expect(rev.code).toBe(0);
-    expect(rev.stdout.split('\n')[1]).toBe('2026-03-10,CNY,246,-59,0,0,0,0,0,0,187');
+    expect(rev.stdout.split('\n').slice(1)).toEqual(['2026-03-10,CNY,246,-59,0,0,0,0,0,0,187', '2026-03-11,CNY,15,-2,500,300,0,0,0,-250,563', '']);
   });
 
   it('prints JSON with --json and exits 1 naming the option on bad input', async () => {
