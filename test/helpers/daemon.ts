@@ -37,7 +37,7 @@ export interface SendOpts { secret?: string; channel?: string; ts?: string; raw?
  * (fee 1 fen + 10 bps). All log output goes to `logs`, and is scanned for card numbers after the
  * file's tests.
  */
-export async function daemonFixture(opts: { cards?: number; batch?: { concurrency?: number; maxBatch?: number } } = {}): Promise<DaemonFixture> {
+export async function daemonFixture(opts: { cards?: number; batch?: { concurrency?: number; maxBatch?: number; maxQueue?: number } } = {}): Promise<DaemonFixture> {
   const logs: string[] = [];
   const ctx = await testContext({ logger: createLogger('debug', { write: (s: string) => void logs.push(s) }) });
   ctx.config.port = 0;
