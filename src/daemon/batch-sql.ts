@@ -85,3 +85,14 @@ with own as (
   delete from transactions where id = any($27::bigint[]) and status = 'marker'
 )
 select 1`;
+
+// APPLY_SQL for the fused path (fused.ts), where the batch's entries are posted by the previous
+// statement of the same message and their ids never come back to TypeScript: $12 only says
+// whether the message posted an entry (any non-null value), and its entry_id is the first entry
+// posted for its transaction row (entries.transaction_id is the row's id; a message's entries are
+// posted in order, and a fresh row has no earlier entries).
+export const APPLY_FUSED_SQL = APPLY_SQL.replace(
+  'entry_id = u.entry_id,',
+  'entry_id = case when u.entry_id is null then null else (select min(e.id) from entries e where e.transaction_id = u.id) end,',
+);
+if (APPLY_FUSED_SQL === APPLY_SQL) throw new Error('APPLY_FUSED_SQL: entry_id assignment not found in APPLY_SQL');

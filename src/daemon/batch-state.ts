@@ -25,15 +25,23 @@ export interface Claim {
  * Keys not in the map were already taken.
  */
 export async function claimKeys(client: pg.ClientBase, calendarDate: string, now: Date, claims: readonly Claim[]): Promise<{ businessDate: string; ids: Map<string, number> }> {
-  const { rows } = await client.query<{ business_date: string; id: number | null; channel_id: number | null; request_id: string | null }>({
-    name: 'daemon_claim',
-    text: CLAIM_SQL,
-    values: [
-      calendarDate, claims.map((c) => c.channelId), claims.map((c) => c.requestId), claims.map((c) => c.type), claims.map((c) => c.cardId),
-      claims.map((c) => c.merchantId), claims.map((c) => c.terminalId), claims.map((c) => c.amount), claims.map((c) => c.bodyHash),
-      claims.map((c) => c.status), now,
-    ],
-  });
+  const { rows } = await client.query<ClaimRow>({ name: 'daemon_claim', text: CLAIM_SQL, values: claimValues(calendarDate, now, claims) });
+  return claimed(rows);
+}
+
+export type ClaimRow = { business_date: string; id: number | null; channel_id: number | null; request_id: string | null };
+
+/** The parameters of CLAIM_SQL. */
+export function claimValues(calendarDate: string, now: Date, claims: readonly Claim[]): unknown[] {
+  return [
+    calendarDate, claims.map((c) => c.channelId), claims.map((c) => c.requestId), claims.map((c) => c.type), claims.map((c) => c.cardId),
+    claims.map((c) => c.merchantId), claims.map((c) => c.terminalId), claims.map((c) => c.amount), claims.map((c) => c.bodyHash),
+    claims.map((c) => c.status), now,
+  ];
+}
+
+/** The business date and the ids of the rows CLAIM_SQL inserted, by key. */
+export function claimed(rows: readonly ClaimRow[]): { businessDate: string; ids: Map<string, number> } {
   const ids = new Map<string, number>();
   for (const r of rows) if (r.id !== null) ids.set(keyOf(r.channel_id!, r.request_id!), r.id);
   return { businessDate: rows[0]!.business_date, ids };
@@ -85,10 +93,25 @@ interface CardRow { id: number; program_id: number; status: string; expiry_date:
 
 /** Locks cards with all their accounts (ascending id) and returns their state with program settings. */
 export async function lockCards(client: pg.ClientBase, registry: RegistryCache, cardIds: readonly number[]): Promise<Map<number, CardState>> {
+  if (cardIds.length === 0) return new Map<number, CardState>();
+  const sorted = lockOrder(cardIds);
+  const { rows } = await client.query<CardAccountRow>({ name: 'daemon_lock_cards', text: LOCK_CARDS_SQL, values: [sorted] });
+  return cardStates(client, registry, sorted, rows);
+}
+
+export type CardAccountRow = CardRow & { asset: string; balance: number; held: number };
+
+/** Card ids without repeats in ascending order: the one order every batch and job locks cards in. */
+export function lockOrder(cardIds: readonly number[]): number[] {
+  return [...new Set(cardIds)].sort((a, b) => a - b);
+}
+
+/**
+ * Card states from LOCK_CARDS_SQL rows for `sorted` (lockOrder); cards without any account row
+ * (absent from those rows) are locked and read here, after the others (as lockCards always did).
+ */
+export async function cardStates(client: pg.ClientBase, registry: RegistryCache, sorted: readonly number[], rows: readonly CardAccountRow[]): Promise<Map<number, CardState>> {
   const cards = new Map<number, CardState>();
-  if (cardIds.length === 0) return cards;
-  const sorted = [...new Set(cardIds)].sort((a, b) => a - b);
-  const { rows } = await client.query<CardRow & { asset: string; balance: number; held: number }>({ name: 'daemon_lock_cards', text: LOCK_CARDS_SQL, values: [sorted] });
   const add = (r: CardRow) => {
     let c = cards.get(r.id);
     if (!c) {

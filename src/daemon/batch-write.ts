@@ -1,10 +1,12 @@
 import type pg from 'pg';
-import { postEntries } from '../ledger/post.js';
+import { postEntries, postEntriesValues } from '../ledger/post.js';
 import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
 import { APPLY_SQL } from './batch-sql.js';
+import { execute, runFused } from './fused.js';
+import { FUSED } from './batch-fused.js';
 import type { CardState, Outcome, TxnState } from './handlers/types.js';
 import type { TxnResponse, WorkItem } from './work-item.js';
 
@@ -48,11 +50,13 @@ function responseOf(w: RowWrite): TxnResponse {
  * Applies the decided outcomes in memory (in order, so each response shows the balance after its
  * own message) and writes the batch: holds closed, all entries in one statement, holds placed,
  * handlers' extra SQL, then rows, originals and cards in one statement. Returns the responses.
+ * With `commit`, a batch that closes and places no holds and runs no handler SQL sends its
+ * entries, its rows and COMMIT in one round trip, and reports `committed`; otherwise the caller commits.
  */
 export async function writeBatch(
   client: pg.ClientBase, businessDate: string, now: Date, writes: readonly RowWrite[], cards: Map<number, CardState>,
-  holds: Map<number, Hold>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
-): Promise<TxnResponse[]> {
+  holds: Map<number, Hold>, dirty: readonly TxnState[], unusedMarkers: readonly number[], opts: { commit: boolean } = { commit: false },
+): Promise<{ responses: TxnResponse[]; committed: boolean }> {
   const entries: Entry[] = [];
   const entryIndex: number[] = [];
   const closes: { holdId: number; status: HoldClose }[] = [];
@@ -95,6 +99,17 @@ export async function writeBatch(
     responses.push(responseOf(w));
   }
 
+  // Fused (see fused.ts): entries, rows and COMMIT in one round trip, when nothing needs an id
+  // back before the rows are written (no holds to close or place, no handler SQL afterwards).
+  const fuse = opts.commit && closes.length === 0 && places.length === 0 && writes.every((w) => !w.outcome.after);
+  if (fuse) {
+    const statements = entries.length ? [execute(FUSED.postEntries, postEntriesValues(businessDate, entries))] : [];
+    // APPLY_FUSED_SQL finds the entry ids itself; 0 only marks "posted an entry".
+    statements.push(execute(FUSED.applyFused, applyValues(writes, responses, entryIndex.map((i) => (i >= 0 ? 0 : null)), placeIndex.map(() => null), cards, dirty, unusedMarkers)), 'commit');
+    await runFused(client, statements);
+    return { responses, committed: true };
+  }
+
   await closeHolds(client, closes, now);
   const entryIds = await postEntries(client, businessDate, entries);
   const holdIds = await placeHolds(client, places);
@@ -103,31 +118,41 @@ export async function writeBatch(
     if (w.outcome.after) await w.outcome.after(client, { transactionId: w.txnId, entryIds: first < 0 ? [] : entryIds.slice(first, first + (w.outcome.entries?.length ?? 0)) });
   }
 
+  await client.query({
+    name: 'daemon_apply',
+    text: APPLY_SQL,
+    values: applyValues(
+      writes, responses, entryIndex.map((i) => (i >= 0 ? entryIds[i]! : null)), placeIndex.map((i) => (i >= 0 ? holdIds[i]! : null)), cards, dirty, unusedMarkers,
+    ),
+  });
+  return { responses, committed: false };
+}
+
+/** The parameters of APPLY_SQL (and APPLY_FUSED_SQL): each message's row, changed originals, card patches, unused markers. */
+function applyValues(
+  writes: readonly RowWrite[], responses: readonly TxnResponse[], entryIds: readonly (number | null)[], holdIds: readonly (number | null)[],
+  cards: Map<number, CardState>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
+): unknown[] {
   const rows = writes.map((w, n) => {
     const o = w.outcome;
     const approved = isApproval(o.code);
     return {
       id: w.txnId, type: w.item.msg.type, cardId: w.cardIdForRow, merchantId: w.item.merchant.info?.id ?? null, terminalId: w.item.merchant.terminalId,
       asset: o.asset ?? w.card?.program.currency ?? null, amountRequested: w.item.msg.amount, amountApproved: responses[n]!.amount_approved, approved,
-      code: o.code, originalId: o.originalId ?? null, entryId: entryIndex[n]! >= 0 ? entryIds[entryIndex[n]!]! : null,
-      holdId: placeIndex[n]! >= 0 ? holdIds[placeIndex[n]!]! : null, status: approved ? 'approved' : 'declined',
+      code: o.code, originalId: o.originalId ?? null, entryId: entryIds[n] ?? null,
+      holdId: holdIds[n] ?? null, status: approved ? 'approved' : 'declined',
       commission: approved ? o.commission ?? 0 : 0, channelFee: approved ? o.channelFee ?? 0 : 0, bodyHash: w.item.bodyHash, response: JSON.stringify(responses[n]),
     };
   });
   const patched = [...cards.values()].filter((c) => Object.keys(c.patch).length > 0);
-  await client.query({
-    name: 'daemon_apply',
-    text: APPLY_SQL,
-    values: [
-      rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.cardId), rows.map((r) => r.merchantId), rows.map((r) => r.terminalId),
-      rows.map((r) => r.asset), rows.map((r) => r.amountRequested), rows.map((r) => r.amountApproved), rows.map((r) => r.approved),
-      rows.map((r) => r.code), rows.map((r) => r.originalId), rows.map((r) => r.entryId), rows.map((r) => r.holdId), rows.map((r) => r.status),
-      rows.map((r) => r.commission), rows.map((r) => r.channelFee), rows.map((r) => r.bodyHash), rows.map((r) => r.response),
-      dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
-      patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
-      patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
-      unusedMarkers,
-    ],
-  });
-  return responses;
+  return [
+    rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.cardId), rows.map((r) => r.merchantId), rows.map((r) => r.terminalId),
+    rows.map((r) => r.asset), rows.map((r) => r.amountRequested), rows.map((r) => r.amountApproved), rows.map((r) => r.approved),
+    rows.map((r) => r.code), rows.map((r) => r.originalId), rows.map((r) => r.entryId), rows.map((r) => r.holdId), rows.map((r) => r.status),
+    rows.map((r) => r.commission), rows.map((r) => r.channelFee), rows.map((r) => r.bodyHash), rows.map((r) => r.response),
+    dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
+    patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
+    patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
+    unusedMarkers,
+  ];
 }

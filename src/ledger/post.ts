@@ -15,6 +15,15 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  */
 export async function postEntries(db: Queryable, businessDate: string, entries: readonly Entry[]): Promise<number[]> {
   if (entries.length === 0) return [];
+  const { rows } = await db.query<{ id: number }>({ name: 'ledger_post_entries', text: POST_SQL, values: postEntriesValues(businessDate, entries) });
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The parameters of POST_SQL for `entries` (postEntries binds them; the daemon's fused batch
+ * path runs the same statement as a SQL-level prepared statement, see daemon/fused.ts).
+ */
+export function postEntriesValues(businessDate: string, entries: readonly Entry[]): unknown[] {
   const kinds: string[] = [], dates: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], merchants: (number | null)[] = [];
   const channels: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
   const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [];
@@ -35,17 +44,12 @@ export async function postEntries(db: Queryable, businessDate: string, entries: 
       pCard.push(cardIdOf(p.account));
     }
   });
-  const { rows } = await db.query<{ id: number }>({
-    name: 'ledger_post_entries',
-    text: POST_SQL,
-    values: [entries.length, kinds, dates, occurred, txns, merchants, channels, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard],
-  });
-  return rows.map((r) => r.id);
+  return [entries.length, kinds, dates, occurred, txns, merchants, channels, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard];
 }
 
 // Ids come from the identity sequence up front so postings can name their entry in the same
 // statement; the card upsert sums legs per (card, asset) so one statement may move a card twice.
-const POST_SQL = `
+export const POST_SQL = `
 with ids as (
   select ord, nextval(pg_get_serial_sequence('entries', 'id')) as id
   from generate_series(1, $1::int) as ord
