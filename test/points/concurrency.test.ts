@@ -4,15 +4,17 @@ import { lotsOf, pointsOf, runPoints, seedPoints } from '../helpers/points.js';
 import { preparePointsLoad } from '../../src/points/earn.js';
 import { prepareRedeem } from '../../src/points/redeem.js';
 import { prepareExchange } from '../../src/points/exchange.js';
+import { prepareEarn } from '../../src/points/earn.js';
+import { prepareClawback } from '../../src/points/clawback.js';
 import { setRate } from '../../src/registry/schemes.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
 // Each request runs as the pipeline runs it (prepare → post → finish in one transaction) on its own
 // pooled connection, so the requests really race in PostgreSQL.
 const ctx = await testContext();
-const seed = await seedPoints(ctx, 3);
-const [c1, c2, c3] = seed.cards as [number, number, number];
-const { SHOP } = seed.merchants;
+const seed = await seedPoints(ctx, 4);
+const [c1, c2, c3, c4] = seed.cards as [number, number, number, number];
+const { COFFEE, SHOP } = seed.merchants;
 const { AIR, MALL } = seed.schemes;
 const at = () => ctx.clock.now();
 const load = (cardId: number, points: number, scheme = 'AIR') =>
@@ -62,5 +64,21 @@ describe('concurrent points spending', () => {
     expect(await lots(MALL)).toBe(await pointsOf(ctx, c3, 'MALL'));
     const report = await verifyLedger(ctx.db.pg);
     expect(report.violations).toEqual([]);
+  });
+
+  it('concurrent refunds of a rewarded purchase claw back exactly the earned points in total, never more', async () => {
+    // 10000 fen at COFFEE earns 300 AIR points; 12 refunds of 1000 fen race: the first 10 return the
+    // purchase (r(300 × k / 10) cumulatively: 30 each), the last two find nothing left to return.
+    await runPoints(ctx, (db) => prepareEarn(ctx, db, { cardId: c4, merchantId: COFFEE, amount: 10_000, at: at(), transactionId: 500 }));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      runPoints(ctx, (db) => prepareClawback(db, { earnTransactionId: 500, returned: 1000, at: at(), transactionId: 501 + i }))));
+    const taken = results.map((r) => (r.outcome.approved ? r.outcome.amountApproved : -1));
+    expect(taken.reduce((n, t) => n + t, 0)).toBe(300);
+    expect(taken.filter((t) => t === 30)).toHaveLength(10);
+    expect(await pointsOf(ctx, c4, 'AIR')).toBe(0);
+    const { rows: [state] } = await ctx.db.pg.query<{ returned: number; clawed: number }>(
+      'select sum(returned_amount)::bigint as returned, sum(points_clawed)::bigint as clawed from points_clawbacks where card_id = $1', [c4]);
+    expect(state).toEqual({ returned: 10_000, clawed: 300 });
+    expect((await verifyLedger(ctx.db.pg)).violations).toEqual([]);
   });
 });
