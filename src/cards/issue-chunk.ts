@@ -1,9 +1,12 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import type { Keyring } from './keys.js';
-import { randomPan } from './pan.js';
-import { encrypt, panToken } from './vault.js';
-import type { RandomPool } from './random-pool.js';
+import { drawCards, drawOne, type DrawnCards, type DrawSpec } from './draw.js';
+import type { DrawWorkerData } from './draw-worker.js';
+import { RandomPool } from './random-pool.js';
 import { copyField, copyIn } from '../batch/copy.js';
 
 /** The program fields bulk issuance needs. */
@@ -19,11 +22,8 @@ export interface IssueProgram {
   issuance_fee: number;
 }
 
-/** One chunk of new cards: PANs (in memory only for this chunk), their tokens and ciphertexts. */
-export interface CardChunk {
-  pans: string[];
-  tokens: Buffer[];
-  ciphers: Buffer[];
+/** One chunk of new cards (DrawnCards) and, once settled, their reserved card ids. */
+export interface CardChunk extends DrawnCards {
   ids: number[];
 }
 
@@ -36,25 +36,79 @@ export interface BatchRow {
   issuedAt: Date;
 }
 
+/** Draws chunks of new cards; `close` when done. */
+export interface CardDrawer {
+  /** Starts drawing `n` cards (at most one draw is in flight; call again after it resolves). */
+  draw(n: number): Promise<CardChunk>;
+  close(): Promise<void>;
+}
+
 const SLICE = 2_000;
+const WORKER = new URL('./draw-worker.js', import.meta.url);
 
 /**
- * Draws `n` random PANs distinct within the chunk, with token and ciphertext. Yields to the event
- * loop every 2,000 cards so the COPY of the previous chunk keeps streaming meanwhile.
+ * A drawer on a worker thread when the compiled worker exists (the CLI runs from dist/), so the
+ * CPU of drawing (HMAC + AES-GCM per card) overlaps the COPY of the previous chunk on the other
+ * core; otherwise (running from TypeScript sources, as the tests do) the same drawCards on this
+ * thread, yielding every 2,000 cards so a COPY in flight keeps streaming.
  */
-export async function drawChunk(keys: Keyring, program: IssueProgram, n: number, pool: RandomPool): Promise<CardChunk> {
-  const chunk: CardChunk = { pans: [], tokens: [], ciphers: [], ids: [] };
-  const seen = new Set<string>();
-  while (chunk.pans.length < n) {
-    const pan = randomPan(program.bin, program.pan_length, pool.take);
-    if (seen.has(pan)) continue;
-    seen.add(pan);
-    chunk.pans.push(pan);
-    chunk.tokens.push(panToken(keys, pan));
-    chunk.ciphers.push(encrypt(keys, pan, pool.take).cipher);
-    if (chunk.pans.length % SLICE === 0) await yieldToLoop();
-  }
-  return chunk;
+export function cardDrawer(keys: Keyring, program: IssueProgram): CardDrawer {
+  const spec: DrawSpec = { bin: program.bin, panLength: program.pan_length };
+  if (fs.existsSync(fileURLToPath(WORKER))) return workerDrawer(keys, spec);
+  const pool = new RandomPool();
+  return {
+    async draw(n) {
+      const chunk: CardChunk = { pans: [], tokens: [], cells: [], ids: [] };
+      const seen = new Set<string>();
+      while (chunk.pans.length < n) {
+        const part = drawCards(keys, spec, Math.min(SLICE, n - chunk.pans.length), pool);
+        part.pans.forEach((pan, i) => {
+          if (seen.has(pan)) return;
+          seen.add(pan);
+          chunk.pans.push(pan);
+          chunk.tokens.push(part.tokens[i]!);
+          chunk.cells.push(part.cells[i]!);
+        });
+        await yieldToLoop();
+      }
+      return chunk;
+    },
+    close: async () => undefined,
+  };
+}
+
+function workerDrawer(keys: Keyring, spec: DrawSpec): CardDrawer {
+  const workerData: DrawWorkerData = { keys: { current: keys.current, encryption: { [keys.current]: keys.encryption[keys.current]! }, token: keys.token }, spec };
+  // The worker holds one chunk at a time (about 10 MB for 20,000 cards); capping its heap keeps
+  // the process's peak RSS bounded (design §7: under 300 MB) instead of letting V8 grow lazily.
+  const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+  let pending: { resolve: (c: CardChunk) => void; reject: (e: unknown) => void } | undefined;
+  let failed: unknown;
+  const fail = (err: unknown) => {
+    failed ??= err;
+    pending?.reject(err);
+    pending = undefined;
+  };
+  worker.on('message', (chunk: DrawnCards) => {
+    pending?.resolve({ ...chunk, ids: [] });
+    pending = undefined;
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`card draw worker exited with code ${code}`)));
+  return {
+    draw(n) {
+      if (failed) return Promise.reject(failed);
+      if (pending) return Promise.reject(new Error('card draw already in flight'));
+      return new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        worker.postMessage(n);
+      });
+    },
+    async close() {
+      failed ??= new Error('card drawer closed');
+      await worker.terminate();
+    },
+  };
 }
 
 /**
@@ -63,23 +117,23 @@ export async function drawChunk(keys: Keyring, program: IssueProgram, n: number,
  * (With 9 random digits, 1,000,000 cards meet a few hundred such collisions.)
  */
 export async function settleChunk(client: pg.ClientBase, keys: Keyring, program: IssueProgram, chunk: CardChunk, pool: RandomPool): Promise<void> {
-  let check = chunk.tokens;
+  const spec: DrawSpec = { bin: program.bin, panLength: program.pan_length };
   let where = chunk.tokens.map((_, i) => i);
   const inChunk = new Set(chunk.pans);
-  while (check.length > 0) {
-    const { rows } = await client.query<{ pan_token: Buffer }>('select pan_token from cards where pan_token = any($1::bytea[])', [check]);
-    const taken = new Set(rows.map((r) => r.pan_token.toString('hex')));
-    const redo: number[] = where.filter((_, k) => taken.has(check[k]!.toString('hex')));
+  while (where.length > 0) {
+    const { rows } = await client.query<{ token: string }>(
+      `select encode(pan_token, 'hex') as token from cards where pan_token = any($1::bytea[])`, [where.map((i) => `\\x${chunk.tokens[i]!}`)]);
+    const taken = new Set(rows.map((r) => r.token));
+    const redo = where.filter((i) => taken.has(chunk.tokens[i]!));
     for (const i of redo) {
-      let pan: string;
-      do pan = randomPan(program.bin, program.pan_length, pool.take); while (inChunk.has(pan));
-      inChunk.add(pan);
-      chunk.pans[i] = pan;
-      chunk.tokens[i] = panToken(keys, pan);
-      chunk.ciphers[i] = encrypt(keys, pan, pool.take).cipher;
+      let card: ReturnType<typeof drawOne>;
+      do card = drawOne(keys, spec, pool); while (inChunk.has(card.pan));
+      inChunk.add(card.pan);
+      chunk.pans[i] = card.pan;
+      chunk.tokens[i] = card.token;
+      chunk.cells[i] = card.cell;
     }
     where = redo;
-    check = redo.map((i) => chunk.tokens[i]!);
   }
   const { rows } = await client.query<{ id: number }>(
     `select nextval(pg_get_serial_sequence('cards', 'id')) as id from generate_series(1, $1::int)`, [chunk.pans.length]);
@@ -89,15 +143,14 @@ export async function settleChunk(client: pg.ClientBase, keys: Keyring, program:
 /** COPYs the chunk's cards and their value accounts (card ids reserved by settleChunk). */
 export async function copyChunk(client: pg.ClientBase, keys: Keyring, chunk: CardChunk, row: BatchRow): Promise<void> {
   const shared = [
-    row.status, copyField(row.expiry), row.batchId, row.issuedAt.toISOString(), row.status === 'active' ? row.issuedAt.toISOString() : '\\N',
+    copyField(keys.current), row.status, copyField(row.expiry), row.batchId, row.issuedAt.toISOString(), row.status === 'active' ? row.issuedAt.toISOString() : '\\N',
   ].join('\t');
-  const head = `${row.program.id}\t`;
-  const keyId = copyField(keys.current);
+  const head = `\t${row.program.id}\t`;
   let cards = '';
   let accounts = '';
   for (let i = 0; i < chunk.pans.length; i++) {
     const id = chunk.ids[i]!;
-    cards += `${id}\t${head}${copyField(chunk.tokens[i]!)}\t${chunk.pans[i]!.slice(-4)}\t${copyField(chunk.ciphers[i]!)}\t${keyId}\t${shared}\n`;
+    cards += `${id}${head}${chunk.cells[i]!}\t${shared}\n`;
     accounts += `${id}\t${row.program.currency}\n`;
   }
   await copyIn(client, CARDS_COPY, [cards]);

@@ -14,7 +14,7 @@ import { progress } from '../batch/progress.js';
 import { cardExpiry } from './cards.js';
 import { decrypt } from './vault.js';
 import { RandomPool } from './random-pool.js';
-import { copyChunk, drawChunk, settleChunk, type IssueProgram } from './issue-chunk.js';
+import { cardDrawer, copyChunk, settleChunk, type CardDrawer, type IssueProgram } from './issue-chunk.js';
 
 export interface IssueOptions {
   program: unknown;
@@ -44,7 +44,7 @@ export interface IssueResult {
 }
 
 export const MAX_ISSUE = 10_000_000;
-const CHUNK = 20_000;
+const CHUNK = 10_000;
 const BATCH_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // pg_advisory_xact_lock(ISSUE_LOCK, hashtext(first 6 BIN digits)): one bulk issuance per BIN at a
 // time, so two batches never draw the same PAN concurrently (each checks only committed cards).
@@ -74,6 +74,7 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
 
   const client = await ctx.db.pg.connect();
   let file: PersonalizationFile | undefined;
+  let drawer: CardDrawer | undefined;
   try {
     await client.query('begin');
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [ISSUE_LOCK, program.bin.slice(0, 6)]);
@@ -91,17 +92,20 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
     const row = { program, batchId: b!.id, status, expiry, issuedAt: now } as const;
     file = await PersonalizationFile.open(out);
     const pool = new RandomPool();
+    drawer = cardDrawer(ctx.keys, program);
     const bar = progress('issuing', count);
     let first = 0;
     let last = 0;
     let copying: Promise<void> = Promise.resolve();
+    let next = drawer.draw(Math.min(CHUNK, count));
     for (let done = 0; done < count;) {
-      const n = Math.min(CHUNK, count - done);
-      // Draw this chunk while the previous one's COPY streams; both must finish before the
-      // collision check, which has to see the previous chunk's cards.
-      const drawn = drawChunk(ctx.keys, program, n, pool);
-      await Promise.all([drawn, copying]);
-      const chunk = await drawn;
+      // The next chunk is drawn (on the worker thread) while this one is settled and the previous
+      // one's COPY streams; the collision check has to see the previous chunk's cards, so that
+      // COPY must finish first.
+      const chunk = await next;
+      await copying;
+      const n = chunk.pans.length;
+      if (done + n < count) next = drawer.draw(Math.min(CHUNK, count - done - n));
       await settleChunk(client, ctx.keys, program, chunk, pool);
       copying = copyChunk(client, ctx.keys, chunk, row);
       copying.catch(() => undefined); // awaited on the next turn; never left unhandled meanwhile
@@ -124,6 +128,7 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
     await file?.abort();
     throw err;
   } finally {
+    await drawer?.close();
     client.release();
   }
 }

@@ -153,6 +153,31 @@ describe('purse cards issue', () => {
     expect(readPersonalization(json.file)).toHaveLength(2);
     expect(r.stderr).not.toMatch(/\d{16}/);
   });
+
+  it('purse cards issue (drawing on a worker thread) issues distinct Luhn-valid PANs stored only as tokens, and a re-run issues nothing twice', async () => {
+    const out = path.join(dir, 'cli-worker.csv');
+    const args = ['cards', 'issue', '--program', 'ACT', '--count', '25000', '--batch', 'W1', '--out', out, '--json'];
+    const r = await runCli(args, ctx.env);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readPersonalization(out);
+    const pans = new Set(rows.map((x) => x.pan));
+    expect(pans.size).toBe(25_000);
+    expect([...pans].filter((p) => p.length !== 19 || !p.startsWith('62200187') || !luhnValid(p))).toEqual([]);
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+    const { rows: cards } = await ctx.db.pg.query<{ id: number; pan_token: Buffer }>(
+      `select c.id, c.pan_token from cards c join card_batches b on b.id = c.batch_id where b.reference = 'W1'`);
+    const byId = new Map(rows.map((x) => [x.cardId, x.pan]));
+    expect(cards).toHaveLength(25_000);
+    expect(cards.every((c) => c.pan_token.equals(panToken(ctx.keys, byId.get(c.id)!)))).toBe(true);
+    const before = fs.readFileSync(out, 'utf8');
+    const again = await runCli(args, ctx.env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ already_issued: true, count: 25_000, fee: null });
+    expect(fs.readFileSync(out, 'utf8')).toBe(before);
+    const { rows: [n] } = await ctx.db.pg.query(`select count(*)::int as n from cards c join card_batches b on b.id = c.batch_id where b.reference = 'W1'`);
+    expect(n.n).toBe(25_000);
+    expect(r.stderr + again.stderr).not.toMatch(/\d{16}/);
+  });
 });
 
 function runCliIn(cwd: string, args: string[]) {
