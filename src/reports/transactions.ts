@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { scrubPans } from '../cards/luhn.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { CsvShape } from './csv.js';
 import { codeOption, dateRange, MESSAGE_TYPES } from './options.js';
@@ -116,7 +117,8 @@ export async function queryTransactions(ctx: Context, filter: TransactionFilterI
     for (;;) {
       const { rows } = await ctx.db.pg.query<Omit<TransactionRow, 'occurred_at'> & { occurred_at: Date }>(sql, [...w.values, last]);
       if (rows.length === 0) return;
-      yield rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
+      // A channel's request_id is its own text: should it carry a card number, only the mask is shown.
+      yield rows.map((r) => ({ ...r, request_id: scrubPans(r.request_id), occurred_at: r.occurred_at.toISOString() }));
       if (rows.length < PAGE_SIZE) return;
       last = rows[rows.length - 1]!.id;
     }

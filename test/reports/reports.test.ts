@@ -14,6 +14,7 @@ import { openBusinessDate } from '../../src/ledger/business-date.js';
 import { postEntries } from '../../src/ledger/post.js';
 import { balancedEntry, type EntryKind, type Posting } from '../../src/ledger/entry.js';
 import { account } from '../../src/ledger/accounts.js';
+import { maskPan } from '../../src/cards/luhn.js';
 
 // One day (2026-03-10, Asia/Shanghai) of traffic on two channels and two merchants, and one
 // purchase the day after. Every figure below is worked out by hand from design §4:
@@ -28,7 +29,7 @@ import { account } from '../../src/ledger/accounts.js';
 //   b-1  balance at M3 (no fees)
 //   p-3  (2026-03-11) purchase 1000 at M1: f = 15, c = 1 + 1 = 2
 //   and on 2026-03-11 a card fee of 500, a dormancy fee of 300 and a lottery goods prize of 250;
-//   on 2026-04-01 a card fee of 700 (outside March).
+//   on 2026-04-01 a card fee of 700 (outside March) and a balance inquiry whose request_id is a PAN.
 const f = await daemonFixture({ cards: 4 });
 const [c0, c1, c2, c3] = f.seed.cardIds as [number, number, number, number];
 const [p0, p1, p2, p3] = f.seed.pans as [string, string, string, string];
@@ -69,6 +70,9 @@ await post('dormancy_fee', [{ account: account.cardValue(c1), asset: 'CNY', amou
 await post('lottery_prize', [{ account: account.merchant(f.merchantId), asset: 'CNY', amount: 250 }, { account: account.revenue('lottery'), asset: 'CNY', amount: -250 }]);
 f.ctx.clock.set('2026-04-01T10:00:00+08:00');
 await post('card_fee', [{ account: account.issuer(f.seed.issuerId), asset: 'CNY', amount: -700 }, { account: account.revenue('card_fees'), asset: 'CNY', amount: 700 }]);
+// A careless channel uses the card number as its request_id: the reports show only its mask.
+await ok({ ...m1, request_id: p1, type: 'balance', card: p1 });
+const pinId = maskPan(p1);
 
 const csv = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
 const ids = async (filter: TransactionFilterInput) => (await listTransactions(f.ctx, filter)).map((t) => t.request_id).sort();
@@ -124,17 +128,18 @@ describe('report revenue', () => {
 
 describe('report transactions', () => {
   it('filters by card, merchant, terminal, channel, type and business dates, each alone and together', async () => {
-    expect(await ids({})).toEqual(['-q-1', 'b-1', 'd-1', 'l-1', 'p-1', 'p-2', 'p-3', 'q-2', 'r-1', 'rv-1', 'v-1']);
+    expect(await ids({})).toEqual(['-q-1', 'b-1', 'd-1', 'l-1', 'p-1', 'p-2', 'p-3', 'q-2', 'r-1', 'rv-1', 'v-1', pinId].sort());
     expect(await ids({ cardId: String(c0) })).toEqual(['p-1', 'p-2', 'p-3', 'r-1', 'v-1']);
-    expect(await ids({ cardId: String(c1) })).toEqual(['l-1']);
+    expect(await ids({ cardId: String(c1) })).toEqual(['l-1', pinId].sort());
     const last4 = p2.slice(-4);
-    const sameLast4 = [[p0, ['p-1', 'p-2', 'p-3', 'r-1', 'v-1']], [p1, ['l-1']], [p2, ['d-1']], [p3, ['-q-1', 'b-1', 'q-2', 'rv-1']]] as const;
+    const sameLast4 = [[p0, ['p-1', 'p-2', 'p-3', 'r-1', 'v-1']], [p1, ['l-1', pinId]], [p2, ['d-1']], [p3, ['-q-1', 'b-1', 'q-2', 'rv-1']]] as const;
     expect(await ids({ cardLast4: last4 })).toEqual(sameLast4.filter(([pan]) => pan.endsWith(last4)).flatMap(([, r]) => r).sort());
     expect(await ids({ merchant: 'M2' })).toEqual(['-q-1', 'q-2', 'rv-1']);
     expect(await ids({ terminal: 'T3' })).toEqual(['b-1']);
     expect(await ids({ channel: 'CH2' })).toEqual(['-q-1', 'b-1', 'q-2', 'rv-1']);
     expect(await ids({ type: 'purchase' })).toEqual(['-q-1', 'd-1', 'p-1', 'p-2', 'p-3', 'q-2']);
-    expect(await ids({ from: '2026-03-11' })).toEqual(['p-3']);
+    expect(await ids({ from: '2026-03-11' })).toEqual(['p-3', pinId].sort());
+    expect(await ids({ from: '2026-03-11', to: '2026-03-31' })).toEqual(['p-3']);
     expect(await ids({ to: '2026-03-10', type: 'purchase', merchant: 'M1' })).toEqual(['d-1', 'p-1', 'p-2']);
     expect(await ids({ cardId: String(c2), type: 'refund' })).toEqual([]);
   });
@@ -189,16 +194,19 @@ describe('report stats', () => {
       { business_date: '2026-03-10', count: 10, approved_count: 9, declined_count: 1 },
       { business_date: '2026-03-11', count: 1, approved_count: 1, declined_count: 0 },
     ]);
-    expect((await statsReport(f.ctx, { from: '2026-03-11' })).rows).toHaveLength(1);
+    expect((await statsReport(f.ctx, { from: '2026-03-11' })).rows).toHaveLength(2);
     await expect(statsReport(f.ctx, { to: '10/03/2026' })).rejects.toMatchObject({ field: '--to' });
   });
 });
 
 describe('purse report through the CLI', () => {
   it('exports spreadsheet-safe CSV: = + - @ cells neutralised, signed amounts stay numbers, never a PAN', async () => {
+    const all = await runCli(['report', 'transactions'], f.ctx.env);
+    expect(all.code).toBe(0);
+    for (const pan of f.seed.pans) expect(all.stdout.includes(pan)).toBe(false);
+    expect(csv(all.stdout).map((r) => r.request_id)).toContain(pinId);
     const tx = await runCli(['report', 'transactions', '--channel', 'CH2'], f.ctx.env);
     expect(tx.code).toBe(0);
-    for (const pan of f.seed.pans) expect(tx.stdout.includes(pan)).toBe(false);
     const rows = csv(tx.stdout);
     expect(rows.map((r) => r.request_id)).toEqual(["'-q-1", 'q-2', 'rv-1', 'b-1']);
     expect(rows[0]).toMatchObject({ merchant_name: `'=HYPERLINK("http://evil.example")`, amount_approved: '7777', card_last4: p3.slice(-4), card_id: String(c3) });
@@ -221,7 +229,7 @@ describe('purse report through the CLI', () => {
     const none = await runCli(['report', 'transactions', '--card-id', '999999', '--json'], f.ctx.env);
     expect(JSON.parse(none.stdout)).toEqual([]);
     const stats = await runCli(['report', 'stats', '--from', '2026-03-11', '--json'], f.ctx.env);
-    expect(JSON.parse(stats.stdout).rows).toHaveLength(1);
+    expect(JSON.parse(stats.stdout).rows).toHaveLength(2);
     const bad = await runCli(['report', 'transactions', '--card-last4', '12'], f.ctx.env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--card-last4');
