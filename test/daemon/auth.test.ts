@@ -3,6 +3,7 @@ import { daemonFixture } from '../helpers/daemon.js';
 import { expectNoCardNumbers, storedCounts } from '../helpers/daemon-extra.js';
 import { addChannel, rotateChannelSecret } from '../../src/registry/channels.js';
 import { signBody } from '../../src/daemon/signature.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 const f = await daemonFixture({ cards: 2 });
 const [c0] = f.seed.cardIds as [number, number];
@@ -76,7 +77,8 @@ describe('authentication (401, nothing stored)', () => {
     }
   });
 
-  it('logs no card number', () => {
+  it('keeps the ledger verified and logs no card number', async () => {
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
     expectNoCardNumbers(f.logs);
   });
 });

@@ -6,6 +6,7 @@ import { testContext } from '../helpers/db.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { pansIn } from '../helpers/daemon-extra.js';
 import { luhnValid } from '../../src/cards/luhn.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ctx = await testContext({ now: new Date().toISOString() });
@@ -123,5 +124,6 @@ describe('first contact', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'unauthorized' } });
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
+    expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
   }, CHILD_TIMEOUT);
 });

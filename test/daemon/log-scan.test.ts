@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { pansIn } from '../helpers/daemon-extra.js';
 import { luhnCheckDigit, luhnValid, maskPan } from '../../src/cards/luhn.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 // Card numbers sent where the contract does not expect them (a channel's bug) must not reach the
 // logs either: the daemon logs at debug level here, the most it ever writes.
@@ -31,6 +32,10 @@ describe('card numbers never reach the logs', () => {
     expect(text).toContain(maskPan(p1));
     expect(pansIn(f.logs)).toEqual([]);
     for (const pan of f.seed.pans) expect(text.includes(pan)).toBe(false);
+  });
+
+  it('keeps the ledger verified', async () => {
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
 
   it('the scanner itself finds a card number in a log line, but not in pino\'s epoch-milliseconds time', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { expectNoCardNumbers } from '../helpers/daemon-extra.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 const f = await daemonFixture({ cards: 1 });
 const [c0] = f.seed.cardIds as [number];
@@ -63,7 +64,8 @@ describe('GET /metrics', () => {
     expect((await fetch(`${f.daemon.url}/nope`)).status).toBe(404);
   });
 
-  it('logs no card number', () => {
+  it('keeps the ledger verified and logs no card number', async () => {
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
     expectNoCardNumbers(f.logs);
   });
 });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { storedCounts } from '../helpers/daemon-extra.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 // One batch worker and room for one queued message: a batch held on a row lock fills the daemon.
 const f = await daemonFixture({ cards: 2, batch: { concurrency: 1, maxQueue: 1 } });
@@ -47,5 +48,6 @@ describe('overload', () => {
     expect((await second).body).toMatchObject({ response_code: '00' });
     expect((await f.send({ ...base, request_id: 'ov-3', type: 'purchase', card: p1, amount: 100 })).body).toMatchObject({ response_code: '00' });
     expect((await f.balance(c1)).balance).toBe(800);
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { expectNoCardNumbers, storedCounts } from '../helpers/daemon-extra.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
 
 const f = await daemonFixture({ cards: 1 });
 const [c0] = f.seed.cardIds as [number];
@@ -78,7 +79,8 @@ describe('unreadable messages answer 400 naming the field, store nothing', () =>
     expect(r.body).toMatchObject({ approved: false, response_code: '14', balance: null });
   });
 
-  it('logs no card number', () => {
+  it('keeps the ledger verified and logs no card number', async () => {
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
     expectNoCardNumbers(f.logs);
   });
 });
