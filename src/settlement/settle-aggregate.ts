@@ -2,9 +2,9 @@
  * The pass over a business date's postings that settlement needs (design §4 "Hot accounts":
  * party balances are computed by aggregation), and the file rows derived from it.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Queryable } from '../ledger/post.js';
-import { withTransaction } from '../db/tx.js';
+import { pgTypes } from '../db/pool.js';
 import { InvariantError } from '../errors.js';
 
 /** Name of the transaction-scoped temporary table `aggregateDate` fills. */
@@ -63,6 +63,23 @@ join (
 where p.business_date = $1::date and p.entry_kind <> 'settlement' and p.entry_id between $2 and $3
 group by 1, 2, 3, 4, 5, 6, 7`;
 
+/** One part of the aggregation, on a connection of its own, in a read-only transaction. */
+async function aggregatePart(url: string, date: string, lo: number, hi: number): Promise<PartRow[]> {
+  const c = new pg.Client({ connectionString: url, types: pgTypes, application_name: 'purse-settle' });
+  c.on('error', () => undefined); // a dropped connection fails the query instead
+  await c.connect();
+  try {
+    await c.query('begin read only');
+    await c.query(`set local work_mem = '${SETTLE_WORK_MEM}'`);
+    await c.query('set local max_parallel_workers_per_gather = 0');
+    const { rows } = await c.query<PartRow>(PART_SQL, [date, lo, hi]);
+    await c.query('commit');
+    return rows;
+  } finally {
+    await c.end();
+  }
+}
+
 interface PartRow {
   acct: string; asset: string; cat: string; merchant_id: number | null; channel_id: number | null; scheme: string | null;
   counted: 'live' | 'voided' | null; amount: number; legs: number;
@@ -90,10 +107,11 @@ export interface DateTotals { assetTotals: Record<string, number>; balanced: boo
 /**
  * Aggregates business date `date` into the temporary table `settle_agg` of `client`'s transaction
  * (dropped at commit) and returns its totals per asset. The date must be closed (its postings are
- * final), so the parts may read it on other connections of `pool`: the date's entry ids are split
- * into SETTLE_PARTS ranges aggregated at once, each serially (parallel query off), and merged.
+ * final), so the parts may read it outside that transaction: the date's entry ids are split into
+ * SETTLE_PARTS ranges, aggregated at once on connections of their own to `url` (never the pool,
+ * which may hold a single connection), each serially (parallel query off), and merged.
  */
-export async function aggregateDate(pool: pg.Pool, client: Queryable, date: string): Promise<DateTotals> {
+export async function aggregateDate(url: string, client: Queryable, date: string): Promise<DateTotals> {
   const { rows: [range] } = await client.query<{ lo: number | null; hi: number | null }>(
     'select min(id) as lo, max(id) as hi from entries where business_date = $1', [date]);
   const parts: PartRow[][] = [];
@@ -102,11 +120,7 @@ export async function aggregateDate(pool: pg.Pool, client: Queryable, date: stri
     const step = Math.ceil((hi - lo + 1) / SETTLE_PARTS);
     const bounds = Array.from({ length: SETTLE_PARTS }, (_, i) => [lo + i * step, Math.min(hi, lo + (i + 1) * step - 1)] as const)
       .filter(([a, b]) => a <= b);
-    parts.push(...await Promise.all(bounds.map(([a, b]) => withTransaction(pool, async (c) => {
-      await c.query(`set local work_mem = '${SETTLE_WORK_MEM}'`);
-      await c.query('set local max_parallel_workers_per_gather = 0');
-      return (await c.query<PartRow>(PART_SQL, [date, a, b])).rows;
-    }))));
+    parts.push(...await Promise.all(bounds.map(([a, b]) => aggregatePart(url, date, a, b))));
   }
   const rows = parts.flat();
   const col = <K extends keyof PartRow>(k: K) => rows.map((r) => r[k]);
