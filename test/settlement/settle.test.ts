@@ -11,7 +11,12 @@ import { addProgram } from '../../src/registry/programs.js';
 import { createCard } from '../../src/cards/cards.js';
 import { withTransaction } from '../../src/db/tx.js';
 import { localDate } from '../../src/settlement/calendar.js';
-import { prepareEarn } from '../../src/points/earn.js';
+import { prepareEarn, preparePointsLoad } from '../../src/points/earn.js';
+import { lotteryPrizeEntry } from '../../src/points/entries.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
 import { prepareRedeem } from '../../src/points/redeem.js';
 import { preparePointsReversal } from '../../src/points/reversal.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
@@ -195,6 +200,36 @@ describe('settle a business date', () => {
     expect(fs.readFileSync(path.join(out, 'merchants-2026-03-12.csv'), 'utf8').split('\n')[1]).toBe('2026-03-12,M1,Merchant one,CNY,2,2500,0,0,0,0,38,0,0,0,0,2462');
     // Now the earlier date is settled, the later one settles.
     expect((await settleBusinessDate(ctx, { date: '2026-03-13', out })).posted).toBe(true);
+    expect((await verifyLedger(ctx.db.pg)).violations).toEqual([]);
+  });
+
+  it('settles card fees, cash-outs, breakage net of reactivation, points sales and goods prizes', async () => {
+    ctx.clock.set('2026-03-14T10:00:00+08:00');
+    const card = f.seed.cardIds[3]!;
+    const iss = account.issuer(f.seed.issuerId);
+    const value = account.cardValue(card);
+    await f.fund(card, 5_000);
+    const post = (...entries: ReturnType<typeof balancedEntry>[]) => withTransaction(ctx.db.pg, async (c) =>
+      postEntries(c, await openBusinessDate(c, ctx.clock.now(), ctx.calendar), entries));
+    const at = { occurredAt: ctx.clock.now() };
+    await post(
+      balancedEntry('card_fee', [{ account: iss, asset: 'CNY', amount: -300 }, { account: account.revenue('card_fees'), asset: 'CNY', amount: 300 }], at),
+      balancedEntry('cash_out', [{ account: value, asset: 'CNY', amount: -1_000 }, { account: iss, asset: 'CNY', amount: 1_000 }], at),
+      balancedEntry('breakage', [{ account: value, asset: 'CNY', amount: -700 }, { account: iss, asset: 'CNY', amount: 700 }], at),
+      balancedEntry('breakage', [{ account: value, asset: 'CNY', amount: -200 }, { account: iss, asset: 'CNY', amount: 200 }], at));
+    await post(balancedEntry('breakage_reversal', [{ account: value, asset: 'CNY', amount: 200 }, { account: iss, asset: 'CNY', amount: -200 }], at));
+    // 1000 LOY points sold at M2 (sale 1.1111 fen: 1111; backing r(987.6) = 988) and a 500 fen goods prize M2 supplied.
+    await runPoints(ctx, (db) => preparePointsLoad(ctx, db, { cardId: pointsCard.id, merchantId: m2.id, at: ctx.clock.now(), points: 1_000, scheme: 'LOY' }));
+    await post(lotteryPrizeEntry('CNY', m2.id, 500, at, { game: 'test' }));
+
+    ctx.clock.set('2026-03-15T00:05:00+08:00');
+    const r = await settleBusinessDate(ctx, { date: '2026-03-14', out });
+    expect(r).toMatchObject({ posted: true, balanced: true, entries: { settlement: 2, revaluation: 0 } });
+    // -5000 - 300 + 1000 + 700 = -3600
+    expect(read('issuers-2026-03-14.csv')).toBe(
+      'business_date,issuer,currency,load_amount,card_fee_amount,cash_out_amount,breakage_amount,net_amount\n2026-03-14,ISS,CNY,5000,300,1000,700,-3600\n');
+    expect(read('merchants-2026-03-14.csv').split('\n')[1]).toBe(`2026-03-14,M2,"'=Two, Ltd",CNY,0,0,0,0,0,0,0,0,0,1111,500,-611`);
+    expect(read('merchant-points-2026-03-14.csv').split('\n')[1]).toBe('2026-03-14,M2,LOY,0,0,0,0,1000,1111');
     expect((await verifyLedger(ctx.db.pg)).violations).toEqual([]);
   });
 
