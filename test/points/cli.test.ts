@@ -44,7 +44,8 @@ const GAME = [
   '--prize', 'code=SMALL,points=20,probability=0.3',
 ];
 
-describe('points registry through the CLI', () => {
+// Each CLI run starts Node and connects (seconds on the shared 2-core machine): room beyond the default 60 s.
+describe('points registry through the CLI', { timeout: 180_000 }, () => {
   it('adds, lists and shows schemes with --json', async () => {
     expect(await json('scheme', 'add', '--code', 'AIR', '--issue-price', '1.2345', '--redemption-value', '0.9876', '--sale-price', '1.1111', '--validity-months', '12'))
       .toMatchObject({ code: 'AIR', currency: 'CNY', validity_months: 12 });
