@@ -140,6 +140,21 @@ describe('amounts', () => {
     expect(await code({ type: 'load', card: b, amount: 400 })).toBe('00');
   });
 
+  it('61 for a refund, void or reversal whose credit would take the card above the maximum', async () => {
+    const [, b] = small.pans as [string, string]; // SMALL: max 1000; card b holds 1000 now
+    const id = small.ids[1]!;
+    expect(await code({ type: 'purchase', card: b, amount: 300, request_id: 'mx-p' })).toBe('00');
+    expect(await code({ type: 'load', card: b, amount: 300 })).toBe('00');
+    const before = await storedCounts(f.ctx);
+    expect(await code({ type: 'refund', original_request_id: 'mx-p', amount: 300 })).toBe('61');
+    expect(await code({ type: 'void', original_request_id: 'mx-p' })).toBe('61');
+    expect(await code({ type: 'reversal', original_request_id: 'mx-p' })).toBe('61');
+    expect((await storedCounts(f.ctx)).entries).toBe(before.entries);
+    expect((await f.balance(id)).balance).toBe(1_000);
+    expect(await code({ type: 'purchase', card: b, amount: 300 })).toBe('00');
+    expect(await answer({ type: 'refund', original_request_id: 'mx-p', amount: 300 })).toMatchObject({ response_code: '00', balance: { ledger: 1_000 } });
+  });
+
   it('10 for a partial preauth: the hold is what was available', async () => {
     const [id, pan] = [sv[4]!, svPan[4]!];
     await f.fund(id, 700);
