@@ -67,6 +67,10 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
       return { status: 409, body: { error: { code: 'request_id_reused', message: 'request_id was already used with a different body', field: 'request_id' } } };
     }
     log.debug({ response_code: result.response.response_code, replay: result.replay }, 'transaction answered');
+    if (msg.type === 'reversal' && result.response.response_code === '51' && !result.replay) {
+      // Design §5: a load whose value is already spent is not reversed (nothing moved); reported for manual handling.
+      log.warn({ original_request_id: msg.originalRequestId, transaction_id: result.response.transaction_id }, 'reversal refused: the value is already spent; needs manual handling');
+    }
     return { status: 200, body: result.response };
   } catch (err) {
     if (err instanceof MessageFailedError) return { status: 200, body: failed(msg) };

@@ -212,6 +212,19 @@ describe('undoing', () => {
     expect((await f.balance(id)).balance).toBe(5_000);
   });
 
+  it('51 for a reversal of a load already spent: nothing moves, and a warning reports it for manual handling', async () => {
+    const [id, pan] = [sv[3]!, svPan[3]!];
+    expect(await code({ type: 'load', card: pan, amount: 2_000, request_id: 'u-ld' })).toBe('00');
+    const balance = (await f.balance(id)).balance;
+    expect(await code({ type: 'purchase', card: pan, amount: balance - 500 })).toBe('00');
+    const before = await storedCounts(f.ctx);
+    expect(await answer({ type: 'reversal', original_request_id: 'u-ld', request_id: 'u-rev-ld' })).toMatchObject({ approved: false, response_code: '51' });
+    expect((await storedCounts(f.ctx)).entries).toBe(before.entries);
+    expect((await f.balance(id)).balance).toBe(500);
+    const warning = f.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.request_id === 'u-rev-ld' && l.level === 40);
+    expect(warning).toMatchObject({ original_request_id: 'u-ld', msg: expect.stringContaining('manual handling') });
+  });
+
   it('two reversals of an unknown original both answer 00; the late original is declined 94 once', async () => {
     expect(await code({ type: 'reversal', original_request_id: 'u-late', request_id: 'u-r1' })).toBe('00');
     expect(await code({ type: 'reversal', original_request_id: 'u-late', request_id: 'u-r2' })).toBe('00');
