@@ -1,7 +1,10 @@
 // Load generator of the authorization benchmark (test/bench/auth.ts), run in its OWN process so
 // its CPU is not the daemon's: `node --import tsx test/bench/auth-load.ts <config.json>`.
-// It pre-signs every request of a phase before the phase starts, sends them over keep-alive
-// connections and prints one JSON result line per phase on stdout.
+// It pre-signs and pre-serializes every request of a phase before the phase starts, sends them
+// over keep-alive HTTP/1.1 connections (a minimal client on net.Socket: one write per request, one
+// request in flight per connection; node:http's client costs several times the CPU per request,
+// CPU taken from the daemon and PostgreSQL on a 2-core machine) and prints one JSON result line
+// per phase on stdout.
 //
 // - closed loop: `connections` workers each send the next request as soon as the previous answer
 //   arrives, for `seconds` → throughput (approved answers per second).
@@ -9,11 +12,12 @@
 //   each request's SCHEDULED send time (no coordinated omission: a stalled daemon shows up as
 //   latency, not as fewer requests), and only requests scheduled after `warmupSeconds` count.
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import crypto from 'node:crypto';
 
 export interface LoadConfig {
-  url: string;
+  /** Daemons to spread connections over (round robin by connection), as a TCP load balancer would. */
+  urls: string[];
   channel: string;
   secret: string;
   merchant: string;
@@ -44,46 +48,85 @@ export interface PhaseResult {
   cpuSeconds: number;
 }
 
-interface Signed { body: Buffer; headers: http.OutgoingHttpHeaders }
+/** One request, serialized: request line, headers and signed body in one buffer. */
+type Signed = Buffer;
 
 /** Pre-signs `n` purchases of 1–5 fen on random cards, request ids `<prefix>-<i>`. */
-function presign(cfg: LoadConfig, prefix: string, n: number): Signed[] {
+function presign(cfg: LoadConfig, url: URL, prefix: string, n: number): Signed[] {
   const ts = String(Math.floor(Date.now() / 1000));
   const out: Signed[] = new Array<Signed>(n);
   for (let i = 0; i < n; i++) {
     const pan = cfg.pans[crypto.randomInt(cfg.pans.length)]!;
-    const body = Buffer.from(JSON.stringify({
+    const body = JSON.stringify({
       request_id: `${prefix}-${i}`, type: 'purchase', card: pan, amount: 1 + (i % 5), merchant: cfg.merchant, terminal: cfg.terminal,
-    }));
+    });
     const sig = crypto.createHmac('sha256', cfg.secret).update(`${ts}.`).update(body).digest('hex');
-    out[i] = {
-      body,
-      headers: {
-        'content-type': 'application/json', 'content-length': body.length, 'x-channel-id': cfg.channel, 'x-timestamp': ts, 'x-signature': sig,
-      },
-    };
+    out[i] = Buffer.from(`POST /v1/transactions HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nX-Channel-Id: ${cfg.channel}\r\nX-Timestamp: ${ts}\r\nX-Signature: ${sig}\r\n\r\n${body}`, 'latin1');
   }
   return out;
 }
 
-/** Sends one request; resolves with a classification ('ok' = 200 and approved). Never rejects. */
-function send(agent: http.Agent, url: URL, req: Signed): Promise<string> {
-  return new Promise((resolve) => {
-    const r = http.request({ agent, host: url.hostname, port: url.port, path: '/v1/transactions', method: 'POST', headers: req.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return resolve(`http_${res.statusCode}`);
-        const text = Buffer.concat(chunks).toString('latin1');
-        if (text.includes('"approved":true')) return resolve('ok');
-        const m = /"response_code":"(\d\d)"/.exec(text);
-        resolve(`code_${m ? m[1] : '??'}`);
-      });
-      res.on('error', () => resolve('error'));
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
+
+/**
+ * A keep-alive connection with one request in flight. The answer is classified as 'ok' (200 and
+ * approved), `code_<DE39>`, `http_<status>` or `error_<code>`; the daemon always sends
+ * Content-Length.
+ */
+class Conn {
+  private readonly sock: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private done: ((kind: string) => void) | null = null;
+  dead = false;
+
+  constructor(url: URL) {
+    this.sock = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+    this.sock.on('data', (chunk: Buffer) => this.read(chunk));
+    const fail = (why: string) => {
+      this.dead = true;
+      const d = this.done;
+      this.done = null;
+      d?.(why);
+    };
+    this.sock.on('error', (err: NodeJS.ErrnoException) => fail(`error_${err.code ?? 'socket'}`));
+    this.sock.on('close', () => fail('error_closed'));
+  }
+
+  send(req: Signed): Promise<string> {
+    if (this.dead) return Promise.resolve('error_closed');
+    return new Promise((resolve) => {
+      this.done = resolve;
+      this.sock.write(req);
     });
-    r.on('error', (err: NodeJS.ErrnoException) => resolve(`error_${err.code ?? 'unknown'}`));
-    r.end(req.body);
-  });
+  }
+
+  close(): void {
+    this.dead = true;
+    this.sock.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const end = this.buf.indexOf(HEADER_END);
+    if (end < 0) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const m = CONTENT_LENGTH.exec(head);
+    const total = end + 4 + (m ? Number(m[1]) : 0);
+    if (this.buf.length < total) return;
+    const status = head.slice(9, 12);
+    const body = this.buf.toString('latin1', end + 4, total);
+    this.buf = this.buf.subarray(total);
+    let kind = `http_${status}`;
+    if (status === '200') {
+      if (body.includes('"approved":true')) kind = 'ok';
+      else kind = `code_${/"response_code":"(\d\d)"/.exec(body)?.[1] ?? '??'}`;
+    }
+    const d = this.done;
+    this.done = null;
+    d?.(kind);
+  }
 }
 
 const cpuNow = () => {
@@ -98,10 +141,10 @@ function percentile(sorted: Float64Array, p: number): number {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed' }>, url: URL): Promise<PhaseResult> {
+async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed' }>, urls: URL[]): Promise<PhaseResult> {
+  const url = urls[0]!;
   // Enough pre-signed requests for 8,000/s; beyond that the workers sign on the fly (reported).
-  const pool = presign(cfg, `${phase.name}-${process.pid}`, Math.ceil(8_000 * phase.seconds));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: phase.connections });
+  const pool = presign(cfg, url, `${phase.name}-${process.pid}`, Math.ceil(8_000 * phase.seconds));
   const other: Record<string, number> = {};
   let next = 0;
   let answered = 0;
@@ -110,29 +153,61 @@ async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed
   const cpu0 = cpuNow();
   const started = performance.now();
   const end = started + phase.seconds * 1000;
-  const worker = async () => {
+  const conns: Conn[] = [];
+  const worker = async (w: number) => {
+    const target = urls[w % urls.length]!;
+    let conn = new Conn(target);
+    conns.push(conn);
     while (performance.now() < end) {
       const i = next++;
-      const req = i < pool.length ? pool[i]! : (extra++, presign(cfg, `${phase.name}-${process.pid}-x${i}`, 1)[0]!);
-      const kind = await send(agent, url, req);
+      const req = i < pool.length ? pool[i]! : (extra++, presign(cfg, url, `${phase.name}-${process.pid}-x${i}`, 1)[0]!);
+      if (conn.dead) conns.push((conn = new Conn(target)));
+      const kind = await conn.send(req);
       if (performance.now() > end) break; // answers after the window do not count
       answered++;
       if (kind === 'ok') approved++;
       else other[kind] = (other[kind] ?? 0) + 1;
     }
   };
-  await Promise.all(Array.from({ length: phase.connections }, worker));
+  await Promise.all(Array.from({ length: phase.connections }, (_, w) => worker(w)));
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
-  agent.destroy();
+  for (const c of conns) c.close();
   if (extra) other.signed_on_the_fly = extra;
   return { name: phase.name, kind: 'closed', seconds: round(seconds), sent: next, answered, approved, other, tps: round(approved / phase.seconds), cpuSeconds: round(cpuSeconds) };
 }
 
-async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>, url: URL): Promise<PhaseResult> {
+async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>, urls: URL[]): Promise<PhaseResult> {
+  const url = urls[0]!;
   const total = Math.floor(phase.rate * phase.seconds);
-  const reqs = presign(cfg, `${phase.name}-${process.pid}`, total);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: phase.maxSockets });
+  const reqs = presign(cfg, url, `${phase.name}-${process.pid}`, total);
+  // Requests go out on an idle connection, a new one (up to maxSockets), or wait for the first
+  // connection to free up; that wait counts in their latency, as it would for a real channel.
+  const idle: Conn[] = [];
+  const all: Conn[] = [];
+  const waiting: (() => void)[] = [];
+  const acquire = (): Promise<Conn> => {
+    let c = idle.pop();
+    while (c?.dead) c = idle.pop();
+    if (c) return Promise.resolve(c);
+    if (all.length < phase.maxSockets) {
+      const fresh = new Conn(urls[all.length % urls.length]!);
+      all.push(fresh);
+      return Promise.resolve(fresh);
+    }
+    return new Promise((resolve) => waiting.push(() => resolve(acquire())));
+  };
+  const release = (c: Conn) => {
+    if (!c.dead) idle.push(c);
+    else all.splice(all.indexOf(c), 1);
+    waiting.shift()?.();
+  };
+  const send = async (req: Signed): Promise<string> => {
+    const c = await acquire();
+    const kind = await c.send(req);
+    release(c);
+    return kind;
+  };
   const intervalMs = 1000 / phase.rate;
   const warmupCount = Math.floor(phase.rate * phase.warmupSeconds);
   const latencies = new Float64Array(Math.max(0, total - warmupCount));
@@ -154,7 +229,7 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
         const i = sent++;
         const scheduled = started + i * intervalMs;
         lags[i] = now - scheduled;
-        pending.push(send(agent, url, reqs[i]!).then((kind) => {
+        pending.push(send(reqs[i]!).then((kind) => {
           const latency = performance.now() - scheduled;
           answered++;
           if (kind === 'ok') approved++;
@@ -170,7 +245,7 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
   await Promise.all(pending);
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
-  agent.destroy();
+  for (const c of all) c.close();
   const sorted = latencies.subarray(0, measured).sort();
   const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, measured);
   const lagSorted = lags.sort();
@@ -190,9 +265,9 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: auth-load.ts <config.json>');
   const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as LoadConfig;
-  const url = new URL(cfg.url);
+  const urls = cfg.urls.map((u) => new URL(u));
   for (const phase of cfg.phases) {
-    const result = phase.kind === 'closed' ? await closedLoop(cfg, phase, url) : await openLoop(cfg, phase, url);
+    const result = phase.kind === 'closed' ? await closedLoop(cfg, phase, urls) : await openLoop(cfg, phase, urls);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
 }

@@ -4,6 +4,8 @@
 //   npm run bench auth                      full run (~3 minutes)
 //   BENCH_SCALE=0.2 npm run bench auth      shorter phases for a quick check
 //   BENCH_CONNECTIONS=128                   closed-loop connections (default 64)
+//   BENCH_DAEMONS=2                         purse serve processes sharing the load (default 1;
+//                                           connections go round robin, as behind a TCP balancer)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +35,7 @@ const CARDS = 10_000;
 const LOAD_PER_CARD = 100_000; // the anonymous maximum: 1,000 CNY
 const SCALE = Math.min(1, Math.max(0.05, Number(process.env.BENCH_SCALE ?? 1) || 1));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const DAEMONS = Math.max(1, Number(process.env.BENCH_DAEMONS ?? 1) || 1);
 const OPEN_FRACTION = 0.7;
 const TARGET_RATIO = 1.5;
 const TARGET_P99_MS = 15;
@@ -166,7 +169,7 @@ export async function run(): Promise<void> {
   const started = Date.now();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-auth-'));
   const conditions = `${os.cpus().length} CPUs, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, BENCH_SCALE=${SCALE}`;
-  let daemon: { child: ChildProcess; url: string } | undefined;
+  const daemons: { child: ChildProcess; url: string }[] = [];
   try {
     const db = await benchDatabase('bench_auth');
     const durability = await settings(db.url);
@@ -178,18 +181,16 @@ export async function run(): Promise<void> {
     console.error(`auth: setting up ${CARDS} cards…`);
     const keysJson = generateKeyringJson();
     const setup = await setUp(db.url, keysJson, home);
-    const logFile = path.join(home, 'daemon.log');
-    daemon = await startDaemonProcess(db.url, keysJson, home, logFile);
-    const cfg = { url: daemon.url, ...setup };
+    for (let n = 0; n < DAEMONS; n++) daemons.push(await startDaemonProcess(db.url, keysJson, home, path.join(home, `daemon-${n}.log`)));
+    const cfg = { urls: daemons.map((d) => d.url), ...setup };
 
     const closedSeconds = secs(25, 3);
     console.error(`auth: closed loop, ${CONNECTIONS} connections, warm-up ${secs(5, 2)} s then ${closedSeconds} s…`);
-    const cpu0 = cpuOf(daemon.child.pid);
-    const [, peak] = await generate(cfg, [
-      { name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: secs(5, 2) },
-      { name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds },
-    ], home);
-    const cpuPeak = cpuOf(daemon.child.pid) - cpu0;
+    const daemonCpu = () => daemons.reduce((sum, d) => sum + cpuOf(d.child.pid), 0);
+    await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: secs(5, 2) }], home);
+    const cpu0 = daemonCpu();
+    const [peak] = await generate(cfg, [{ name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds }], home);
+    const cpuPeak = daemonCpu() - cpu0;
     const rate = Math.max(1, Math.round(peak!.tps * OPEN_FRACTION));
     const openSeconds = secs(30, 6);
     const warmup = secs(5, 2);
@@ -205,27 +206,27 @@ export async function run(): Promise<void> {
              (select sum(balance) from card_accounts where asset = 'CNY') as value`);
     await check.end();
     const consistent = Number(c!.value) === CARDS * LOAD_PER_CARD - Number(c!.amount);
-    const exit = await stopProcess(daemon.child);
-    daemon = undefined;
-    const logLines = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length;
+    const exits = [];
+    for (const d of daemons.splice(0)) exits.push(await stopProcess(d.child));
+    const logLines = fs.readdirSync(home).filter((f) => f.startsWith('daemon-')).reduce((n, f) => n + fs.readFileSync(path.join(home, f), 'utf8').split('\n').filter(Boolean).length, 0);
 
     const ratio = baseline ? peak!.tps / baseline.tps : NaN;
     const lat = open!.latency!;
     report('authorization (signed HTTP purchases, 10,000 cards, synchronous_commit on)', {
       'pgbench tpcb-like TPS (-M prepared -c 8 -j 2)': baseline ? `${fmt(baseline.tps)} over ${baseline.seconds} s` : 'n/a (pgbench not installed)',
-      'daemon peak TPS (closed loop)': `${fmt(peak!.tps)} approved/s, ${CONNECTIONS} connections, ${closedSeconds} s, other answers ${JSON.stringify(peak!.other)}`,
+      'daemon peak TPS (closed loop)': `${fmt(peak!.tps)} approved/s, ${DAEMONS} purse serve process${DAEMONS > 1 ? 'es' : ''}, ${CONNECTIONS} connections, ${closedSeconds} s, other answers ${JSON.stringify(peak!.other)}`,
       'ratio daemon / pgbench': baseline ? `${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})` : 'n/a',
       'open loop': `${rate}/s (${OPEN_FRACTION * 100}% of peak) for ${openSeconds} s, ${warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(open!.tps)}/s, other ${JSON.stringify(open!.other)}`,
       'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean} (target p99 ≤ ${TARGET_P99_MS}: ${lat.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
       'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
-      'cpu seconds during peak': `daemon ${fmt(cpuPeak, 1)}, generator ${peak!.cpuSeconds}`,
+      'cpu ms per approved purchase at peak': `daemon ${fmt((1000 * cpuPeak) / Math.max(1, peak!.approved), 3)}, generator ${fmt((1000 * peak!.cpuSeconds) / Math.max(1, peak!.approved), 3)}`,
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
-      'daemon': `exit ${exit} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
+      'daemon': `exit ${exits.join(', ')} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
       'conditions': `${durability}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     });
     if (!consistent) throw new Error('card value does not match the approved purchases');
   } finally {
-    if (daemon) await stopProcess(daemon.child);
+    for (const d of daemons) await stopProcess(d.child);
     fs.rmSync(home, { recursive: true, force: true });
   }
 }
