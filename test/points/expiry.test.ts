@@ -5,11 +5,12 @@ import { preparePointsLoad } from '../../src/points/earn.js';
 import { prepareRedeem } from '../../src/points/redeem.js';
 import { expirePoints } from '../../src/points/expiry.js';
 import { pointsBalances } from '../../src/points/lots.js';
+import { preparePointsReversal } from '../../src/points/reversal.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
 const ctx = await testContext();
-const seed = await seedPoints(ctx, 3);
-const [c1, c2, c3] = seed.cards as [number, number, number];
+const seed = await seedPoints(ctx, 4);
+const [c1, c2, c3, c4] = seed.cards as [number, number, number, number];
 const { COFFEE, SHOP } = seed.merchants;
 const { AIR, MALL } = seed.schemes;
 
@@ -30,6 +31,22 @@ await load(c2, 70, '2026-03-10T10:00:00+08:00', 'MALL');
 await load(c3, 90, '2026-03-20T10:00:00+08:00');
 
 describe('points lots and expiry', () => {
+  it('a reversed redemption puts the points back into the very lots it consumed', async () => {
+    await load(c4, 100, '2026-03-10T10:00:00+08:00');
+    await load(c4, 100, '2026-04-10T10:00:00+08:00');
+    await load(c4, 100, '2026-05-10T10:00:00+08:00');
+    await runPoints(ctx, (db) => prepareRedeem(db, { cardId: c4, merchantId: COFFEE, points: 150, at: ctx.clock.now(), transactionId: 77 }));
+    expect((await lotsOf(ctx, c4, AIR)).map((l) => l.remaining)).toEqual([0, 50, 100]);
+    await runPoints(ctx, (db) => prepareRedeem(db, { cardId: c4, merchantId: COFFEE, points: 120, at: ctx.clock.now(), transactionId: 78 }));
+    expect((await lotsOf(ctx, c4, AIR)).map((l) => l.remaining)).toEqual([0, 0, 30]);
+    const rev = await runPoints(ctx, (db) => preparePointsReversal(db, { originalTransactionId: 77, mode: 'reversal', at: ctx.clock.now(), transactionId: 79 }));
+    expect(rev.outcome).toMatchObject({ approved: true, code: '00' });
+    expect((await lotsOf(ctx, c4, AIR)).map((l) => l.remaining)).toEqual([100, 50, 30]); // 100 to the March lot, 50 to April
+    expect(await pointsOf(ctx, c4, 'AIR')).toBe(180);
+    await runPoints(ctx, (db) => prepareRedeem(db, { cardId: c4, merchantId: COFFEE, points: 180, at: ctx.clock.now() }));
+    expect((await verifyLedger(ctx.db.pg)).violations).toEqual([]);
+  });
+
   it('spending consumes the lot that expires first, not the one credited first', async () => {
     expect((await lotsOf(ctx, c1, AIR)).map((l) => [l.points, l.expires_at])).toEqual([
       [300, new Date('2027-06-01T00:00:00+08:00')], [200, new Date('2027-04-01T00:00:00+08:00')],
