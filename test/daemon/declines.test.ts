@@ -77,6 +77,19 @@ describe('card status', () => {
     for (const type of ['balance', 'purchase', 'load']) expect(await code({ type, card: svPan[1], amount: 10 })).toBe('41');
   });
 
+  it('a reversal still applies on a frozen or lost card (its original never completed); a void does not (62/41)', async () => {
+    const [id, pan] = [sv[0]!, svPan[0]!];
+    const start = (await f.balance(id)).balance;
+    for (const status of ['frozen', 'lost'] as const) {
+      expect(await code({ type: 'purchase', card: pan, amount: 100, request_id: `st-${status}` })).toBe('00');
+      await f.ctx.db.pg.query('update cards set status = $2 where id = $1', [id, status]);
+      expect(await code({ type: 'void', original_request_id: `st-${status}` })).toBe(status === 'frozen' ? '62' : '41');
+      expect(await answer({ type: 'reversal', original_request_id: `st-${status}` })).toMatchObject({ response_code: '00', amount_approved: 100 });
+      expect((await f.balance(id)).balance).toBe(start);
+      await f.ctx.db.pg.query(`update cards set status = 'active' where id = $1`, [id]);
+    }
+  });
+
   it('54 on an expired card for every type except balance and reversal, which still work', async () => {
     const [id, pan] = [sv[2]!, svPan[2]!];
     await f.fund(id, 5_000);
