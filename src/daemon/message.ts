@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { InputError } from '../errors.js';
+import { scrubPans } from '../cards/luhn.js';
 
 /**
  * One validated real-time message, independent of the protocol it came in (HTTP/JSON now,
@@ -66,7 +67,7 @@ export function parseMessage(body: unknown, specOf: (type: string) => FieldSpec 
   const requestId = str(b, 'request_id', 'required', REQUEST_ID, '1–64 characters of A-Z a-z 0-9 _ . : -')!;
   if (typeof b.type !== 'string') bad('type', 'type is required');
   const spec = specOf(b.type);
-  if (!spec) bad('type', `unknown type ${JSON.stringify(b.type.slice(0, 40))}`);
+  if (!spec) bad('type', `unknown type ${scrubPans(JSON.stringify(b.type.slice(0, 40)))}`); // answers never echo a card number
   const card = str(b, 'card', spec.card, /^[0-9]{13,19}$/, 'a string of 13–19 digits');
   let amount: number | null = null;
   if (spec.amount !== 'unused' && b.amount !== undefined && b.amount !== null) {
