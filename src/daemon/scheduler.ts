@@ -42,9 +42,9 @@ async function tickTime(ctx: Context, fired: Date): Promise<Date> {
  *   nothing); the latest due occurrence if it has not succeeded — for an `each` job every
  *   occurrence after the last that succeeded, oldest first, stopping at the first failure.
  * Every run is recorded in job_runs with its result or error; a job's failure is recorded and
- * returned, never thrown.
+ * returned, never thrown. An aborted `signal` stops before the next occurrence.
  */
-export async function runJobDue(ctx: Context, job: Job, now: Date, reason: RunReason): Promise<RunOutcome[]> {
+export async function runJobDue(ctx: Context, job: Job, now: Date, reason: RunReason, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome[]> {
   const spec = cronSpec(cronOf(job, ctx), ctx.calendar.timezone, job.name);
   const latest = latestOccurrence(spec, now);
   if (latest === null) return [];
@@ -59,6 +59,7 @@ export async function runJobDue(ctx: Context, job: Job, now: Date, reason: RunRe
     else targets = latest.getTime() > base.getTime() ? [latest] : [];
     const outcomes: RunOutcome[] = [];
     for (const at of targets) {
+      if (opts.signal?.aborted) break; // the daemon is stopping: the rest waits for the next start
       const scheduled_at = at.toISOString();
       const id = await claimRun(client, job.name, at, reason);
       if (id === null) {
@@ -108,7 +109,7 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Settles when the start-up catch-up has finished (its outcomes; [] without catch-up). */
   caughtUp: Promise<RunOutcome[]>;
-  /** Stops the cron tasks and waits (up to `deadlineMs`) for runs in progress. */
+  /** Stops the cron tasks and waits (up to `deadlineMs`) for the occurrence in progress; a catch-up stops before its next one. */
   stop(deadlineMs?: number): Promise<void>;
 }
 
@@ -121,7 +122,8 @@ export function startScheduler(ctx: Context, opts: SchedulerOptions = {}): Sched
   const jobs = opts.jobs ?? JOBS;
   const log = ctx.logger.child({ unit: 'scheduler' });
   const inFlight = new Set<Promise<unknown>>();
-  let stopped = false;
+  const stopping = new AbortController();
+  const { signal } = stopping;
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p)).catch(() => undefined);
@@ -137,8 +139,8 @@ export function startScheduler(ctx: Context, opts: SchedulerOptions = {}): Sched
     const expression = cronOf(job, ctx);
     cronSpec(expression, ctx.calendar.timezone, job.name); // fail at start on a bad expression
     return cron.schedule(expression, (tick) => {
-      if (stopped) return;
-      const run = tickTime(ctx, tick.date).then((now) => (stopped ? [] : runJobDue(ctx, job, now, 'scheduled')));
+      if (signal.aborted) return;
+      const run = tickTime(ctx, tick.date).then((now) => (signal.aborted ? [] : runJobDue(ctx, job, now, 'scheduled', { signal })));
       void track(run).catch((err: unknown) => log.error({ err, job: job.name }, 'scheduled run failed'));
     }, { timezone: ctx.calendar.timezone, name: `purse-${job.name}`, logger: cronLogger });
   });
@@ -147,9 +149,9 @@ export function startScheduler(ctx: Context, opts: SchedulerOptions = {}): Sched
   const catchUp = async (): Promise<RunOutcome[]> => {
     const out: RunOutcome[] = [];
     for (const job of jobs) {
-      if (stopped) break;
+      if (signal.aborted) break;
       try {
-        out.push(...await runJobDue(ctx, job, ctx.clock.now(), 'catch-up'));
+        out.push(...await runJobDue(ctx, job, ctx.clock.now(), 'catch-up', { signal }));
       } catch (err) {
         log.error({ err, job: job.name }, 'catch-up failed');
       }
@@ -161,7 +163,7 @@ export function startScheduler(ctx: Context, opts: SchedulerOptions = {}): Sched
   return {
     caughtUp,
     async stop(deadlineMs = 10_000) {
-      stopped = true;
+      stopping.abort();
       await Promise.all(tasks.map((t) => t.destroy()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       await Promise.race([Promise.allSettled([...inFlight]), deadline]);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
 import { testContext, type TestContext } from '../helpers/db.js';
 import { openDb } from '../../src/db/pool.js';
 import { ManualClock } from '../../src/clock.js';
@@ -171,6 +173,24 @@ describe('catch-up at start', () => {
   });
 });
 
+describe('stopping during a catch-up', () => {
+  it('finishes the occurrence in progress, leaves the rest for the next start, which runs them in order', async () => {
+    const daily = probe('probe-h', '0 3 * * *', { catchUp: 'each', ms: 400 });
+    await runDue(ctx, new Date('2026-03-10T10:02:00+08:00'), { jobs: [daily.job] });
+    ctx.clock.set('2026-03-13T10:00:00+08:00');
+    const d1 = await startDaemon(ctx, { scheduler: { jobs: [daily.job] } });
+    while (daily.ran.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await d1.close(5_000);
+    expect(daily.ran).toEqual(['2026-03-09T19:00:00.000Z', '2026-03-10T19:00:00.000Z']);
+    const d2 = await startDaemon(ctx, { scheduler: { jobs: [daily.job] } });
+    await d2.scheduler!.caughtUp;
+    await d2.close(5_000);
+    expect(daily.ran).toEqual(['2026-03-09T19:00:00.000Z', '2026-03-10T19:00:00.000Z', '2026-03-11T19:00:00.000Z', '2026-03-12T19:00:00.000Z']);
+    expect((await runsOf('probe-h')).map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    ctx.clock.set('2026-03-10T10:02:00+08:00');
+  });
+});
+
 describe('end-of-day settlement job', () => {
   it('settles the business date just ended at cut-off plus grace, and each missed date in order at start', async () => {
     const cwd = process.cwd();
@@ -209,5 +229,44 @@ describe('end-of-day settlement job', () => {
       process.chdir(cwd);
       ctx.clock.set('2026-03-10T10:02:00+08:00');
     }
+  });
+});
+
+/** Runs `purse serve --port 0 ...args` against the test database until `until` resolves, then SIGTERM; returns the exit code. */
+async function serveWhile(args: string[], until: () => Promise<void>): Promise<number> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: { ...ctx.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('purse daemon listening on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`purse serve exited early: ${stderr}`)));
+  });
+  try {
+    await until();
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const code = await exited;
+  if (code !== 0) console.error(stderr);
+  return code;
+}
+
+describe('purse serve', () => {
+  it('catches up a missed hold-expiry run at start, by the system clock; --no-scheduler runs nothing', async () => {
+    // The last run recorded was an hour ago: every daemon has been down since. (No other job has
+    // history, so nothing else is caught up.)
+    await ctx.db.pg.query('delete from job_runs');
+    await ctx.db.pg.query(`insert into job_runs (job, scheduled_at, reason, runner, status, finished_at)
+      values ('hold-expiry', date_trunc('hour', now()) - interval '1 hour', 'scheduled', 'test', 'succeeded', now())`);
+    const runs = async () => (await ctx.db.pg.query(`select reason, status from job_runs where job = 'hold-expiry' order by scheduled_at`)).rows;
+    expect(await serveWhile(['--no-scheduler'], () => new Promise((r) => setTimeout(r, 1_500)))).toBe(0);
+    expect(await runs()).toHaveLength(1);
+    expect(await serveWhile([], async () => {
+      for (let i = 0; i < 100 && (await runs()).length < 2; i++) await new Promise((r) => setTimeout(r, 200));
+    })).toBe(0);
+    expect(await runs()).toEqual([{ reason: 'scheduled', status: 'succeeded' }, { reason: 'catch-up', status: 'succeeded' }]);
   });
 });
