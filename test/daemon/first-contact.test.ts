@@ -125,5 +125,9 @@ describe('first contact', () => {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+    // The daemon is gone now: a temporary failure (exit 75), not a crash.
+    const down = await runCli([...args, '--secret', d.channel.secret], env);
+    expect(down.code).toBe(75);
+    expect(down.stderr).toMatch(/cannot reach the daemon/);
   }, CHILD_TIMEOUT);
 });
