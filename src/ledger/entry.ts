@@ -59,7 +59,8 @@ export function balancedEntry(kind: EntryKind, legs: readonly Posting[], opts: E
     if (total !== 0) throw new InvariantError('unbalanced_entry', `${kind}: asset ${asset} sums to ${total}, not 0`);
   }
   const postings = [...merged.values()].filter((p) => p.amount !== 0);
-  return { kind, postings, ...opts };
+  // Options first: an Entry passed as options must not replace the legs just checked.
+  return { ...opts, kind, postings };
 }
 
 /** The same entry with every leg negated (voids, reversals, reactivation after breakage). */
