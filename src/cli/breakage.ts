@@ -11,6 +11,7 @@ function printRun(r: BreakageRun): void {
   printLine(`proportional: true-up ${r.proportional.true_up}`);
   printTable(r.proportional.cohorts, ['program', 'cohort', 'fully_expired', 'loaded', 'redeemed', 'rate_bps', 'rate_source',
     'expected_breakage', 'expected_redemptions', 'recognised_before', 'recognised_to_date', 'true_up']);
+  if (r.points) printLine(`points expiry: ${r.points.points} points from ${r.points.lots} lot(s) on ${r.points.cards} card(s)`);
   printLine(`report: ${r.report.csv}, ${r.report.json}`);
 }
 

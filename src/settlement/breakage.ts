@@ -7,7 +7,8 @@ import { InputError } from '../errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import type { Queryable } from '../ledger/post.js';
 import { safeCell } from '../batch/safe-cell.js';
-import { businessDateOf, isIsoDate } from './calendar.js';
+import { businessDateOf, cutoffInstant, isIsoDate } from './calendar.js';
+import { expirePoints, type ExpiryResult } from '../points/expiry.js';
 import { derecogniseExpired, type RemoteResult } from './breakage-remote.js';
 import { postMemoTrueUps, proportionalSchedules, type CohortLine } from './breakage-proportional.js';
 
@@ -19,6 +20,8 @@ export interface BreakageRun {
   run_id: number | null;
   remote: RemoteResult;
   proportional: { true_up: number; cohorts: (CohortLine & { entry_id: number | null })[] };
+  /** Points lots expired by the end of the as-of date, as points breakage; null for a dry run. */
+  points: ExpiryResult | null;
   report: { csv: string; json: string };
 }
 
@@ -40,6 +43,7 @@ const AMOUNT_COLUMNS = new Set<string>(['loaded', 'redeemed', 'expected_breakage
  *    see `derecogniseExpired`), exactly once per card.
  * 2. For `proportional` programs, the cohort schedule of `proportionalSchedule`, posting each
  *    cohort's true-up as a `breakage_memo` entry (memo accounts only).
+ * 3. Points lots expired by the end of D leave as points breakage (`expirePoints`, exactly once).
  * Running twice posts once: the second run finds no value left to derecognise and true-ups of 0.
  * Writes the computation report `breakage-<D>-run<id>.csv|json` (or `-dry-run`) into `outDir`.
  * `dryRun` computes and reports everything, posting and recording nothing.
@@ -84,11 +88,14 @@ export async function runBreakage(ctx: Context, input: { asOf: unknown; dryRun?:
     return { runId: id, cohorts: out };
   });
 
+  const points = dryRun ? null : await expirePoints(ctx, cutoffInstant(asOf, ctx.calendar));
+
   const dir = input.outDir ?? DEFAULT_BREAKAGE_DIR;
   const base = path.join(dir, `breakage-${asOf}-${runId === null ? 'dry-run' : `run${runId}`}`);
   const result: BreakageRun = {
     as_of: asOf, dry_run: dryRun, run_id: runId, remote,
     proportional: { true_up: cohorts.reduce((s, l) => s + l.true_up, 0), cohorts },
+    points,
     report: { csv: `${base}.csv`, json: `${base}.json` },
   };
   await writeReport(result);
