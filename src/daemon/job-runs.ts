@@ -19,16 +19,24 @@ export interface JobHistory {
   lastRecorded: Date | null;
   /** Latest occurrence that succeeded. */
   lastSucceeded: Date | null;
+  /** Earliest occurrence after lastSucceeded whose run failed or was interrupted. */
+  firstUnsucceeded: Date | null;
 }
 
 export async function jobHistory(db: pg.Pool | pg.PoolClient, job: string): Promise<JobHistory> {
-  const { rows } = await db.query<{ last_recorded: Date | null; last_succeeded: Date | null }>({
+  const { rows } = await db.query<{ last_recorded: Date | null; last_succeeded: Date | null; first_unsucceeded: Date | null }>({
     name: 'scheduler_job_history',
-    text: `select max(scheduled_at) as last_recorded, max(scheduled_at) filter (where status = 'succeeded') as last_succeeded
-           from job_runs where job = $1`,
+    text: `with h as (
+             select max(scheduled_at) as last_recorded, max(scheduled_at) filter (where status = 'succeeded') as last_succeeded
+             from job_runs where job = $1)
+           select h.last_recorded, h.last_succeeded,
+                  (select min(r.scheduled_at) from job_runs r
+                   where r.job = $1 and r.status <> 'succeeded' and r.scheduled_at > coalesce(h.last_succeeded, '-infinity')) as first_unsucceeded
+           from h`,
     values: [job],
   });
-  return { lastRecorded: rows[0]?.last_recorded ?? null, lastSucceeded: rows[0]?.last_succeeded ?? null };
+  const r = rows[0];
+  return { lastRecorded: r?.last_recorded ?? null, lastSucceeded: r?.last_succeeded ?? null, firstUnsucceeded: r?.first_unsucceeded ?? null };
 }
 
 /**
@@ -62,11 +70,12 @@ export async function withJobLock<T>(ctx: Context, job: string, fn: (client: pg.
 
 /**
  * Claims one occurrence for this daemon; call only while holding the job's lock. Returns the run
- * id, or null when the occurrence already has a run that must not be repeated: a scheduled run
- * never repeats a recorded occurrence (another daemon fired a few ms earlier and finished), a
- * catch-up retries one that failed or whose runner died (a `running` row while we hold the lock).
+ * id, or null when the occurrence already has a run that must not be repeated. A succeeded run is
+ * never repeated. With `retake`, a run that failed or whose runner died (a `running` row while we
+ * hold the lock) is taken over; without it, any recorded run counts — so a daemon firing a few ms
+ * after another one finished the same occurrence, even unsuccessfully, does not run it again.
  */
-export async function claimRun(client: pg.PoolClient, job: string, scheduledAt: Date, reason: RunReason): Promise<number | null> {
+export async function claimRun(client: pg.PoolClient, job: string, scheduledAt: Date, reason: RunReason, retake: boolean): Promise<number | null> {
   const { rows } = await client.query<{ id: number }>({
     name: 'scheduler_claim_run',
     text: `insert into job_runs (job, scheduled_at, reason, runner, status)
@@ -74,9 +83,9 @@ export async function claimRun(client: pg.PoolClient, job: string, scheduledAt: 
            on conflict (job, scheduled_at) do update
              set attempts = job_runs.attempts + 1, reason = excluded.reason, runner = excluded.runner, started_at = now(),
                  finished_at = null, status = 'running', result = null, error = null
-             where job_runs.status <> 'succeeded' and excluded.reason = 'catch-up'
+             where job_runs.status <> 'succeeded' and $5::boolean
            returning id`,
-    values: [job, scheduledAt, reason, RUNNER],
+    values: [job, scheduledAt, reason, RUNNER, retake],
   });
   return rows[0]?.id ?? null;
 }

@@ -37,7 +37,8 @@ async function tickTime(ctx: Context, fired: Date): Promise<Date> {
  * Runs what is due of one job at `now` (by the injectable clock), in exactly one daemon:
  * - under the job's advisory try-lock (another daemon holding it → `locked`, nothing runs);
  * - `scheduled` (a cron tick): the latest occurrence ≤ now unless already recorded — for an `each`
- *   job also every occurrence after the last recorded one, oldest first;
+ *   job first every earlier occurrence since the last that succeeded (retrying failed ones), oldest
+ *   first, stopping at the first failure;
  * - `catch-up` (daemon start): only for a job that has run before (a first start has missed
  *   nothing); the latest due occurrence if it has not succeeded — for an `each` job every
  *   occurrence after the last that succeeded, oldest first, stopping at the first failure.
@@ -52,16 +53,22 @@ export async function runJobDue(ctx: Context, job: Job, now: Date, reason: RunRe
   const locked = await withJobLock(ctx, job.name, async (client) => {
     const history = await jobHistory(client, job.name);
     if (reason === 'catch-up' && history.lastRecorded === null) return [];
-    const base = reason === 'catch-up' ? history.lastSucceeded : history.lastRecorded;
     let targets: Date[];
-    if (base === null) targets = [latest];
-    else if (job.catchUp === 'each') targets = occurrencesBetween(spec, base, latest, MAX_CATCH_UP);
-    else targets = latest.getTime() > base.getTime() ? [latest] : [];
+    if (job.catchUp === 'each') {
+      // From the last success — or, if none, just before the first failure — up to now, in order.
+      const unsucceeded = history.firstUnsucceeded && new Date(history.firstUnsucceeded.getTime() - 1);
+      const after = history.lastSucceeded ?? unsucceeded;
+      targets = after ? occurrencesBetween(spec, after, latest, MAX_CATCH_UP) : [latest];
+    } else {
+      const base = reason === 'catch-up' ? history.lastSucceeded : history.lastRecorded;
+      targets = base === null || latest.getTime() > base.getTime() ? [latest] : [];
+    }
     const outcomes: RunOutcome[] = [];
     for (const at of targets) {
       if (opts.signal?.aborted) break; // the daemon is stopping: the rest waits for the next start
       const scheduled_at = at.toISOString();
-      const id = await claimRun(client, job.name, at, reason);
+      // The occurrence this tick is for runs once, even if it fails; an earlier one that failed is retried.
+      const id = await claimRun(client, job.name, at, reason, reason === 'catch-up' || at.getTime() < latest.getTime());
       if (id === null) {
         outcomes.push({ job: job.name, scheduled_at, reason, status: 'already_run' });
         continue;

@@ -129,6 +129,29 @@ describe('exactly one runner per occurrence', () => {
   });
 });
 
+describe('a failed occurrence of a per-occurrence job', () => {
+  it('is not repeated by a second daemon firing ms later, and is retried before the next occurrence at the next tick', async () => {
+    const ran: string[] = [];
+    let failing = true;
+    const job: Job = {
+      name: 'probe-i', cron: '5 0 * * *', catchUp: 'each',
+      run: async (_ctx, at) => {
+        ran.push(at.toISOString());
+        if (failing) throw new Error('database hiccup');
+        return { ok: true };
+      },
+    };
+    const other = await peer('2026-03-11T00:05:00.003+08:00');
+    expect((await runJobDue(ctx, job, new Date('2026-03-11T00:05:00+08:00'), 'scheduled')).map((o) => o.status)).toEqual(['failed']);
+    expect((await runJobDue(other, job, other.clock.now(), 'scheduled')).map((o) => o.status)).toEqual(['already_run']);
+    expect(ran).toEqual(['2026-03-10T16:05:00.000Z']);
+    failing = false;
+    const next = await runJobDue(ctx, job, new Date('2026-03-12T00:05:00+08:00'), 'scheduled');
+    expect(next.map((o) => [o.scheduled_at, o.status])).toEqual([['2026-03-10T16:05:00.000Z', 'succeeded'], ['2026-03-11T16:05:00.000Z', 'succeeded']]);
+    expect((await runsOf('probe-i')).map((r) => [r.status, r.attempts])).toEqual([['succeeded', 2], ['succeeded', 1]]);
+  });
+});
+
 describe('catch-up at start', () => {
   it('runs nothing on a first start (no run recorded, nothing was missed)', async () => {
     const p = probe('probe-e', '0 * * * *');
