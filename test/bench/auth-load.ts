@@ -27,7 +27,8 @@ export interface LoadConfig {
 }
 
 export type Phase =
-  | { name: string; kind: 'closed'; connections: number; seconds: number }
+  /** `requests`: stop after sending that many (warm-up); `cover`: the first requests use every card once, in random order. */
+  | { name: string; kind: 'closed'; connections: number; seconds: number; requests?: number; cover?: boolean }
   | { name: string; kind: 'open'; rate: number; seconds: number; warmupSeconds: number; maxSockets: number };
 
 export interface PhaseResult {
@@ -51,18 +52,28 @@ export interface PhaseResult {
 /** One request, serialized: request line, headers and signed body in one buffer. */
 type Signed = Buffer;
 
-/** Pre-signs `n` purchases of 1–5 fen on random cards, request ids `<prefix>-<i>`. */
-function presign(cfg: LoadConfig, url: URL, prefix: string, n: number): Signed[] {
+/** Pre-signs `n` purchases of 1–5 fen on random cards (with `cover`, every card once first), request ids `<prefix>-<i>`. */
+function presign(cfg: LoadConfig, url: URL, prefix: string, n: number, cover = false): Signed[] {
   const ts = String(Math.floor(Date.now() / 1000));
   const out: Signed[] = new Array<Signed>(n);
+  const order = cover ? shuffled(cfg.pans) : [];
   for (let i = 0; i < n; i++) {
-    const pan = cfg.pans[crypto.randomInt(cfg.pans.length)]!;
+    const pan = i < order.length ? order[i]! : cfg.pans[crypto.randomInt(cfg.pans.length)]!;
     const body = JSON.stringify({
       request_id: `${prefix}-${i}`, type: 'purchase', card: pan, amount: 1 + (i % 5), merchant: cfg.merchant, terminal: cfg.terminal,
     });
     const sig = crypto.createHmac('sha256', cfg.secret).update(`${ts}.`).update(body).digest('hex');
     out[i] = Buffer.from(`POST /v1/transactions HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`
       + `Content-Length: ${Buffer.byteLength(body)}\r\nX-Channel-Id: ${cfg.channel}\r\nX-Timestamp: ${ts}\r\nX-Signature: ${sig}\r\n\r\n${body}`, 'latin1');
+  }
+  return out;
+}
+
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = crypto.randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
 }
@@ -144,7 +155,8 @@ const round = (x: number) => Math.round(x * 100) / 100;
 async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed' }>, urls: URL[]): Promise<PhaseResult> {
   const url = urls[0]!;
   // Enough pre-signed requests for 8,000/s; beyond that the workers sign on the fly (reported).
-  const pool = presign(cfg, url, `${phase.name}-${process.pid}`, Math.ceil(8_000 * phase.seconds));
+  const limit = phase.requests ?? Infinity;
+  const pool = presign(cfg, url, `${phase.name}-${process.pid}`, Math.min(limit, Math.ceil(8_000 * phase.seconds)), phase.cover);
   const other: Record<string, number> = {};
   let next = 0;
   let answered = 0;
@@ -158,7 +170,7 @@ async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed
     const target = urls[w % urls.length]!;
     let conn = new Conn(target);
     conns.push(conn);
-    while (performance.now() < end) {
+    while (performance.now() < end && next < limit) {
       const i = next++;
       const req = i < pool.length ? pool[i]! : (extra++, presign(cfg, url, `${phase.name}-${process.pid}-x${i}`, 1)[0]!);
       if (conn.dead) conns.push((conn = new Conn(target)));

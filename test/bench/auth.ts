@@ -185,9 +185,11 @@ export async function run(): Promise<void> {
     const cfg = { urls: daemons.map((d) => d.url), ...setup };
 
     const closedSeconds = secs(25, 3);
-    console.error(`auth: closed loop, ${CONNECTIONS} connections, warm-up ${secs(5, 2)} s then ${closedSeconds} s…`);
+    console.error(`auth: closed loop, ${CONNECTIONS} connections, warm-up of ${Math.round(CARDS * SCALE)} purchases (each card once) then ${closedSeconds} s…`);
     const daemonCpu = () => daemons.reduce((sum, d) => sum + cpuOf(d.child.pid), 0);
-    await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: secs(5, 2) }], home);
+    // Warm-up: every card once (the daemon's PAN → card id cache, PostgreSQL's buffers), at most 60 s.
+    const coverage = Math.round(CARDS * SCALE);
+    await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: 60, requests: coverage, cover: true }], home);
     const cpu0 = daemonCpu();
     const [peak] = await generate(cfg, [{ name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds }], home);
     const cpuPeak = daemonCpu() - cpu0;
