@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { openContext, type Context } from '../context.js';
-import { startDaemon } from '../daemon/server.js';
+import { startDaemon, type Daemon } from '../daemon/server.js';
 import { ensureDemo } from '../demo.js';
 import { firstContactHelp } from './demo.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 
 interface ServeOptions {
   host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string;
@@ -47,7 +47,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
   const ctx = await openContext({ overrides: { host: opts.host, port } });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
-  const daemon = await startDaemon(ctx, { tls, scheduler: opts.scheduler !== false });
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(ctx, { tls, scheduler: opts.scheduler !== false });
+  } catch (err) {
+    await ctx.close(); // also stops an embedded database this process started
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new InputError('listen_failed', `cannot listen on ${ctx.config.host}:${ctx.config.port} (${code})`, code === 'EADDRNOTAVAIL' ? 'host' : 'port');
+    }
+    throw err;
+  }
   process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
   if (opts.demo) {
     const demo = await ensureDemo(ctx);
