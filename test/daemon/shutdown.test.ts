@@ -83,8 +83,8 @@ async function untilRefused(url: string): Promise<void> {
   for (;;) {
     try {
       await fetch(`${url}/healthz`, { headers: { connection: 'close' } });
-    } catch {
-      return;
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
