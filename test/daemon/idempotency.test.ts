@@ -93,6 +93,14 @@ describe('idempotency by (channel, request_id)', () => {
     expect((await f.balance(c0)).balance).toBe(600);
   });
 
+  it('the idempotency store keeps a keyed hash of the body and the response, never the card number', async () => {
+    const { rows } = await f.ctx.db.pg.query(`select row_to_json(t)::text as row from transactions t`);
+    expect(rows.length).toBeGreaterThan(5);
+    for (const r of rows) for (const pan of f.seed.pans) expect(r.row.includes(pan)).toBe(false);
+    const { rows: [h] } = await f.ctx.db.pg.query(`select length(body_hash) as n from transactions where request_id = 'i-1' and channel_id = $1`, [f.channel.id]);
+    expect(h.n).toBe(32);
+  });
+
   it('keeps the ledger verified and logs no card number', async () => {
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
     expectNoCardNumbers(f.logs);
