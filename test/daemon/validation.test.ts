@@ -65,6 +65,14 @@ describe('unreadable messages answer 400 naming the field, store nothing', () =>
     await expect400({ ...buy, pin: '12ab' }, 'pin');
   });
 
+  it('a body above 16 KiB answers 413 and stores nothing', async () => {
+    const before = await storedCounts(f.ctx);
+    const r = await f.send({}, { raw: JSON.stringify({ ...buy, padding: 'x'.repeat(17_000) }) });
+    expect(r.status).toBe(413);
+    expect(r.body).toEqual({ error: { code: 'too_large', message: expect.any(String), field: 'body' } });
+    expect(await storedCounts(f.ctx)).toEqual(before);
+  });
+
   it('is not idempotent: the request_id of a refused message is still free', async () => {
     const r = await f.send(buy);
     expect(r.status).toBe(200);
