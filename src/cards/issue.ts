@@ -98,14 +98,18 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
     let last = 0;
     let copying: Promise<void> = Promise.resolve();
     let next = drawer.draw(Math.min(CHUNK, count));
+    next.catch(() => undefined); // a draw left in flight by a failure is abandoned, not unhandled
     for (let done = 0; done < count;) {
       // The next chunk is drawn (on the worker thread) while this one is settled and the previous
       // one's COPY streams; the collision check has to see the previous chunk's cards, so that
       // COPY must finish first.
       const chunk = await next;
-      await copying;
       const n = chunk.pans.length;
-      if (done + n < count) next = drawer.draw(Math.min(CHUNK, count - done - n));
+      if (done + n < count) {
+        next = drawer.draw(Math.min(CHUNK, count - done - n));
+        next.catch(() => undefined);
+      }
+      await copying;
       await settleChunk(client, ctx.keys, program, chunk, pool);
       copying = copyChunk(client, ctx.keys, chunk, row);
       copying.catch(() => undefined); // awaited on the next turn; never left unhandled meanwhile
