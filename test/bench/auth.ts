@@ -43,28 +43,40 @@ const TARGET_P99_MS = 15;
 const run$ = promisify(execFile);
 const secs = (full: number, min: number) => Math.max(min, Math.round(full * SCALE));
 
-/** pgbench tpcb-like (design §7: `-i -s 10`, then `-M prepared -c 8 -j 2 -T 30`) in its own database; TPS or null when pgbench is missing. */
-async function pgbenchBaseline(adminUrl: string): Promise<{ tps: number; seconds: number } | null> {
+/**
+ * pgbench tpcb-like (design §7: `-i -s 10`, then `-M prepared -c 8 -j 2 -T 30`) in its own
+ * database; null when pgbench is missing. `run()` may be called more than once (before and after
+ * the daemon's phases: on a shared machine the load drifts during a run); `drop()` at the end.
+ */
+async function pgbench(adminUrl: string): Promise<{ run(): Promise<number>; seconds: number; drop(): Promise<void> } | null> {
   const bin = pgTool('pgbench');
   if (!bin) return null;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('drop database if exists bench_pgbench with (force)');
-  await admin.query('create database bench_pgbench');
-  await admin.end();
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin('drop database if exists bench_pgbench with (force)');
+  await admin('create database bench_pgbench');
   const u = new URL(adminUrl);
   const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username)];
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   await run$(bin, ['-i', '-s', '10', '-q', ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
   const seconds = secs(30, 5);
-  const { stdout } = await run$(bin, ['-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
-  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-  if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
-  const admin2 = new pg.Client({ connectionString: adminUrl });
-  await admin2.connect();
-  await admin2.query('drop database if exists bench_pgbench with (force)');
-  await admin2.end();
-  return { tps: Number(m[1]), seconds };
+  return {
+    seconds,
+    async run() {
+      const { stdout } = await run$(bin, ['-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
+      const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+      if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
+      return Number(m[1]);
+    },
+    drop: () => admin('drop database if exists bench_pgbench with (force)'),
+  };
 }
 
 interface Setup { channel: string; secret: string; merchant: string; terminal: string; pans: string[] }
@@ -174,9 +186,10 @@ export async function run(): Promise<void> {
     const db = await benchDatabase('bench_auth');
     const durability = await settings(db.url);
     if (durability !== 'fsync=on synchronous_commit=on') throw new Error(`the authorization bench needs durable commits; server has ${durability}`);
-    console.error(`auth: pgbench baseline (${secs(30, 5)} s)…`);
-    const baseline = await pgbenchBaseline(db.adminUrl);
-    if (!baseline) console.error('auth: pgbench NOT FOUND (looked in /usr/lib/postgresql/15/bin and PATH): no baseline, no ratio');
+    console.error(`auth: pgbench baseline (${secs(30, 5)} s, repeated after the daemon's phases)…`);
+    const bench = await pgbench(db.adminUrl);
+    const before = bench ? await bench.run() : NaN;
+    if (!bench) console.error('auth: pgbench NOT FOUND (looked in /usr/lib/postgresql/15/bin and PATH): no baseline, no ratio');
 
     console.error(`auth: setting up ${CARDS} cards…`);
     const keysJson = generateKeyringJson();
@@ -212,10 +225,19 @@ export async function run(): Promise<void> {
     for (const d of daemons.splice(0)) exits.push(await stopProcess(d.child));
     const logLines = fs.readdirSync(home).filter((f) => f.startsWith('daemon-')).reduce((n, f) => n + fs.readFileSync(path.join(home, f), 'utf8').split('\n').filter(Boolean).length, 0);
 
+    let after = NaN;
+    if (bench) {
+      console.error(`auth: pgbench again (${bench.seconds} s), the load may have drifted…`);
+      after = await bench.run();
+      await bench.drop();
+    }
+    const baseline = bench ? { tps: (before + after) / 2, seconds: bench.seconds } : null;
     const ratio = baseline ? peak!.tps / baseline.tps : NaN;
     const lat = open!.latency!;
     report('authorization (signed HTTP purchases, 10,000 cards, synchronous_commit on)', {
-      'pgbench tpcb-like TPS (-M prepared -c 8 -j 2)': baseline ? `${fmt(baseline.tps)} over ${baseline.seconds} s` : 'n/a (pgbench not installed)',
+      'pgbench tpcb-like TPS (-M prepared -c 8 -j 2)': baseline
+        ? `${fmt(baseline.tps)} (mean of ${fmt(before)} before and ${fmt(after)} after the daemon, ${baseline.seconds} s each)`
+        : 'n/a (pgbench not installed)',
       'daemon peak TPS (closed loop)': `${fmt(peak!.tps)} approved/s, ${DAEMONS} purse serve process${DAEMONS > 1 ? 'es' : ''}, ${CONNECTIONS} connections, ${closedSeconds} s, other answers ${JSON.stringify(peak!.other)}`,
       'ratio daemon / pgbench': baseline ? `${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})` : 'n/a',
       'open loop': `${rate}/s (${OPEN_FRACTION * 100}% of peak) for ${openSeconds} s, ${warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(open!.tps)}/s, other ${JSON.stringify(open!.other)}`,
