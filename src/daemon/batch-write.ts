@@ -43,6 +43,7 @@ function responseOf(w: RowWrite): TxnResponse {
     amount_requested: w.item.msg.amount,
     amount_approved: approved ? outcome.amountApproved ?? 0 : 0,
     balance,
+    ...(approved && outcome.detail ? { detail: outcome.detail } : {}),
   };
 }
 
@@ -76,10 +77,12 @@ export async function writeBatch(
         closes.push(o.closeHold);
       }
     }
-    entryIndex.push(approved && o.entries?.length ? entries.length : -1);
+    // An outcome posted immediately (points, batch.ts) is applied in memory here, not posted again.
+    const posted = approved && o.postedEntryIds !== undefined;
+    entryIndex.push(approved && o.entries?.length && !posted ? entries.length : -1);
     if (approved) {
       for (const e of o.entries ?? []) {
-        entries.push({ ...e, transactionId: w.txnId });
+        if (!posted) entries.push({ ...e, transactionId: w.txnId });
         for (const p of e.postings) {
           const card = cards.get(cardIdOf(p.account) ?? -1);
           if (!card) continue;
@@ -122,7 +125,7 @@ export async function writeBatch(
     name: 'daemon_apply',
     text: APPLY_SQL,
     values: applyValues(
-      writes, responses, entryIndex.map((i) => (i >= 0 ? entryIds[i]! : null)), placeIndex.map((i) => (i >= 0 ? holdIds[i]! : null)), cards, dirty, unusedMarkers,
+      writes, responses, entryIndex.map((i, n) => (i >= 0 ? entryIds[i]! : writes[n]!.outcome.postedEntryIds?.[0] ?? null)), placeIndex.map((i) => (i >= 0 ? holdIds[i]! : null)), cards, dirty, unusedMarkers,
     ),
   });
   return { responses, committed: false };

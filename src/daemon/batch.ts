@@ -14,6 +14,8 @@ import { ensurePrepared, execute, runFused } from './fused.js';
 import { FUSED, FUSED_STATEMENTS } from './batch-fused.js';
 import { decideOne } from './decide.js';
 import { writeBatch, type RowWrite } from './batch-write.js';
+import { isApproval } from './codes.js';
+import { postEntries } from '../ledger/post.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
 
 export interface BatchEnv {
@@ -30,12 +32,16 @@ export interface BatchResult {
 
 const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
 const originalKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.originalRequestId!);
+/** Whether a message names an original: capture, void, reversal, refund, and a points_earn linked to its purchase. */
+const namesOriginal = (i: WorkItem) => i.msg.originalRequestId !== null;
 
 /**
  * Runs messages as ONE database transaction on `client` (design §7 micro-batching):
  * begin; claim every idempotency key (one statement, also the business-date lock); lock the
- * originals referred to (id order) and the cards (ascending id) — only then decide each message in
- * arrival order against the locked state kept in memory; post all entries in one statement; write
+ * originals referred to (id order) and the cards (ascending id; with the cards of points earned on
+ * purchases being undone) — only then decide each message in arrival order against the locked state
+ * kept in memory (a points message is posted and finished right after its decision, `immediate`,
+ * as the next decision on its card reads its lots); post all other entries in one statement; write
  * holds, rows and card changes; commit. A purchase-only batch costs two round trips whatever its
  * size (the fused path below); one with originals about six.
  * Throws on any database error without resolving anything: the caller retries or splits the batch.
@@ -52,7 +58,7 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
   // entries + rows + commit. If a key turns out to be taken (a repeat, or a reversal's marker),
   // the card locks came before the stored rows' locks, against the lock order: it rolls back and
   // the batch runs step by step.
-  if (active.length > 0 && active.every((i) => !i.handler.usesOriginal && !i.handler.prepare)) {
+  if (active.length > 0 && active.every((i) => !namesOriginal(i) && !i.handler.prepare && !i.handler.decidesInDb)) {
     try {
       await ensurePrepared(client, FUSED_STATEMENTS);
       const done = await inTransaction(env, client, active, cardIds, now, deferred, true);
@@ -89,7 +95,7 @@ function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: 
   }
   const active: WorkItem[] = [];
   for (const i of first) {
-    if (i.handler.usesOriginal && keys.has(originalKey(i))) deferred.push(i);
+    if (namesOriginal(i) && keys.has(originalKey(i))) deferred.push(i);
     else active.push(i);
   }
   return { active, deferred };
@@ -147,7 +153,7 @@ async function inTransaction(
   const need = new Map<string, { channelId: number; requestId: string }>();
   for (const i of items) {
     if (!ids.has(ownKey(i))) need.set(ownKey(i), { channelId: i.channel.id, requestId: i.msg.requestId });
-    if (i.handler.usesOriginal && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId! });
+    if (namesOriginal(i) && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId! });
   }
   const locked = await lockTxns(client, [...need.values()]);
   const byKey = new Map<string, TxnState>(freshMarkers);
@@ -172,7 +178,7 @@ async function inTransaction(
     else results.set(i, { kind: 'conflict' });
   }
 
-  const originalOf = (i: WorkItem) => (i.handler.usesOriginal ? byKey.get(originalKey(i)) ?? null : null);
+  const originalOf = (i: WorkItem) => (namesOriginal(i) ? byKey.get(originalKey(i)) ?? null : null);
   const pastDates = new Set<string>();
   for (const w of work) {
     const o = originalOf(w.item);
@@ -181,27 +187,30 @@ async function inTransaction(
   const openDates = await lockDates(client, [...pastDates].sort());
 
   const cardIdOfWork = (w: { item: WorkItem }) => (w.item.handler.usesOriginal ? originalOf(w.item)?.cardId ?? null : cardOf(w.item));
+  const originals = work.map((w) => originalOf(w.item)).filter((o): o is TxnState => o !== null);
+  const extra = new Map<string, unknown>();
+  const dependentCards = originals.length ? await loadDependents(env, client, originals, byId, extra) : [];
   const cards = fusedCards
     ? await cardStates(client, env.registry, fusedCards.order, fusedCards.rows)
-    : await lockCards(client, env.registry, work.map(cardIdOfWork).filter((c): c is number => c !== null));
+    : await lockCards(client, env.registry, [...work.map(cardIdOfWork).filter((c): c is number => c !== null), ...dependentCards]);
 
-  const originals = work.map((w) => originalOf(w.item)).filter((o): o is TxnState => o !== null);
   const undoData = originals.length
     ? await loadUndoData(client, originals.flatMap((o) => (o.holdId === null ? [] : [o.holdId])), originals.flatMap((o) => (o.entryId === null ? [] : [o.entryId])))
     : { holds: new Map<number, Hold>(), postings: new Map<number, Posting[]>() };
 
-  const extra = new Map<string, unknown>();
-  const contexts = work.map((w) => makeContext(env, w.item, cardIdOfWork(w), cards, originalOf(w.item), byId, undoData, openDates, businessDate, now, extra));
+  const contexts = work.map((w) => makeContext(env, client, w.item, w.txnId, cardIdOfWork(w), cards, originalOf(w.item), byId, undoData, openDates, businessDate, now, extra));
   for (const handler of new Set(work.map((w) => w.item.handler))) {
     if (handler.prepare) await handler.prepare(client, contexts.filter((dc) => dc.msg.type === handler.type), extra);
   }
 
   const writes: RowWrite[] = [];
-  work.forEach((w, n) => {
+  for (const [n, w] of work.entries()) {
     const dc = contexts[n]!;
-    const outcome: Outcome = w.lateOriginal ? { code: '94' } : decideOne(w.item, dc);
+    let decided = w.lateOriginal ? { code: '94' as const } : decideOne(w.item, dc);
+    if (decided instanceof Promise) decided = await decided;
+    const outcome: Outcome = decided.immediate ? await postImmediately(client, businessDate, w.txnId, decided) : decided;
     writes.push({ item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) });
-  });
+  }
   const unusedMarkers = [...freshMarkers.values()].filter((m) => !writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00')).map((m) => m.id);
   const { responses, committed } = await writeBatch(
     client, businessDate, now, writes, cards, undoData.holds, [...byId.values()].filter((t) => t.dirty), unusedMarkers, { commit: fused },
@@ -210,8 +219,36 @@ async function inTransaction(
   return { results, committed };
 }
 
+/**
+ * Runs the `dependents` hooks of the originals' types (and of the purchases that refunds among them
+ * refund): what depends on them (points earned on a purchase) goes into `extra`; returns the cards to lock too.
+ */
+async function loadDependents(env: BatchEnv, client: pg.ClientBase, originals: readonly TxnState[], byId: Map<number, TxnState>, extra: Map<string, unknown>): Promise<number[]> {
+  const all = new Set(originals);
+  for (const o of originals) if (o.originalId !== null && byId.has(o.originalId)) all.add(byId.get(o.originalId)!);
+  const byType = new Map<string, TxnState[]>();
+  for (const o of all) {
+    if (o.type === null || o.status === 'marker' || !env.handlers.get(o.type)?.dependents) continue;
+    byType.set(o.type, [...(byType.get(o.type) ?? []), o]);
+  }
+  const cardIds: number[] = [];
+  for (const [type, list] of byType) cardIds.push(...await env.handlers.get(type)!.dependents!(client, list, extra));
+  return cardIds;
+}
+
+/**
+ * Posts an `immediate` outcome (points) before the batch decides its next message, and runs its
+ * `after` SQL; returns it marked posted so writeBatch applies it in memory without posting it again.
+ */
+async function postImmediately(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
+  if (!isApproval(o.code)) return o;
+  const entryIds = await postEntries(client, businessDate, (o.entries ?? []).map((e) => ({ ...e, transactionId })));
+  if (o.after) await o.after(client, { transactionId, entryIds });
+  return { ...o, after: undefined, postedEntryIds: entryIds };
+}
+
 function makeContext(
-  env: BatchEnv, item: WorkItem, cardId: number | null, cards: Map<number, CardState>, original: TxnState | null, byId: Map<number, TxnState>,
+  env: BatchEnv, client: pg.ClientBase, item: WorkItem, transactionId: number, cardId: number | null, cards: Map<number, CardState>, original: TxnState | null, byId: Map<number, TxnState>,
   undoData: { holds: Map<number, Hold>; postings: Map<number, Posting[]> }, openDates: Map<string, boolean>, businessDate: string, now: Date,
   extra: Map<string, unknown>,
 ): DecideContext {
@@ -231,5 +268,8 @@ function makeContext(
     keys: env.ctx.keys,
     handlerOf: (type) => env.handlers.get(type),
     extra,
+    ctx: env.ctx,
+    transactionId,
+    db: client,
   };
 }

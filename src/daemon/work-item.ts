@@ -15,6 +15,8 @@ export interface TxnResponse {
   amount_requested: number | null;
   amount_approved: number;
   balance: { available: number; ledger: number; currency: string; points: Record<string, number> } | null;
+  /** Points types only: what the message did beyond the amounts (points earned, exchange rate, prize, claw-back shortfall). */
+  detail?: Record<string, unknown>;
 }
 
 /**

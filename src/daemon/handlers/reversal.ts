@@ -1,4 +1,4 @@
-import type { Handler } from './types.js';
+import { andThen, type Handler } from './types.js';
 import { decline, negation } from './common.js';
 import { undone } from './original.js';
 
@@ -21,12 +21,13 @@ export const reversal: Handler = {
     if (o.type === 'void' || o.type === 'reversal' || o.refundedAmount > 0) return decline('12', { originalId: o.id });
     if (o.businessDate !== dc.businessDate && !dc.dateOpen(o.businessDate)) return decline('12', { originalId: o.id });
     const handler = dc.handlerOf(o.type!);
-    const out = handler?.undo ? handler.undo('reversal', o, dc) : negation('reversal', o, dc, dc.card);
-    if (!out) return decline('12', { originalId: o.id });
-    if (out.code === '00') {
-      o.status = 'reversed';
-      o.dirty = true;
-    }
-    return out;
+    return andThen(handler?.undo ? handler.undo('reversal', o, dc) : negation('reversal', o, dc, dc.card), (out) => {
+      if (!out) return decline('12', { originalId: o.id });
+      if (out.code === '00') {
+        o.status = 'reversed';
+        o.dirty = true;
+      }
+      return out;
+    });
   },
 };

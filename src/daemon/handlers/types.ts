@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Context } from '../../context.js';
 import type { Entry, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
@@ -75,6 +76,15 @@ export interface DecideContext {
   handlerOf(type: string): Handler | undefined;
   /** Batch-wide data a handler's `prepare` loaded. */
   extra: Map<string, unknown>;
+  /** The daemon's context (points lots take their expiry from its calendar). */
+  ctx: Context;
+  /** The id of this message's own transaction row (points records name it). */
+  transactionId: number;
+  /**
+   * The batch's connection, for decisions that read and lock state the batch did not load (points
+   * lots, draws, claw-backs): only handlers with `decidesInDb`, and undo/refund of their originals.
+   */
+  db: pg.ClientBase;
 }
 
 /** What one message decided. Only `code` is required; the core applies the rest in memory and SQL. */
@@ -96,6 +106,15 @@ export interface Outcome {
   showBalance?: boolean;
   /** Extra SQL in the batch transaction after the entries are posted. */
   after?: (client: pg.ClientBase, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
+  /**
+   * Post the entries and run `after` right after this decision, before the batch decides its next
+   * message (points: the next decision on the card reads the lots this one changes).
+   */
+  immediate?: boolean;
+  /** Set by the batch once an `immediate` outcome is posted: its entry ids (writeBatch does not post it again). */
+  postedEntryIds?: number[];
+  /** Type-specific facts shown in the response as `detail` (points earned, prize, claw-back shortfall…). */
+  detail?: Record<string, unknown>;
 }
 
 export type UndoKind = 'void' | 'reversal';
@@ -117,10 +136,26 @@ export interface Handler {
   readonly checksProgram?: boolean;
   /** Loads batch-wide data under the batch's locks before any decision (e.g. points lots). */
   prepare?(client: pg.ClientBase, items: readonly DecideContext[], extra: Map<string, unknown>): Promise<void>;
-  /** Decides one message; runs after the generic checks (registry, card, status, PIN) passed. */
-  decide(dc: DecideContext): Outcome;
+  /**
+   * Decides against the database through `dc.db` (points types): never on the fused path; the batch
+   * awaits the decision and posts an `immediate` outcome before deciding its next message.
+   */
+  readonly decidesInDb?: boolean;
+  /**
+   * Loads, under the batch's locks on originals of this type, the transactions that depend on them
+   * (points earned on a purchase) into `extra`, before the cards are locked; returns the cards those
+   * touch, which the batch locks with its own (one ascending order, so no deadlock).
+   */
+  dependents?(client: pg.ClientBase, originals: readonly TxnState[], extra: Map<string, unknown>): Promise<number[]>;
+  /** Decides one message; runs after the generic checks (registry, card, status, PIN) passed. A promise only with `decidesInDb` or for undo/refund of such originals. */
+  decide(dc: DecideContext): Outcome | Promise<Outcome>;
   /** How a void or reversal undoes an original of this type (default: negate its entry). */
-  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null;
+  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null | Promise<Outcome | null>;
   /** How a refund of `amount` against an original of this type is posted; absent = not refundable (12). */
-  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome;
+  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome>;
+}
+
+/** Applies `f` to a value that may be a promise, staying synchronous when it is not. */
+export function andThen<T, U>(x: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> {
+  return x instanceof Promise ? x.then(f) : f(x);
 }

@@ -1,4 +1,4 @@
-import type { Handler } from './types.js';
+import { andThen, type Handler } from './types.js';
 import { decline, negation } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 
@@ -19,12 +19,13 @@ export const voidTxn: Handler = {
     if (!o.approved || o.refundedAmount > 0) return decline('12', { originalId: o.id });
     if (o.businessDate !== dc.businessDate) return decline('12', { originalId: o.id });
     const handler = dc.handlerOf(o.type!);
-    const out = handler?.undo ? handler.undo('void', o, dc) : negation('void', o, dc, dc.card);
-    if (!out) return decline('12', { originalId: o.id });
-    if (out.code === '00') {
-      o.status = 'voided';
-      o.dirty = true;
-    }
-    return out;
+    return andThen(handler?.undo ? handler.undo('void', o, dc) : negation('void', o, dc, dc.card), (out) => {
+      if (!out) return decline('12', { originalId: o.id });
+      if (out.code === '00') {
+        o.status = 'voided';
+        o.dirty = true;
+      }
+      return out;
+    });
   },
 };
