@@ -71,6 +71,11 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
       // Design §5: a load whose value is already spent is not reversed (nothing moved); reported for manual handling.
       log.warn({ original_request_id: msg.originalRequestId, transaction_id: result.response.transaction_id }, 'reversal refused: the value is already spent; needs manual handling');
     }
+    const shortfall = result.response.detail?.shortfall;
+    if (typeof shortfall === 'number' && shortfall > 0 && !result.replay) {
+      // Design §4: a claw-back never takes a card's points below zero; the points it could not take are reported.
+      log.warn({ original_request_id: msg.originalRequestId, transaction_id: result.response.transaction_id, shortfall }, 'points claw-back short: points already spent');
+    }
     return { status: 200, body: result.response };
   } catch (err) {
     if (err instanceof MessageFailedError) return { status: 200, body: failed(msg) };

@@ -1,7 +1,7 @@
 import type { Handler } from './types.js';
 import { decline, spendEntry } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
-import { refundSpend } from './purchase.js';
+import { spendLinks } from './purchase.js';
 
 /**
  * `capture` of a preauth: posts the purchase (≤ the hold; partial allowed, default the whole hold)
@@ -27,5 +27,5 @@ export const capture: Handler = {
     const { entry, commission, fee } = spendEntry('capture', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, amount);
     return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
   },
-  refund: refundSpend,
+  ...spendLinks,
 };

@@ -8,11 +8,12 @@ import { capture } from './capture.js';
 import { voidTxn } from './void.js';
 import { reversal } from './reversal.js';
 import { refund } from './refund.js';
+import { POINTS_HANDLERS } from './points.js';
 
 /**
- * The message types the daemon answers, by `type`. A new type (points_earn, …) is a handler
- * module added to this list; unknown types answer 400.
+ * The message types the daemon answers, by `type`: the stored-value types and the points types
+ * (points.ts). A new type is a handler module added to this list; unknown types answer 400.
  */
 export const HANDLERS: ReadonlyMap<string, Handler> = new Map(
-  [balance, activate, load, purchase, preauth, capture, voidTxn, reversal, refund].map((h) => [h.type, h]),
+  [balance, activate, load, purchase, preauth, capture, voidTxn, reversal, refund, ...POINTS_HANDLERS].map((h) => [h.type, h]),
 );

@@ -1,5 +1,6 @@
-import type { DecideContext, Handler, Outcome, TxnState } from './types.js';
-import { available, decline, spendEntry, withinMax, channelFee, feeLegs } from './common.js';
+import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
+import { available, decline, spendEntry, withinMax, channelFee, feeLegs, negation } from './common.js';
+import { clawbackLinked, earnDependents } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
 import { account } from '../../ledger/accounts.js';
 import { roundDiv } from '../../ledger/money.js';
@@ -42,6 +43,22 @@ export function refundSpend(amount: number, original: TxnState, dc: DecideContex
   return { code: '00', amountApproved: amount, entries: [entry], originalId: original.id, commission: fx, channelFee: fee };
 }
 
+/**
+ * Undo and refund of a purchase or capture: the stored-value entry as usual, plus the claw-back of
+ * the points earned on it by a linked points_earn (design §5 `original_request_id`), when there is one.
+ */
+export const spendLinks = {
+  dependents: earnDependents,
+  undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+    return clawbackLinked(kind, original, dc, negation(kind, original, dc, dc.card));
+  },
+  refund(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+    const before = original.refundedAmount;
+    const out = refundSpend(amount, original, dc);
+    return clawbackLinked({ before, after: original.refundedAmount }, original, dc, out);
+  },
+};
+
 /** `purchase`: a debit at the merchant with commission and channel fee; `partial` approves up to the available value (10). */
 export const purchase: Handler = {
   type: 'purchase',
@@ -54,5 +71,5 @@ export const purchase: Handler = {
     const { entry, commission, fee } = spendEntry('purchase', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, ok.amount);
     return { code: ok.code, amountApproved: ok.amount, entries: [entry], commission, channelFee: fee };
   },
-  refund: refundSpend,
+  ...spendLinks,
 };

@@ -1,0 +1,136 @@
+/**
+ * The points types of design §5 over the daemon's pipeline: `points_earn`, `points_redeem`,
+ * `points_load`, `points_exchange`, `lottery`. The generic checks (58 registry, 14 card, 57 program,
+ * card status and expiry, PIN) run first as for every card-bearing type; then the points domain
+ * (src/points/**) decides against the batch's connection, and the batch posts and finishes the
+ * outcome before its next decision (`immediate`). `amount_requested` echoes the request's amount
+ * (unused by lottery); `amount_approved` and the row's asset are in points of the scheme (lottery:
+ * the game's cost) — except for points_earn, whose amounts stay the purchase amount in minor units
+ * (what a refund of it returns, and transactions.refunded_amount <= amount_approved), the points
+ * awarded being in `detail.points` and `balance.points`.
+ */
+import { prepareEarn, preparePointsLoad } from '../../points/earn.js';
+import { prepareRedeem } from '../../points/redeem.js';
+import { prepareExchange } from '../../points/exchange.js';
+import { prepareLottery } from '../../points/lottery/draw.js';
+import { prepareClawback } from '../../points/clawback.js';
+import type { PointsRequest } from '../../points/request.js';
+import { decline } from './common.js';
+import { undone } from './original.js';
+import { finisher, pointsOutcome, undoPoints } from './points-outcome.js';
+import { linkedEarns } from './points-links.js';
+import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
+
+/** The domain request of a message that passed the generic checks (card and merchant known). */
+function requestOf(dc: DecideContext): PointsRequest {
+  return { cardId: dc.card!.id, merchantId: dc.merchant!.id, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id };
+}
+
+/** Every points type is voided or reversed by negating its points entries, lots and draws exactly (points-outcome.ts). */
+const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Promise<Outcome> => undoPoints(kind, original, dc);
+
+const common = { needsPin: false, usesOriginal: false, decidesInDb: true, undo } as const;
+
+/**
+ * The purchase a points_earn names (`original_request_id`): unknown 25; not an approved, not undone
+ * purchase or capture 12; at another merchant 58; already rewarded by an earn 94; an amount above
+ * what remains of it 13.
+ */
+function linkedPurchase(dc: DecideContext): TxnState | Outcome {
+  const o = dc.original;
+  if (!o || o.status === 'marker') return decline('25');
+  const no = { originalId: o.id };
+  if ((o.type !== 'purchase' && o.type !== 'capture') || !o.approved || undone(o)) return decline('12', no);
+  if (o.merchantId !== dc.merchant!.id) return decline('58', no);
+  if (linkedEarns(dc.extra).get(o.id)?.length) return decline('94', no);
+  if (dc.msg.amount! > o.amountApproved - o.refundedAmount) return decline('13', no);
+  return o;
+}
+
+/**
+ * `points_earn`: the merchant's earn rule turns the purchase amount into points (design §4). With
+ * `original_request_id` naming the purchase it rewards, the earn is linked to it (original_id): the
+ * purchase's void, reversal or refund claws the points back (points-links.ts). A refund of the earn
+ * itself (`amount` = the returned purchase amount) claws back in proportion, pays no channel fee,
+ * and answers the returned amount as `amount_approved`.
+ */
+export const pointsEarn: Handler = {
+  type: 'points_earn',
+  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'optional' },
+  ...common,
+  async decide(dc) {
+    let purchase: TxnState | null = null;
+    if (dc.msg.originalRequestId !== null) {
+      const p = linkedPurchase(dc);
+      if ('code' in p) return p;
+      purchase = p;
+    }
+    const o = await prepareEarn(dc.ctx, dc.db, { ...requestOf(dc), amount: dc.msg.amount!, purchaseTransactionId: purchase?.id ?? null });
+    const out = pointsOutcome(o, dc, { asset: dc.card!.program.currency, originalId: purchase?.id });
+    if (purchase && o.approved) {
+      const links = linkedEarns(dc.extra);
+      links.set(purchase.id, [...(links.get(purchase.id) ?? []), { transactionId: dc.transactionId, cardId: dc.card!.id, amount: dc.msg.amount! }]);
+    }
+    return out;
+  },
+  async refund(amount, original, dc) {
+    const purchaseAmount = original.amountRequested ?? 0;
+    if (amount > purchaseAmount - original.refundedAmount) return decline('13', { originalId: original.id });
+    const c = await prepareClawback(dc.db, { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
+    original.refundedAmount += amount;
+    original.dirty = true;
+    return {
+      code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries, immediate: true,
+      after: finisher([c], 0), detail: c.detail,
+    };
+  },
+};
+
+/** `points_redeem`: pays with points at the merchant; `partial` approves what is spendable (10), else 51. */
+export const pointsRedeem: Handler = {
+  type: 'points_redeem',
+  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true, scheme: 'optional' },
+  ...common,
+  needsPin: true,
+  async decide(dc) {
+    const o = await prepareRedeem(dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
+    return pointsOutcome(o, dc);
+  },
+};
+
+/** `points_load`: points sold to the cardholder at the merchant, at the scheme's sale price. */
+export const pointsLoad: Handler = {
+  type: 'points_load',
+  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', scheme: 'optional' },
+  ...common,
+  async decide(dc) {
+    const o = await preparePointsLoad(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
+    return pointsOutcome(o, dc);
+  },
+};
+
+/** `points_exchange`: `amount` points of `scheme` into `to_scheme` at the rate in force when the request arrived. */
+export const pointsExchange: Handler = {
+  type: 'points_exchange',
+  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', pin: true, scheme: 'optional', toScheme: 'required' },
+  ...common,
+  needsPin: true,
+  async decide(dc) {
+    const o = await prepareExchange(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, toScheme: dc.msg.toScheme! });
+    return pointsOutcome(o, dc);
+  },
+};
+
+/** `lottery`: a draw of the configured `game`, paid with its cost in points; the prize is in `detail`. */
+export const lottery: Handler = {
+  type: 'lottery',
+  fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true, game: 'required' },
+  ...common,
+  needsPin: true,
+  async decide(dc) {
+    const o = await prepareLottery(dc.ctx, dc.db, { ...requestOf(dc), game: dc.msg.game! });
+    return pointsOutcome(o, dc);
+  },
+};
+
+export const POINTS_HANDLERS: readonly Handler[] = [pointsEarn, pointsRedeem, pointsLoad, pointsExchange, lottery];
