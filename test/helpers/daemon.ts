@@ -37,14 +37,21 @@ export interface SendOpts { secret?: string; channel?: string; ts?: string; raw?
  * (fee 1 fen + 10 bps). All log output goes to `logs`, and is scanned for card numbers after the
  * file's tests.
  */
-export async function daemonFixture(opts: { cards?: number; batch?: { concurrency?: number; maxBatch?: number; maxQueue?: number } } = {}): Promise<DaemonFixture> {
+export async function daemonFixture(opts: {
+  cards?: number; batch?: { concurrency?: number; maxBatch?: number; maxQueue?: number };
+  /** More registry set-up before the channel is created (e.g. seedPointsDaemon); its merchants go in `channelMerchants`. */
+  setup?: (ctx: TestContext) => Promise<unknown>;
+  /** Merchant codes the channel may submit for (default M1). */
+  channelMerchants?: string[];
+} = {}): Promise<DaemonFixture> {
   const logs: string[] = [];
   const ctx = await testContext({ logger: createLogger('debug', { write: (s: string) => void logs.push(s) }) });
   ctx.config.port = 0;
   const seed = await seedBasics(ctx, opts.cards ?? 3);
   const merchant = await addMerchant(ctx, { code: 'M1', name: 'Merchant one', commissionBps: 150 });
   await addTerminal(ctx, { merchant: 'M1', code: 'T1' });
-  const ch = await addChannel(ctx, { code: 'CH', merchants: ['M1'], feeFixed: 1, feeBps: 10 });
+  if (opts.setup) await opts.setup(ctx);
+  const ch = await addChannel(ctx, { code: 'CH', merchants: opts.channelMerchants ?? ['M1'], feeFixed: 1, feeBps: 10 });
   const daemon = await startDaemon(ctx, { batch: opts.batch });
   afterAll(() => daemon.close(2000));
   // Design §5: nothing sensitive in logs. Every file using this fixture has its whole log output

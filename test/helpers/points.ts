@@ -1,9 +1,10 @@
 import type { Context } from '../../src/context.js';
 import { addIssuer } from '../../src/registry/issuers.js';
 import { addProgram } from '../../src/registry/programs.js';
-import { addScheme } from '../../src/registry/schemes.js';
+import { addScheme, setRate } from '../../src/registry/schemes.js';
 import { addAlliance } from '../../src/registry/alliances.js';
-import { addMerchant } from '../../src/registry/merchants.js';
+import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
+import { addGame } from '../../src/points/lottery/games.js';
 import { createCard } from '../../src/cards/cards.js';
 import { withTransaction } from '../../src/db/tx.js';
 import { openBusinessDate } from '../../src/ledger/business-date.js';
@@ -27,14 +28,20 @@ export interface PointsSeed {
   svCard: number;
 }
 
-export async function seedPoints(ctx: Context, cards = 4): Promise<PointsSeed> {
-  await addIssuer(ctx, { code: 'ISS', name: 'Test Issuer' });
+/** Schemes AIR and MALL, alliance ALLY and merchants COFFEE, SHOP, OUTSIDER as described above. */
+async function addPointsRegistry(ctx: Context): Promise<Pick<PointsSeed, 'schemes' | 'merchants'>> {
   const air = await addScheme(ctx, { code: 'AIR', issuePrice: '1.2345', redemptionValue: '0.9876', salePrice: '1.1111', validityMonths: 12 });
   const mall = await addScheme(ctx, { code: 'MALL', issuePrice: '0.75', redemptionValue: '0.5', salePrice: '0.6' });
   await addAlliance(ctx, { code: 'ALLY', scheme: 'AIR' });
   const coffee = await addMerchant(ctx, { code: 'COFFEE', earnScheme: 'AIR', earnRate: 3, earnCap: 500, alliances: 'ALLY' });
   const shop = await addMerchant(ctx, { code: 'SHOP', earnScheme: 'MALL', earnRate: 1, alliances: 'ALLY' });
   const outsider = await addMerchant(ctx, { code: 'OUTSIDER' });
+  return { schemes: { AIR: air.id, MALL: mall.id }, merchants: { COFFEE: coffee.id, SHOP: shop.id, OUTSIDER: outsider.id } };
+}
+
+export async function seedPoints(ctx: Context, cards = 4): Promise<PointsSeed> {
+  await addIssuer(ctx, { code: 'ISS', name: 'Test Issuer' });
+  const { schemes, merchants } = await addPointsRegistry(ctx);
   const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR', activateOnIssue: true });
   const sv = await addProgram(ctx, { code: 'SV', issuer: 'ISS', bin: '622000', activateOnIssue: true });
   const ids: number[] = [];
@@ -44,7 +51,38 @@ export async function seedPoints(ctx: Context, cards = 4): Promise<PointsSeed> {
     for (let i = 0; i < cards; i++) ids.push((await createCard(c, ctx.keys, combo, opts)).id);
     svCard = (await createCard(c, ctx.keys, sv, opts)).id;
   });
-  return { schemes: { AIR: air.id, MALL: mall.id }, merchants: { COFFEE: coffee.id, SHOP: shop.id, OUTSIDER: outsider.id }, cards: ids, svCard };
+  return { schemes, merchants, cards: ids, svCard };
+}
+
+export interface PointsDaemonSeed extends Pick<PointsSeed, 'schemes' | 'merchants'> {
+  /** Active COMBO cards (named, home scheme AIR) and their PANs. */
+  cards: number[];
+  pans: string[];
+}
+
+/**
+ * The points set-up of seedPoints for daemonFixture's `setup` (its issuer ISS exists already):
+ * schemes, alliance and merchants as above, each merchant with terminal T1; program COMBO with
+ * `cards` active cards; an AIR → MALL rate of 0.5 in force since 2026-01-01; game WIN on AIR costing
+ * 100 points whose only prize (probability 1, unlimited) is 30 AIR points.
+ */
+export async function seedPointsDaemon(ctx: Context, cards = 4): Promise<PointsDaemonSeed> {
+  const { schemes, merchants } = await addPointsRegistry(ctx);
+  for (const m of ['COFFEE', 'SHOP', 'OUTSIDER']) await addTerminal(ctx, { merchant: m, code: 'T1' });
+  const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR', activateOnIssue: true });
+  await setRate(ctx, { from: 'AIR', to: 'MALL', rate: '0.5', effectiveAt: '2026-01-01T00:00:00+08:00' });
+  await addGame(ctx, { code: 'WIN', scheme: 'AIR', cost: 100, prizes: [{ code: 'P30', points: 30, probability: '1' }] });
+  const ids: number[] = [];
+  const pans: string[] = [];
+  await withTransaction(ctx.db.pg, async (c) => {
+    const opts = { issuedAt: ctx.clock.now(), issuedOn: localDate(ctx.clock.now(), ctx.calendar.timezone) };
+    for (let i = 0; i < cards; i++) {
+      const card = await createCard(c, ctx.keys, combo, opts);
+      ids.push(card.id);
+      pans.push(card.pan);
+    }
+  });
+  return { schemes, merchants, cards: ids, pans };
 }
 
 /** What the pipeline does with a points outcome: prepare, post, finish — in one transaction. */
