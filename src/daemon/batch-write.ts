@@ -33,7 +33,7 @@ function responseOf(w: RowWrite): TxnResponse {
     for (const [asset, a] of card.accounts) if (asset.startsWith('PTS:')) points[asset.slice(4)] = a.balance;
     balance = { available: cur.balance - cur.held, ledger: cur.balance, currency: card.program.currency, points };
   }
-  return {
+  const response: TxnResponse = {
     request_id: w.item.msg.requestId,
     transaction_id: w.txnId,
     type: w.item.msg.type,
@@ -43,8 +43,9 @@ function responseOf(w: RowWrite): TxnResponse {
     amount_requested: w.item.msg.amount,
     amount_approved: approved ? outcome.amountApproved ?? 0 : 0,
     balance,
-    ...(approved && outcome.detail ? { detail: outcome.detail } : {}),
   };
+  if (approved && outcome.detail) response.detail = outcome.detail;
+  return response;
 }
 
 /**
