@@ -18,7 +18,7 @@ export async function checkEarlierDatesSettled(db: Queryable, date: string): Pro
     with last as (select max(business_date) as d from settlements where business_date < $1::date)
     select x.pending, not exists (select 1 from business_dates b where b.business_date = x.pending) as open
     from (select min(p.business_date) as pending from postings p, last
-          where p.business_date < $1::date and (last.d is null or p.business_date > last.d)) x`, [date]);
+          where p.business_date < $1::date and p.business_date > coalesce(last.d, '-infinity'::date)) x`, [date]);
   if (row?.pending) {
     throw new InputError('earlier_date_unsettled',
       `business date ${row.pending} has postings and is ${row.open ? 'still open' : 'closed but not settled'}; settle it before ${date}`, 'date');
