@@ -93,7 +93,9 @@ describe('points types over HTTP', () => {
     });
     expect(await legsOf(draw.body.transaction_id)).toEqual({ [card(2)]: -70, [issued(AIR)]: 70, [float(AIR)]: -69, 'revenue:lottery CNY': 69, ...fee });
     expect((await f.send({ ...at('COFFEE'), request_id: 'draw-x', type: 'lottery', card: pts.pans[2], game: 'NOPE' })).body.response_code).toBe('12');
-    expect((await f.send({ ...at('COFFEE'), request_id: 'draw-y', type: 'lottery', card: pts.pans[2] })).status).toBe(400);
+    const missing = await f.send({ ...at('COFFEE'), request_id: 'draw-y', type: 'lottery', card: pts.pans[2] });
+    expect(missing).toMatchObject({ status: 400, body: { error: { field: 'game' } } });
+    expect((await f.send({ ...at('SHOP'), request_id: 'ex-y', type: 'points_exchange', card: pts.pans[2], amount: 5 })).body).toMatchObject({ error: { field: 'to_scheme' } });
   });
 
   it('a reversal undoes each points type with its channel fee; a void keeps the fee', async () => {
@@ -160,6 +162,10 @@ describe('claw-back of points earned on a purchase (original_request_id)', () =>
     expect(earn.body).toMatchObject({ approved: true, amount_approved: 10_000, detail: { points: 300 }, balance: { points: { AIR: 300 } } });
     expect((await f.send({ ...at('COFFEE'), request_id: 'buy-1-earn2', type: 'points_earn', card: pts.pans[4], amount: 10_000, original_request_id: 'buy-1' })).body.response_code).toBe('94');
     expect((await f.send({ ...at('COFFEE'), request_id: 'buy-x-earn', type: 'points_earn', card: pts.pans[4], amount: 100, original_request_id: 'nope' })).body.response_code).toBe('25');
+    // Only the purchase's merchant may reward it, with at most its amount.
+    expect((await f.send({ ...at('COFFEE'), request_id: 'buy-1b', type: 'purchase', card: pts.pans[4], amount: 1_000 })).body.response_code).toBe('00');
+    expect((await f.send({ ...at('SHOP'), request_id: 'buy-1b-earn', type: 'points_earn', card: pts.pans[4], amount: 1_000, original_request_id: 'buy-1b' })).body.response_code).toBe('58');
+    expect((await f.send({ ...at('COFFEE'), request_id: 'buy-1b-earn2', type: 'points_earn', card: pts.pans[4], amount: 1_001, original_request_id: 'buy-1b' })).body.response_code).toBe('13');
 
     // Refund 3333 of 10000: r(300 × 0.3333) = 100 points; merchant +123, float −99, spread −24 (as test/points/clawback.test.ts).
     const refund = await f.send({ ...at('COFFEE'), request_id: 'buy-1-ref', type: 'refund', original_request_id: 'buy-1', amount: 3333 });
@@ -249,6 +255,12 @@ describe('points under concurrency', () => {
     }));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     for (const n of [7, 8]) expect(await pointsOf(n)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('counts points messages in /metrics by type and response code', async () => {
+    const text = await (await fetch(`${f.daemon.url}/metrics`)).text();
+    expect(text).toMatch(/type="points_redeem",response_code="51"\} \d+/);
+    expect(text).toMatch(/type="lottery",response_code="00"\} \d+/);
   });
 
   it('leaves the ledger verified and logs no card number', async () => {
