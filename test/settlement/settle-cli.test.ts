@@ -54,7 +54,7 @@ describe('purse settle (CLI)', () => {
     expect((await ctx.db.pg.query('select business_date from business_dates')).rows).toEqual([]);
   });
 
-  it('settles with --json (one JSON document on stdout), then re-runs posting nothing', async () => {
+  it('settles with --json (one JSON document on stdout), re-runs posting nothing, and two commands at once post once', async () => {
     const r = await runCli(['settle', '--date', '2026-03-10', '--out', out, '--json'], ctx.env);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -68,9 +68,11 @@ describe('purse settle (CLI)', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('business date 2026-03-10 was already settled: nothing posted, files rewritten');
     expect(fs.readFileSync(result.summary.path).equals(summary)).toBe(true);
-    // Now 2026-03-11 may settle.
-    const next = await runCli(['settle', '--date', '2026-03-11', '--out', out, '--json'], ctx.env);
-    expect(next.code, next.stderr).toBe(0);
-    expect(JSON.parse(next.stdout)).toMatchObject({ posted: true, entries: { settlement: 1 } });
+    // Now 2026-03-11 may settle; two commands at once post it once.
+    const both = await Promise.all([1, 2].map(() => runCli(['settle', '--date', '2026-03-11', '--out', out, '--json'], ctx.env)));
+    for (const r2 of both) expect(r2.code, r2.stderr).toBe(0);
+    expect(both.map((r2) => JSON.parse(r2.stdout).posted).sort()).toEqual([false, true]);
+    const { rows } = await ctx.db.pg.query(`select count(*)::int as n from entries where kind = 'settlement' and business_date = '2026-03-11'`);
+    expect(rows[0].n).toBe(1);
   });
 });
