@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { daemonFixture, expectNoPans } from '../helpers/daemon.js';
 import { seedPointsDaemon, type PointsDaemonSeed } from '../helpers/points.js';
+import { issueCards, setPin } from '../helpers/daemon-extra.js';
+import { addProgram } from '../../src/registry/programs.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
 // Points over signed HTTP (design §4, §5). Channel CH: fixed fee 1 fen (+10 bps on stored value
@@ -210,6 +212,22 @@ describe('claw-back of points earned on a purchase (original_request_id)', () =>
     expect((await f.send({ ...at('COFFEE'), request_id: 'buy-3-earn-ref2', type: 'refund', original_request_id: 'buy-3-earn', amount: 7_501 })).body.response_code).toBe('13');
     const { rows: lots } = await f.ctx.db.pg.query('select sum(remaining)::int as n from points_lots where card_id = $1', [pts.cards[5]]);
     expect(lots[0].n).toBe(225);
+  });
+});
+
+describe('card checks on points messages', () => {
+  it('a PIN program asks the PIN for points_redeem (55) but not for points_load; a frozen card is refused 62 while a reversal still applies', async () => {
+    await addProgram(f.ctx, { code: 'PINPTS', issuer: 'ISS', bin: '623001', kind: 'combo', named: true, scheme: 'AIR', requiresPin: true, activateOnIssue: true });
+    const { ids: [id], pans: [pan] } = await issueCards(f.ctx, 'PINPTS', 1);
+    await setPin(f.ctx, id!, '2468');
+    expect((await f.send({ ...at('COFFEE'), request_id: 'pin-load', type: 'points_load', card: pan, amount: 500 })).body.response_code).toBe('00');
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r1', type: 'points_redeem', card: pan, amount: 100 })).body).toMatchObject({ response_code: '55', balance: null });
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r2', type: 'points_redeem', card: pan, amount: 100, pin: '1357' })).body.response_code).toBe('55');
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r3', type: 'points_redeem', card: pan, amount: 100, pin: '2468' })).body).toMatchObject({ response_code: '00', balance: { points: { AIR: 400 } } });
+    await f.ctx.db.pg.query(`update cards set status = 'frozen' where id = $1`, [id]);
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r4', type: 'points_redeem', card: pan, amount: 100, pin: '2468' })).body.response_code).toBe('62');
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r3-v', type: 'void', original_request_id: 'pin-r3' })).body.response_code).toBe('62');
+    expect((await f.send({ ...at('SHOP'), request_id: 'pin-r3-rev', type: 'reversal', original_request_id: 'pin-r3' })).body).toMatchObject({ response_code: '00', balance: { points: { AIR: 500 } } });
   });
 });
 
