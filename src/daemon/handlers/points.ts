@@ -74,8 +74,7 @@ export const pointsEarn: Handler = {
     return out;
   },
   async refund(amount, original, dc) {
-    const purchaseAmount = original.amountRequested ?? 0;
-    if (amount > purchaseAmount - original.refundedAmount) return decline('13', { originalId: original.id });
+    if (amount > original.amountApproved - original.refundedAmount) return decline('13', { originalId: original.id });
     const c = await prepareClawback(dc.db, { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
     original.refundedAmount += amount;
     original.dirty = true;
