@@ -17,6 +17,10 @@ export interface RowWrite {
   outcome: Outcome;
   card: CardState | null;
   cardIdForRow: number | null;
+  /** Set by applyInMemory: the response, with the balance after this message. */
+  response?: TxnResponse;
+  /** Set by applyInMemory: the outcome closed a hold that was still open. */
+  closesHold?: boolean;
 }
 
 /** Codes whose response must not reveal the balance (card or PIN problems, refused terminal). */
@@ -49,15 +53,50 @@ function responseOf(w: RowWrite): TxnResponse {
 }
 
 /**
- * Applies the decided outcomes in memory (in order, so each response shows the balance after its
- * own message) and writes the batch: holds closed, all entries in one statement, holds placed,
- * handlers' extra SQL, then rows, originals and cards in one statement. Returns the responses.
- * With `commit`, a batch that closes and places no holds and runs no handler SQL sends its
- * entries, its rows and COMMIT in one round trip, and reports `committed`; otherwise the caller commits.
+ * Applies one decided outcome to the batch's in-memory state — hold closed, card legs, hold placed —
+ * and records its response (the balance after this message). The batch calls it right after each
+ * decision, so the next decision in the same batch sees this one's effect (a second load must see
+ * the first against the program maximum, a second capture the closed hold).
+ */
+export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds: Map<number, Hold>, now: Date): void {
+  const o = w.outcome;
+  const approved = isApproval(o.code);
+  if (o.closeHold) {
+    const hold = holds.get(o.closeHold.holdId);
+    if (hold && hold.status === 'open') {
+      const acct = cards.get(hold.cardId)?.accounts.get(hold.asset);
+      if (acct) acct.held -= hold.remaining;
+      hold.status = o.closeHold.status;
+      hold.remaining = 0;
+      w.closesHold = true;
+    }
+  }
+  if (approved) {
+    for (const e of o.entries ?? []) {
+      for (const p of e.postings) {
+        const card = cards.get(cardIdOf(p.account) ?? -1);
+        if (!card) continue;
+        const acct = card.accounts.get(p.asset) ?? { balance: 0, held: 0 };
+        acct.balance += p.amount;
+        card.accounts.set(p.asset, acct);
+        card.patch.lastActivityAt = now;
+      }
+    }
+    if (o.placeHold && w.card) w.card.accounts.get(o.placeHold.asset)!.held += o.placeHold.amount;
+  }
+  w.response = responseOf(w);
+}
+
+/**
+ * Writes a batch whose outcomes applyInMemory has applied: holds closed, all entries in one
+ * statement, holds placed, handlers' extra SQL, then rows, originals and cards in one statement.
+ * Returns the responses. With `commit`, a batch that closes and places no holds and runs no handler
+ * SQL sends its entries, its rows and COMMIT in one round trip, and reports `committed`; otherwise
+ * the caller commits.
  */
 export async function writeBatch(
   client: pg.ClientBase, businessDate: string, now: Date, writes: readonly RowWrite[], cards: Map<number, CardState>,
-  holds: Map<number, Hold>, dirty: readonly TxnState[], unusedMarkers: readonly number[], opts: { commit: boolean } = { commit: false },
+  dirty: readonly TxnState[], unusedMarkers: readonly number[], opts: { commit: boolean } = { commit: false },
 ): Promise<{ responses: TxnResponse[]; committed: boolean }> {
   const entries: Entry[] = [];
   const entryIndex: number[] = [];
@@ -68,39 +107,16 @@ export async function writeBatch(
   for (const w of writes) {
     const o = w.outcome;
     const approved = isApproval(o.code);
-    if (o.closeHold) {
-      const hold = holds.get(o.closeHold.holdId);
-      if (hold && hold.status === 'open') {
-        const acct = cards.get(hold.cardId)?.accounts.get(hold.asset);
-        if (acct) acct.held -= hold.remaining;
-        hold.status = o.closeHold.status;
-        hold.remaining = 0;
-        closes.push(o.closeHold);
-      }
-    }
-    // An outcome posted immediately (points, batch.ts) is applied in memory here, not posted again.
+    if (w.closesHold) closes.push(o.closeHold!);
+    // An outcome posted immediately (points, batch.ts) is not posted again.
     const posted = approved && o.postedEntryIds !== undefined;
     entryIndex.push(approved && o.entries?.length && !posted ? entries.length : -1);
-    if (approved) {
-      for (const e of o.entries ?? []) {
-        if (!posted) entries.push({ ...e, transactionId: w.txnId });
-        for (const p of e.postings) {
-          const card = cards.get(cardIdOf(p.account) ?? -1);
-          if (!card) continue;
-          const acct = card.accounts.get(p.asset) ?? { balance: 0, held: 0 };
-          acct.balance += p.amount;
-          card.accounts.set(p.asset, acct);
-          card.patch.lastActivityAt = now;
-        }
-      }
-    }
+    if (approved && !posted) for (const e of o.entries ?? []) entries.push({ ...e, transactionId: w.txnId });
     placeIndex.push(approved && o.placeHold ? places.length : -1);
     if (approved && o.placeHold && w.card) {
-      const acct = w.card.accounts.get(o.placeHold.asset)!;
-      acct.held += o.placeHold.amount;
       places.push({ cardId: w.card.id, asset: o.placeHold.asset, amount: o.placeHold.amount, transactionId: w.txnId, expiresAt: o.placeHold.expiresAt });
     }
-    responses.push(responseOf(w));
+    responses.push(w.response!);
   }
 
   // Fused (see fused.ts): entries, rows and COMMIT in one round trip, when nothing needs an id

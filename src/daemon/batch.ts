@@ -13,7 +13,7 @@ import {
 import { ensurePrepared, execute, runFused } from './fused.js';
 import { FUSED, FUSED_STATEMENTS } from './batch-fused.js';
 import { decideOne } from './decide.js';
-import { writeBatch, type RowWrite } from './batch-write.js';
+import { applyInMemory, writeBatch, type RowWrite } from './batch-write.js';
 import { isApproval } from './codes.js';
 import { postEntries } from '../ledger/post.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
@@ -209,11 +209,13 @@ async function inTransaction(
     let decided = w.lateOriginal ? { code: '94' as const } : decideOne(w.item, dc);
     if (decided instanceof Promise) decided = await decided;
     const outcome: Outcome = decided.immediate ? await postImmediately(client, businessDate, w.txnId, decided) : decided;
-    writes.push({ item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) });
+    const write: RowWrite = { item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) };
+    applyInMemory(write, cards, undoData.holds, now);
+    writes.push(write);
   }
   const unusedMarkers = [...freshMarkers.values()].filter((m) => !writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00')).map((m) => m.id);
   const { responses, committed } = await writeBatch(
-    client, businessDate, now, writes, cards, undoData.holds, [...byId.values()].filter((t) => t.dirty), unusedMarkers, { commit: fused },
+    client, businessDate, now, writes, cards, [...byId.values()].filter((t) => t.dirty), unusedMarkers, { commit: fused },
   );
   writes.forEach((w, n) => results.set(w.item, { kind: 'response', response: responses[n]!, replay: false }));
   return { results, committed };
