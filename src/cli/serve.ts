@@ -60,8 +60,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
   if (opts.demo) {
-    const demo = await ensureDemo(ctx);
-    for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
+    try {
+      const demo = await ensureDemo(ctx);
+      for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
+    } catch (err) {
+      await daemon.close(0); // else the listening server would keep the failed process alive
+      await ctx.close();
+      throw err;
+    }
   }
   await stopping;
   await daemon.close(seconds * 1000);

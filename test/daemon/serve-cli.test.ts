@@ -2,6 +2,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
+import { addIssuer } from '../../src/registry/issuers.js';
+import { addProgram } from '../../src/registry/programs.js';
 
 const ctx = await testContext();
 
@@ -17,6 +19,17 @@ describe('purse serve refuses what it cannot do, without hanging', () => {
     } finally {
       taken.close();
     }
+  }, 120_000);
+
+  it('a --demo set-up that fails exits instead of serving on, half set up', async () => {
+    // A demo card batch recorded without its cards (say, by a broken earlier version): no card to show.
+    const demoCtx = await testContext();
+    await addIssuer(demoCtx, { code: 'DEMO-ISSUER' });
+    const p = await addProgram(demoCtx, { code: 'DEMO-SV', issuer: 'DEMO-ISSUER', bin: '623456' });
+    await demoCtx.db.pg.query(`insert into card_batches (program_id, reference, card_count) values ($1, 'DEMO', 3)`, [p.id]);
+    const r = await runCli(['serve', '--demo', '--port', '0', '--no-scheduler'], demoCtx.env);
+    expect(r.stderr).toContain('listening on');
+    expect(r.code).not.toBe(0);
   }, 120_000);
 
   it('a bad --port or --shutdown-timeout: usage error (exit 2)', async () => {
