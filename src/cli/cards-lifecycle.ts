@@ -6,6 +6,8 @@ import { replaceCard } from '../cards/replace.js';
 import { reactivateCard } from '../cards/reactivate.js';
 import { cashOutCard } from '../cards/cash-out.js';
 import { expireCards } from '../settlement/expiry.js';
+import { setPin } from '../cards/pin.js';
+import { readStdinLine } from './stdin.js';
 
 interface RefOptions { cardId?: string; pan?: string; json?: boolean }
 
@@ -29,7 +31,7 @@ function printCard(c: CardView): void {
   }
 }
 
-/** purse cards show | freeze | unfreeze | mark-lost | replace | reactivate | cash-out | expire. */
+/** purse cards show | freeze | unfreeze | mark-lost | replace | reactivate | cash-out | set-pin | expire. */
 export function register(g: Command): void {
   cardCommand(g, 'show', 'show a card: masked number, status, expiry, balances, points, open holds')
     .action((o: RefOptions) => withContext(async (ctx) => output(o.json, await showCard(ctx, ref(o)), printCard)));
@@ -57,6 +59,9 @@ export function register(g: Command): void {
 
   cardCommand(g, 'cash-out', 'pay out a named card\'s whole stored value through its issuer and close the card')
     .action((o: RefOptions) => withContext(async (ctx) => output(o.json, await cashOutCard(ctx, ref(o)), printRecord)));
+
+  cardCommand(g, 'set-pin', 'set or reset the card\'s PIN (4-6 digits, read from the first line of standard input, never from the command line); clears the try counter')
+    .action((o: RefOptions) => withContext(async (ctx) => output(o.json, await setPin(ctx, ref(o), await readStdinLine()), printRecord)));
 
   g.command('expire').description('mark cards past their expiry date as expired (the card-expiry job); value stays on the cards')
     .option('--json', 'print JSON')

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Context } from '../../src/context.js';
 import { createCard } from '../../src/cards/cards.js';
-import { pinHmac } from '../../src/cards/vault.js';
+import { setPin as setCardPin } from '../../src/cards/pin.js';
 import { luhnValid } from '../../src/cards/luhn.js';
 import { withTransaction } from '../../src/db/tx.js';
 import { localDate } from '../../src/settlement/calendar.js';
@@ -23,7 +23,7 @@ export async function issueCards(ctx: Context, code: string, count: number, stat
 
 /** Sets a card's PIN the way personalization would: only the keyed HMAC of (card, PIN) is stored. */
 export async function setPin(ctx: Context, cardId: number, pin: string): Promise<void> {
-  await ctx.db.pg.query('update cards set pin_hmac = $2, pin_tries = 0 where id = $1', [cardId, pinHmac(ctx.keys, cardId, pin)]);
+  await setCardPin(ctx, { cardId }, pin);
 }
 
 /** Rows in the tables a processed message writes (transactions, entries, holds): "nothing stored" = unchanged. */
