@@ -4,7 +4,12 @@ import { stopBenchServer } from './harness.js';
 type Bench = () => Promise<void>;
 
 /** Each capability registers its benchmark here: name → module exporting `run`. */
-const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {};
+const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
+  auth: () => import('./auth.js'),
+  settlement: () => import('./settlement.js'),
+  issuance: () => import('./issuance.js'),
+  loads: () => import('./loads.js'),
+};
 
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : Object.keys(BENCHES);
