@@ -44,6 +44,8 @@ export async function postCardCredits(
 // every entry go in one INSERT so the statement-level balance trigger sees whole entries.
 // 'card:' || id || ':value' is account.cardValue(id) (src/ledger/accounts.ts), spelled in SQL
 // because the rows never leave the database; test/ledger/bulk.test.ts holds the two together.
+// Bulk credits name no merchant or channel (entries.merchant_id/channel_id null), so their postings'
+// copies of them (postings.merchant_id/channel_id, migration 000090) are left null too.
 const CREDIT_SQL = `
 with moved as (
   update card_accounts ca set balance = ca.balance + s.amount

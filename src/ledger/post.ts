@@ -65,8 +65,8 @@ with ids as (
   select * from unnest($10::int[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])
        as l(ord, account, asset, amount, card_id)
 ), new_postings as (
-  insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind)
-  select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind
+  insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id)
+  select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind, e.merchant_id, e.channel_id
   from legs join e using (ord)
 ), card_sums as (
   select card_id, asset, sum(amount) as amount from legs where card_id is not null group by card_id, asset

@@ -13,6 +13,8 @@ import { AGG } from './settle-aggregate.js';
 // postings(business_date, account) index). r(x / 10000) rounds half away from zero in numeric.
 // Then one points_revaluation entry per scheme whose float is off: float +d, points_spread −d,
 // memo {scheme_id} (what verify looks for); and the date's position row per scheme.
+// Revaluation and settlement entries name no merchant or channel, so their postings leave
+// postings.merchant_id/channel_id (migration 000090) null.
 const REVALUE_SQL = `
 with prev as (
   select p.scheme_id, p.outstanding, p.float_amount from settlement_scheme_positions p

@@ -58,7 +58,7 @@ export async function generateDay(db: pg.ClientBase, date: string, shape: DaySha
              (select id from schemes where code = 'BENCH-PTS') as scheme_id
       from e left join e o on o.id = e.reverses_entry_id
     ), legs as (
-      select b.id, b.kind, l.account, l.asset, l.amount, l.card_id
+      select b.id, b.kind, l.account, l.asset, l.amount, l.card_id, b.merchant_id, b.channel_id
       from base b cross join lateral (
         select f.v as f, 1 + (b.a * 10 + 5000) / 10000 as c, b.a / 100 as p
         from (select (b.a * 150 + 5000) / 10000 as v) f
@@ -112,8 +112,8 @@ export async function generateDay(db: pg.ClientBase, date: string, shape: DaySha
       ) as l(kind, account, asset, amount, card_id)
       where l.kind = b.kind and l.amount <> 0
     )
-    insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind)
-    select id, account, asset, amount, card_id, $1::date, kind from legs order by id`,
+    insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id)
+    select id, account, asset, amount, card_id, $1::date, kind, merchant_id, channel_id from legs order by id`,
   [date, first, shape.cards]);
   await db.query(`select setval(pg_get_serial_sequence('entries', 'id'), (select max(id) from entries))`);
 }
