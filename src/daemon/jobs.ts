@@ -32,11 +32,20 @@ export function cronOf(job: Job, ctx: Context): string {
   return typeof job.cron === 'string' ? job.cron : job.cron(ctx);
 }
 
-/** End of day: at cut-off plus the settle grace period, in the business time zone (minutes wrap past midnight). */
-export function settlementCron(ctx: Context): string {
-  const at = (ctx.calendar.cutoffMinutes + ctx.config.settleGraceMinutes) % 1440;
-  return `${at % 60} ${Math.floor(at / 60)} * * *`;
+/**
+ * A daily cron expression `minutes` after the business day closes (cut-off plus the settle grace
+ * period), in the business time zone; minutes wrap past midnight. With the default 00:00 cut-off
+ * and 5 minutes of grace, `afterClose(0)` is 00:05.
+ */
+export function afterClose(minutes: number): (ctx: Context) => string {
+  return (ctx) => {
+    const at = (ctx.calendar.cutoffMinutes + ctx.config.settleGraceMinutes + minutes) % 1440;
+    return `${at % 60} ${Math.floor(at / 60)} * * *`;
+  };
 }
+
+/** End of day: at cut-off plus the settle grace period. */
+export const settlementCron = afterClose(0);
 
 /** The business date that ended at the settlement occurrence `at` (its cut-off is `at` minus the grace). */
 export function dateEndedBy(ctx: Context, at: Date): string {
@@ -51,16 +60,17 @@ export const JOBS: Job[] = [
     const r = await settleBusinessDate(ctx, { date: dateEndedBy(ctx, at) });
     return { business_date: r.business_date, posted: r.posted, balanced: r.balanced, entries: r.entries, out_dir: r.out_dir, summary: r.summary };
   } },
-  // Residual value (issue 7): after the 00:00 cut-off and its grace period, expire cards, then
-  // charge the month's dormancy fees (idempotent per card and month), then run breakage as of today.
-  { name: 'card-expiry', cron: '10 0 * * *', run: async (ctx) => ({ ...await expireCards(ctx) }) },
-  { name: 'dormancy', cron: '30 1 * * *', run: async (ctx) => ({ ...await chargeDormancy(ctx) }) },
-  { name: 'breakage', cron: '0 2 * * *', run: async (ctx) => {
+  // Residual value (issue 7), after the day closes: expire cards, then charge the month's dormancy
+  // fees (idempotent per card and month), then run breakage as of today. With the default cut-off
+  // and grace: 00:10, 01:30 and 02:00.
+  { name: 'card-expiry', cron: afterClose(5), run: async (ctx) => ({ ...await expireCards(ctx) }) },
+  { name: 'dormancy', cron: afterClose(85), run: async (ctx) => ({ ...await chargeDormancy(ctx) }) },
+  { name: 'breakage', cron: afterClose(115), run: async (ctx) => {
     const r = await runBreakage(ctx, { asOf: businessDateOf(ctx.clock.now(), ctx.calendar) });
     return { as_of: r.as_of, run_id: r.run_id, remote_amount: r.remote.amount, escheat_amount: r.remote.escheat_amount, memo_true_up: r.proportional.true_up, report: r.report.json };
   } },
-  // Loyalty points (issue 4): expired lots leave as points breakage, once, after the cut-off.
-  { name: 'points-expiry', cron: '20 0 * * *', run: async (ctx) => ({ ...await expirePoints(ctx, ctx.clock.now()) }) },
+  // Loyalty points (issue 4): expired lots leave as points breakage, once, after the day closes (00:20).
+  { name: 'points-expiry', cron: afterClose(15), run: async (ctx) => ({ ...await expirePoints(ctx, ctx.clock.now()) }) },
   // Authorization daemon (issue 3): release preauth holds past their expiry, each exactly once.
   { name: 'hold-expiry', cron: '*/5 * * * *', run: async (ctx) => ({ ...await expireDueHolds(ctx) }) },
 ];

@@ -61,12 +61,16 @@ describe('occurrences in the business time zone', () => {
     expect(latestOccurrence(every5, new Date('2026-03-10T10:04:59+08:00'))?.toISOString()).toBe('2026-03-10T02:00:00.000Z');
   });
 
-  it('has a valid expression for every job, the settlement job at cut-off plus the grace period', () => {
+  it('has a valid expression for every job, the daily ones after the configured cut-off plus the grace period', () => {
     for (const job of JOBS) expect(() => cronSpec(cronOf(job, ctx), ctx.calendar.timezone, job.name)).not.toThrow();
     const settlement = JOBS.find((j) => j.name === 'settlement');
     expect(settlement).toBeDefined();
     expect(cronOf(settlement!, ctx)).toBe('5 0 * * *');
     expect(cronOf(settlement!, { ...ctx, calendar: { ...ctx.calendar, cutoffMinutes: 23 * 60 + 30 }, config: { ...ctx.config, settleGraceMinutes: 45 } })).toBe('15 0 * * *');
+    const late = { ...ctx, calendar: { ...ctx.calendar, cutoffMinutes: 3 * 60 }, config: { ...ctx.config, settleGraceMinutes: 5 } };
+    expect(Object.fromEntries(JOBS.map((j) => [j.name, cronOf(j, late)]))).toEqual({
+      'settlement': '5 3 * * *', 'card-expiry': '10 3 * * *', 'points-expiry': '20 3 * * *', 'dormancy': '30 4 * * *', 'breakage': '0 5 * * *', 'hold-expiry': '*/5 * * * *',
+    });
     expect(settlement!.catchUp).toBe('each');
   });
 });
