@@ -21,6 +21,8 @@ export interface Config {
   keysJson: string | undefined;
   /** Largest number of connections the hot-path pool opens. */
   poolSize: number;
+  /** Where `purse settle` and the settlement job write the files (default batches/settlement). */
+  settlementDir: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     port: overrides.port ?? intVar(env, 'PURSE_PORT', 8080, 0, 65535),
     keysJson: env.PURSE_KEYS || undefined,
     poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
+    settlementDir: path.resolve(env.PURSE_SETTLEMENT_DIR || path.join('batches', 'settlement')),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
 import { output, printLine, printTable } from './output.js';
-import { DEFAULT_SETTLEMENT_DIR, settleBusinessDate, type SettleResult } from '../settlement/settle.js';
+import { settleBusinessDate, type SettleResult } from '../settlement/settle.js';
 
 function printResult(r: SettleResult): void {
   printLine(r.posted
@@ -16,8 +16,8 @@ function printResult(r: SettleResult): void {
 export function register(program: Command): void {
   program.command('settle').description('close a business date, post its settlement entries and write the settlement files')
     .requiredOption('--date <date>', 'business date YYYY-MM-DD (its cut-off plus the grace period must have passed)')
-    .option('--out <dir>', 'directory of the settlement files', DEFAULT_SETTLEMENT_DIR)
+    .option('--out <dir>', 'directory of the settlement files (default PURSE_SETTLEMENT_DIR or batches/settlement)')
     .option('--json', 'print JSON')
-    .action((o: { date: string; out: string; json?: boolean }) => withContext(async (ctx) =>
+    .action((o: { date: string; out?: string; json?: boolean }) => withContext(async (ctx) =>
       output(o.json, await settleBusinessDate(ctx, { date: o.date, out: o.out }), printResult)));
 }

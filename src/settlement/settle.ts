@@ -1,7 +1,6 @@
 /**
  * `purse settle --date D`: business-date settlement (design §4 "Closing a business date", §6).
  */
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
@@ -12,7 +11,6 @@ import { postRevaluations, postSettlementEntries } from './settle-post.js';
 import { writeSettlementFiles, type SettlementFile, type SettlementSummary } from './settle-files.js';
 
 /** Default directory of the settlement files. */
-export const DEFAULT_SETTLEMENT_DIR = path.join('batches', 'settlement');
 
 /** What a settlement did (and `purse settle --json` prints). */
 export interface SettleResult {
@@ -28,7 +26,8 @@ export interface SettleResult {
 }
 
 /**
- * Settles business date `date` and writes its files into `out` (default batches/settlement/):
+ * Settles business date `date` and writes its files into `out` (default: config settlementDir,
+ * PURSE_SETTLEMENT_DIR or batches/settlement/):
  * 1. Refuses (InputError, field `date`) a malformed date, a date whose cut-off plus the settle
  *    grace period (PURSE_SETTLE_GRACE_MINUTES, default 5) has not passed by the context clock, and
  *    a date while an earlier date with postings is not settled (dates settle in order).
@@ -72,7 +71,7 @@ export async function settleBusinessDate(ctx: Context, opts: { date: string; out
     });
   }
 
-  const outDir = opts.out ?? DEFAULT_SETTLEMENT_DIR;
+  const outDir = opts.out ?? ctx.config.settlementDir;
   const { files, summary, content } = await writeSettlementFiles(ctx.db.pg, date, outDir);
   const result = resultOf(content, posted, outDir, files, summary);
   log.info({ posted, balanced: result.balanced, entries: result.entries, out_dir: outDir }, posted ? 'business date settled' : 'business date already settled: files rewritten');

@@ -75,4 +75,12 @@ describe('purse settle (CLI)', () => {
     const { rows } = await ctx.db.pg.query(`select count(*)::int as n from entries where kind = 'settlement' and business_date = '2026-03-11'`);
     expect(rows[0].n).toBe(1);
   });
+
+  it('writes into PURSE_SETTLEMENT_DIR when --out is not given', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-settle-env-'));
+    const r = await runCli(['settle', '--date', '2026-03-10', '--json'], { ...ctx.env, PURSE_SETTLEMENT_DIR: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).out_dir).toBe(dir);
+    expect(fs.readFileSync(path.join(dir, 'issuers-2026-03-10.csv')).equals(fs.readFileSync(path.join(out, 'issuers-2026-03-10.csv')))).toBe(true);
+  });
 });
