@@ -40,7 +40,7 @@ for no key update`;
 // Locks cards and all their accounts (every asset: points handlers need PTS rows too) in ascending
 // card id order: every batch and the hold-expiry job lock cards in this order, so they never deadlock.
 export const LOCK_CARDS_SQL = `
-select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, a.asset, a.balance, a.held
+select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
 from cards c join card_accounts a on a.card_id = c.id
 where c.id = any($1::bigint[])
 order by c.id, a.asset
@@ -48,7 +48,7 @@ for no key update`;
 
 /** Cards without any account row yet (the join above misses them). */
 export const LOCK_BARE_CARDS_SQL = `
-select id, program_id, status, expiry_date, pin_hmac, pin_tries from cards where id = any($1::bigint[]) order by id for no key update`;
+select id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at from cards where id = any($1::bigint[]) order by id for no key update`;
 
 /** Shared locks on earlier business dates a reversal posts into, and whether each is still open. */
 export const LOCK_DATES_SQL = `

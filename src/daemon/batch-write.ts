@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { postEntries, postEntriesValues } from '../ledger/post.js';
 import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
+import { localDate } from '../settlement/calendar.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
 import { APPLY_SQL } from './batch-sql.js';
@@ -58,7 +59,7 @@ function responseOf(w: RowWrite): TxnResponse {
  * decision, so the next decision in the same batch sees this one's effect (a second load must see
  * the first against the program maximum, a second capture the closed hold).
  */
-export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds: Map<number, Hold>, now: Date): void {
+export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds: Map<number, Hold>, now: Date, timezone: string): void {
   const o = w.outcome;
   const approved = isApproval(o.code);
   if (o.closeHold) {
@@ -79,12 +80,24 @@ export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds:
         const acct = card.accounts.get(p.asset) ?? { balance: 0, held: 0 };
         acct.balance += p.amount;
         card.accounts.set(p.asset, acct);
-        card.patch.lastActivityAt = now;
+        if (activityDayChanges(card, now, timezone)) card.patch.lastActivityAt = now;
       }
     }
     if (o.placeHold && w.card) w.card.accounts.get(o.placeHold.asset)!.held += o.placeHold.amount;
   }
   w.response = responseOf(w);
+}
+
+/**
+ * Whether money moved on `card` at `now` must be written to cards.last_activity_at: only when its
+ * local date (the business time zone) differs from the stored one's. Dormancy compares that date
+ * only, and skipping the write spares a second row update per purchase (cards is locked anyway,
+ * card_accounts updated anyway). So the column holds the first activity of the card's latest
+ * active day; the exact latest activity is in its postings (`purse cards show` reads it there).
+ */
+function activityDayChanges(card: CardState, now: Date, timezone: string): boolean {
+  if (card.patch.lastActivityAt) return false;
+  return card.lastActivityAt === null || localDate(card.lastActivityAt, timezone) !== localDate(now, timezone);
 }
 
 /**

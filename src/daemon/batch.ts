@@ -210,7 +210,7 @@ async function inTransaction(
     if (decided instanceof Promise) decided = await decided;
     const outcome: Outcome = decided.immediate ? await postImmediately(client, businessDate, w.txnId, decided) : decided;
     const write: RowWrite = { item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) };
-    applyInMemory(write, cards, undoData.holds, now);
+    applyInMemory(write, cards, undoData.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }
   const unusedMarkers = [...freshMarkers.values()].filter((m) => !writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00')).map((m) => m.id);

@@ -16,6 +16,8 @@ export interface CardState {
   expiryDate: string | null;
   pinHmac: Buffer | null;
   pinTries: number;
+  /** cards.last_activity_at as locked (applyInMemory writes it at most once per card and local day). */
+  lastActivityAt: Date | null;
   /** asset → balance and held, as of the previous decision in this batch. */
   accounts: Map<string, { balance: number; held: number }>;
   /** Changes to write to the cards row at the end of the batch. */
