@@ -14,16 +14,38 @@ import pg from 'pg';
 /** The SQL-level prepared statements of the fused path: name → SQL text (parameters typed by casts). */
 export type Statements = Readonly<Record<string, string>>;
 
-const prepared = new WeakMap<pg.ClientBase, Set<string>>();
+/**
+ * What a connection has PREPAREd, and when to plan again. A generic plan is made at the first
+ * EXECUTE and kept for the connection's life, with the table sizes of that moment: made while
+ * `transactions` (or `entries`) was still nearly empty — a fresh database, a daemon started right
+ * after set-up — it joins them by a sequential scan (the cheapest plan for one page) and keeps
+ * scanning the whole table at every batch as it grows (the authorization bench: 37 million
+ * transactions rows read by 4,245 scans in two minutes, most of PostgreSQL's CPU). So the
+ * statements are prepared again after 16, 32, 64… batches on the connection (each interval twice
+ * the last, a few hundred µs of planning each time): the plan follows the tables' growth
+ * early on and costs nothing later.
+ */
+interface PreparedState { names: Set<string>; batches: number; replanAt: number }
 
-/** PREPAREs, on this connection, those of `statements` it does not have yet (one round trip, once per connection). */
+const FIRST_REPLAN = 16;
+const prepared = new WeakMap<pg.ClientBase, PreparedState>();
+
+/**
+ * PREPAREs, on this connection, those of `statements` it does not have yet (one round trip, once
+ * per connection), and all of them again when their plans are due for a re-plan (PreparedState).
+ * Called once per batch.
+ */
 export async function ensurePrepared(client: pg.ClientBase, statements: Statements): Promise<void> {
-  let have = prepared.get(client);
-  if (!have) prepared.set(client, (have = new Set()));
-  const missing = Object.keys(statements).filter((n) => !have.has(n));
+  let state = prepared.get(client);
+  if (!state) prepared.set(client, (state = { names: new Set(), batches: 0, replanAt: FIRST_REPLAN }));
+  state.batches++;
+  const replan = state.batches >= state.replanAt;
+  const missing = Object.keys(statements).filter((n) => replan || !state.names.has(n));
   if (missing.length === 0) return;
-  await client.query(missing.map((n) => `prepare ${pg.escapeIdentifier(n)} as ${statements[n]}`).join(';\n'));
-  for (const n of missing) have.add(n);
+  const sql = missing.map((n) => `${state.names.has(n) ? `deallocate ${pg.escapeIdentifier(n)}; ` : ''}prepare ${pg.escapeIdentifier(n)} as ${statements[n]}`);
+  await client.query(sql.join(';\n'));
+  for (const n of missing) state.names.add(n);
+  if (replan) state.replanAt *= 2;
 }
 
 /** Forgets what was prepared on a connection (after an error that may have left it unknown). */
