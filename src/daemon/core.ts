@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
@@ -20,9 +21,13 @@ export class TransactionCore {
 
   constructor(private readonly ctx: Context, opts: Partial<BatcherOptions> = {}, private readonly handlers: ReadonlyMap<string, Handler> = HANDLERS) {
     this.registry = new RegistryCache(ctx);
+    // Batches in flight: one per CPU core, at most 3. Two overlap one batch's commit wait with the
+    // next one's work; on a 2-core machine a third only competes for the same cores (smaller
+    // batches, more per-batch work: the authorization bench measured 0.39 ms of PostgreSQL CPU per
+    // purchase with 3 (0.43 under perf) against 0.34 with 2, and open-loop p99 277–319 ms against 94 ms).
     this.batcher = new Batcher(
       { ctx, registry: this.registry, handlers },
-      { concurrency: opts.concurrency ?? Math.max(1, Math.min(3, ctx.config.poolSize - 2)), maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000 },
+      { concurrency: opts.concurrency ?? Math.max(1, Math.min(3, os.availableParallelism(), ctx.config.poolSize - 2)), maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000 },
       this.metrics,
     );
   }
