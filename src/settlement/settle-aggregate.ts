@@ -22,7 +22,8 @@ export const AGG = 'settle_agg';
 //   counted    on card legs: 'live' or 'voided' for a counted transaction (one card leg per
 //              entry; of a points exchange's two, the debit), null otherwise; voids, reversals,
 //              claw-backs and goods-prize entries are never counted, reversed originals neither;
-//   legs       number of legs (negative in the corrections of UNDO_SQL).
+//   legs       number of legs: PART_SQL returns every group as 'live' with its count of counted legs
+//              (a count, not a grouping key), UNDO_SQL's corrections move some to 'voided' or none.
 // Postings carry their entry's kind, merchant and channel (migrations 000003, 000090), so the bulk
 // of the date is one GROUP BY over its postings with no join (joining ~5 postings per entry to
 // the entries cost 3-4× the aggregation). Only a few facts need the entry: the scheme of a points
@@ -32,24 +33,26 @@ export const AGG = 'settle_agg';
 // bound the entry ids: settlement runs one such part per connection.
 const PART_SQL = `
 with m as (
+  -- ref is two facts in one grouping key (fewer keys, a cheaper hash): the merchant of a card or
+  -- commission leg, or the entry of a points entry's merchant leg (whose account names the merchant).
   select case when p.card_id is not null then 'card' else p.account end as acct, p.asset, p.entry_kind as kind,
-         case when p.card_id is not null or p.account = 'revenue:merchant_commission' then p.merchant_id end as merchant_id,
+         case when p.card_id is not null or p.account = 'revenue:merchant_commission' then p.merchant_id
+              when p.entry_kind in ('points_earn', 'points_redeem', 'points_load') and p.account like 'merchant:%' then p.entry_id end as ref,
          case when p.card_id is not null then p.channel_id end as channel_id,
-         case when p.account like 'merchant:%' and p.entry_kind in ('points_earn', 'points_redeem', 'points_load') then p.entry_id end as points_entry,
-         p.card_id is not null and (p.merchant_id is not null or p.channel_id is not null)
-           and p.entry_kind not in ('lottery_prize', 'breakage_reversal') and not (p.entry_kind = 'points_exchange' and p.amount > 0) as counted,
-         sum(p.amount)::bigint as amount, count(*)::bigint as legs
+         sum(p.amount)::bigint as amount,
+         count(*) filter (where p.card_id is not null and (p.merchant_id is not null or p.channel_id is not null)
+           and p.entry_kind not in ('lottery_prize', 'breakage_reversal') and not (p.entry_kind = 'points_exchange' and p.amount > 0))::bigint as live
   from postings p
   where p.business_date = $1::date and p.entry_id between $2 and $3
     and p.entry_kind not in ('settlement', 'void', 'reversal', 'points_clawback')
-  group by 1, 2, 3, 4, 5, 6, 7
+  group by 1, 2, 3, 4, 5
 )
-select m.acct, m.asset, ${catOf('m.kind')} as cat, m.merchant_id, m.channel_id, e.scheme,
-       case when m.counted then 'live' end as counted, sum(m.amount)::bigint as amount, sum(m.legs)::bigint as legs
+select m.acct, m.asset, ${catOf('m.kind')} as cat, case when m.acct not like 'merchant:%' then m.ref end as merchant_id, m.channel_id,
+       e.scheme, 'live' as counted, sum(m.amount)::bigint as amount, sum(m.live)::bigint as legs
 from m left join (
   select id, memo->>'scheme' as scheme from entries
   where business_date = $1::date and id between $2 and $3 and kind in ('points_earn', 'points_redeem', 'points_load')
-) e on e.id = m.points_entry
+) e on e.id = m.ref and m.acct like 'merchant:%'
 group by 1, 2, 3, 4, 5, 6, 7`;
 
 // What PART_SQL leaves out or counts as live, from the date's voids, reversals and claw-backs
