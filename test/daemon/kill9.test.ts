@@ -1,15 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
-import { seedBasics } from '../helpers/seed.js';
+import { fundCards, seedBasics } from '../helpers/seed.js';
 import { BIN } from '../helpers/cli.js';
 import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
 import { addChannel } from '../../src/registry/channels.js';
-import { withTransaction } from '../../src/db/tx.js';
-import { openBusinessDate } from '../../src/ledger/business-date.js';
-import { postEntries } from '../../src/ledger/post.js';
-import { balancedEntry } from '../../src/ledger/entry.js';
-import { account } from '../../src/ledger/accounts.js';
 import { sendTransaction } from '../../src/daemon/client.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
@@ -20,13 +15,7 @@ await addMerchant(ctx, { code: 'M1', name: 'Merchant one', commissionBps: 150 })
 await addTerminal(ctx, { merchant: 'M1', code: 'T1' });
 const channel = await addChannel(ctx, { code: 'CH', merchants: ['M1'], feeFixed: 1, feeBps: 10 });
 const FUNDED = 100_000;
-await withTransaction(ctx.db.pg, async (c) => {
-  const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
-  await postEntries(c, d, seed.cardIds.map((id) => balancedEntry('bulk_load', [
-    { account: account.cardValue(id), asset: 'CNY', amount: FUNDED },
-    { account: account.issuer(seed.issuerId), asset: 'CNY', amount: -FUNDED },
-  ], { occurredAt: ctx.clock.now() })));
-});
+await fundCards(ctx, seed, FUNDED);
 
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
-import { seedBasics } from '../helpers/seed.js';
+import { fundCards, seedBasics } from '../helpers/seed.js';
 import { expectNoCardNumbers, storedCounts } from '../helpers/daemon-extra.js';
 import { createLogger } from '../../src/logger.js';
 import { openDb } from '../../src/db/pool.js';
@@ -12,11 +12,6 @@ import { errorAnswer } from '../../src/daemon/http-transactions.js';
 import { signBody } from '../../src/daemon/signature.js';
 import { PurseError } from '../../src/errors.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
-import { withTransaction } from '../../src/db/tx.js';
-import { openBusinessDate } from '../../src/ledger/business-date.js';
-import { postEntries } from '../../src/ledger/post.js';
-import { balancedEntry } from '../../src/ledger/entry.js';
-import { account } from '../../src/ledger/accounts.js';
 
 /**
  * A TCP proxy in front of PostgreSQL that the test can take down: `down()` cuts every open
@@ -61,13 +56,7 @@ const seed = await seedBasics(ctx, 2);
 await addMerchant(ctx, { code: 'M1', commissionBps: 150 });
 await addTerminal(ctx, { merchant: 'M1', code: 'T1' });
 const ch = await addChannel(ctx, { code: 'CH', merchants: ['M1'] });
-await withTransaction(ctx.db.pg, async (c) => {
-  const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
-  await postEntries(c, d, seed.cardIds.map((id) => balancedEntry('bulk_load', [
-    { account: account.cardValue(id), asset: 'CNY', amount: 10_000 },
-    { account: account.issuer(seed.issuerId), asset: 'CNY', amount: -10_000 },
-  ], { occurredAt: ctx.clock.now() })));
-});
+await fundCards(ctx, seed, 10_000);
 const proxy = await pgProxy(new URL(ctx.url));
 const db = await openDb(proxy.url, { poolSize: 4 });
 const daemon = await startDaemon({ ...ctx, db, logger: createLogger('debug', { write: (s: string) => void logs.push(s) }), config: { ...ctx.config, port: 0 } });

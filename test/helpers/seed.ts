@@ -4,6 +4,10 @@ import { addProgram } from '../../src/registry/programs.js';
 import { createCard } from '../../src/cards/cards.js';
 import { withTransaction } from '../../src/db/tx.js';
 import { localDate } from '../../src/settlement/calendar.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
 
 export interface Basics { issuerId: number; programId: number; cardIds: number[]; pans: string[] }
 
@@ -23,4 +27,15 @@ export async function seedBasics(ctx: Context, cards = 3): Promise<Basics> {
     }
   });
   return { issuerId: issuer.id, programId: program.id, cardIds, pans };
+}
+
+/** Loads `amount` onto each seeded card with one bulk_load entry per card (the issuer pays in), at the clock's time. */
+export async function fundCards(ctx: Context, seed: Basics, amount: number): Promise<void> {
+  await withTransaction(ctx.db.pg, async (c) => {
+    const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
+    await postEntries(c, d, seed.cardIds.map((id) => balancedEntry('bulk_load', [
+      { account: account.cardValue(id), asset: 'CNY', amount },
+      { account: account.issuer(seed.issuerId), asset: 'CNY', amount: -amount },
+    ], { occurredAt: ctx.clock.now() })));
+  });
 }
