@@ -37,6 +37,12 @@ export interface EntryOptions {
   readonly merchantId?: number | null;
   readonly channelId?: number | null;
   readonly reversesEntryId?: number | null;
+  /**
+   * Free-form facts of the entry. Two keys are copied onto its postings for settlement: `scheme`
+   * (the points scheme of a points entry, or of the points entry an undo undoes) and `reverses`
+   * (for a void or reversal: the kind of the entry it undoes; required, postings refuse a void or
+   * reversal without it).
+   */
   readonly memo?: Record<string, unknown> | null;
 }
 

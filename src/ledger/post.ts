@@ -7,7 +7,9 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
 /**
  * Posts balanced entries on `businessDate` in ONE statement: allocates entry ids, inserts the
  * entries and all their postings, and applies the card legs to card_accounts in place (creating a
- * points account on its first credit). The card_accounts CHECKs refuse a negative balance and the
+ * points account on its first credit). Each posting carries copies of its entry's kind, date,
+ * merchant and channel and of its memo's `scheme` and `reverses` (what a void or reversal undoes),
+ * which settlement aggregates by (migrations 000090, 000100). The card_accounts CHECKs refuse a negative balance and the
  * postings trigger refuses an unbalanced entry, so a buggy caller cannot commit either.
  * Callers check balances first (under row locks) to decline cleanly. Entries go on `businessDate`
  * (from openBusinessDate) unless they name their own (which the caller must have locked with
@@ -65,8 +67,9 @@ with ids as (
   select * from unnest($10::int[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])
        as l(ord, account, asset, amount, card_id)
 ), new_postings as (
-  insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id)
-  select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind, e.merchant_id, e.channel_id
+  insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id, scheme, reverses_kind)
+  select e.id, legs.account, legs.asset, legs.amount, legs.card_id, e.business_date, e.kind, e.merchant_id, e.channel_id,
+         e.memo->>'scheme', e.memo->>'reverses'
   from legs join e using (ord)
 ), card_sums as (
   select card_id, asset, sum(amount) as amount from legs where card_id is not null group by card_id, asset

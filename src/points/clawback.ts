@@ -91,7 +91,7 @@ export async function clawbackOf(db: Queryable, earn: EarnEntryRow, returned: nu
   const shortfall = intended - taken;
   const entry = taken === 0 ? null : balancedEntry('points_clawback', clawbackLegs(legs, earned, state!.clawed, state!.clawed + taken), {
     ...meta, merchantId: earn.merchant_id, reversesEntryId: earn.id,
-    memo: { earn_entry_id: earn.id, returned: after - before, returned_after: after, points_intended: intended, points: taken, shortfall },
+    memo: { earn_entry_id: earn.id, scheme: earn.memo?.scheme ?? null, returned: after - before, returned_after: after, points_intended: intended, points: taken, shortfall },
   });
   const index = entry ? entryIndex : null;
   const effects: Clawback['effects'] = [];

@@ -31,6 +31,11 @@ export interface PointsReversalRequest {
 
 interface Original extends EarnEntryRow { kind: string; channel_id: number | null }
 
+/** What an undo entry's memo says of its original: its kind and, for settlement, its scheme (Entry.memo). */
+function undoMemo(o: Original): Record<string, unknown> {
+  return o.memo?.scheme === undefined ? { reverses: o.kind } : { reverses: o.kind, scheme: o.memo.scheme };
+}
+
 /**
  * Prepares the void or reversal of every points entry of transaction `originalTransactionId`
  * (kinds POINTS_ENTRY_KINDS; the caller reverses its own non-points entries). Locks the card's
@@ -89,13 +94,13 @@ export async function preparePointsReversal(db: Queryable, req: PointsReversalRe
       effects.push(...c.effects);
       clawedBack += c.taken;
       shortfall += c.shortfall;
-      if (req.mode === 'reversal' && fees.length > 0) entries.push(balancedEntry('reversal', negatedLegs(fees), { ...meta, merchantId: o.merchant_id, reversesEntryId: o.id, memo: { reverses: o.kind } }));
+      if (req.mode === 'reversal' && fees.length > 0) entries.push(balancedEntry('reversal', negatedLegs(fees), { ...meta, merchantId: o.merchant_id, reversesEntryId: o.id, memo: undoMemo(o) }));
       continue;
     }
     const kept = req.mode === 'void' ? oLegs.filter((l) => !isChannelFeeLeg(l)) : oLegs;
     const index = entries.length;
     entries.push(balancedEntry(req.mode, negatedLegs(kept), {
-      ...meta, merchantId: o.merchant_id, channelId: meta.channelId ?? o.channel_id, reversesEntryId: o.id, memo: { reverses: o.kind },
+      ...meta, merchantId: o.merchant_id, channelId: meta.channelId ?? o.channel_id, reversesEntryId: o.id, memo: undoMemo(o),
     }));
     negationOf.set(o.id, index);
     for (const cardId of new Set(oLegs.map((l) => cardIdOf(l.account)).filter((c): c is number => c !== null))) {

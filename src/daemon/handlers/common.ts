@@ -121,6 +121,8 @@ export function negation(kind: 'void' | 'reversal', original: TxnState, dc: Deci
   }
   const entry = balancedEntry(kind, legs, {
     occurredAt: dc.now, businessDate: original.businessDate, merchantId: original.merchantId, channelId: original.channelId, reversesEntryId: original.entryId,
+    // a stored-value transaction's entry is of its type's kind (spendEntry, creditEntry, refund)
+    memo: { reverses: original.type },
   });
   return { code: '00', amountApproved: original.amountApproved, originalId: original.id, entries: [entry], asset: original.asset ?? undefined };
 }
