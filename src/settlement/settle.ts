@@ -59,7 +59,7 @@ export async function settleBusinessDate(ctx: Context, opts: { date: string; out
       await client.query(SETTLE_LOCK_SQL);
       if ((await client.query('select 1 from settlements where business_date = $1', [date])).rows.length > 0) return false;
       await checkEarlierDatesSettled(client, date);
-      const totals = await aggregateDate(ctx.db.url, client, date);
+      const totals = await aggregateDate(client, date);
       const at = ctx.clock.now();
       const revaluation = await postRevaluations(client, date, at);
       const settlement = await postSettlementEntries(client, date, at);

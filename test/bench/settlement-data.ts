@@ -25,7 +25,7 @@ export async function generateRegistry(db: pg.ClientBase, shape: DayShape): Prom
  * SQL (benchmark data, not through the daemon), with the posting shapes of design §4. Each block
  * of 100 transactions holds 69 purchases (one voided, one reversed), 10 POS loads, 10 points earns, 5 refunds, 3 points
  * redemptions, the void and the reversal of those two purchases, and an
- * activation with value (points entries name their scheme in the memo, as the points domain's do); amounts 1.00–500.99 CNY vary by transaction. Card balances are not kept
+ * activation with value (points entries name their scheme in the memo, voids and reversals the kind they undo, as the daemon's do; postings carry both); amounts 1.00–500.99 CNY vary by transaction. Card balances are not kept
  * (settlement never reads them), so no card rows are needed.
  */
 export async function generateDay(db: pg.ClientBase, date: string, shape: DayShape): Promise<void> {
@@ -36,7 +36,8 @@ export async function generateDay(db: pg.ClientBase, date: string, shape: DaySha
            (select min(id) from merchants) + (i * 7) % $3::int,
            (select min(id) from channels) + i % $4::int,
            case when k.kind in ('void', 'reversal') then $1::bigint + i - 1 end,
-           case when k.kind like 'points_%' then '{"scheme": "BENCH-PTS"}'::jsonb end
+           case when k.kind like 'points_%' then '{"scheme": "BENCH-PTS"}'::jsonb
+                when k.kind in ('void', 'reversal') then '{"reverses": "purchase"}'::jsonb end
     from generate_series(0, $5::int - 1) i
     cross join lateral (select case
       when i % 100 < 66 then 'purchase' when i % 100 < 76 then 'load' when i % 100 < 86 then 'points_earn'
@@ -112,8 +113,10 @@ export async function generateDay(db: pg.ClientBase, date: string, shape: DaySha
       ) as l(kind, account, asset, amount, card_id)
       where l.kind = b.kind and l.amount <> 0
     )
-    insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id)
-    select id, account, asset, amount, card_id, $1::date, kind, merchant_id, channel_id from legs order by id`,
+    insert into postings (entry_id, account, asset, amount, card_id, business_date, entry_kind, merchant_id, channel_id, scheme, reverses_kind)
+    select id, account, asset, amount, card_id, $1::date, kind, merchant_id, channel_id,
+           case when kind in ('points_earn', 'points_redeem') then 'BENCH-PTS' end, case when kind in ('void', 'reversal') then 'purchase' end
+    from legs order by id`,
   [date, first, shape.cards]);
   await db.query(`select setval(pg_get_serial_sequence('entries', 'id'), (select max(id) from entries))`);
 }
