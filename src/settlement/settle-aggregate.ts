@@ -28,8 +28,9 @@ export const AGG = 'settle_agg';
 // BY. Which originals were voided ($2) or reversed ($3) comes from the date's undo entries
 // (UNDONE_SQL; hashed once per worker). Settlement entries of the date are excluded (design §4:
 // stamped D, not part of D's aggregation).
-// A card leg that counts as a transaction: of a merchant's or channel's entry, one per entry (of a
-// points exchange's two card legs, the debit), never of a void, reversal, claw-back or goods prize.
+// A card leg that counts as a transaction (if its original is not voided or reversed on the date):
+// of a merchant's or channel's entry, one per entry (of a points exchange's two card legs, the
+// debit), never of a void, reversal, claw-back or goods prize.
 const COUNTED = `card_id is not null and (merchant_id is not null or channel_id is not null)
   and entry_kind not in ('lottery_prize', 'breakage_reversal', 'void', 'reversal', 'points_clawback')
   and not (entry_kind = 'points_exchange' and amount > 0)`;
@@ -43,16 +44,19 @@ with legs as (
          case when card_id is not null or account = 'revenue:merchant_commission' then merchant_id end as merchant_id,
          case when card_id is not null then channel_id end as channel_id,
          case when account like 'merchant:%' then scheme end as scheme,
-         sum(amount)::bigint as amount,
-         count(*) filter (where ${COUNTED} and not entry_id in (select unnest($2::bigint[])) and not entry_id in (select unnest($3::bigint[])))::bigint as n_live,
-         count(*) filter (where ${COUNTED} and entry_id in (select unnest($2::bigint[])) and not entry_id in (select unnest($3::bigint[])))::bigint as n_voided
+         -- a card leg counted as a transaction: 1 live, 2 of an original voided on the date, 3 of
+         -- one reversed on it (either if both); 0 any other leg (a grouping key: worked out once per leg)
+         case when not (${COUNTED}) then 0 when entry_id in (select unnest($3::bigint[])) then 3
+              when entry_id in (select unnest($2::bigint[])) then 2 else 1 end as state,
+         sum(amount)::bigint as amount, count(*)::bigint as legs
   from postings
   where business_date = $1::date and entry_kind <> 'settlement'
-  group by 1, 2, 3, 4, 5, 6
+  group by 1, 2, 3, 4, 5, 6, 7
 )
 select acct, asset, ${catOf('kind')} as cat, merchant_id, channel_id,
        case when kind in ('points_earn', 'points_redeem', 'points_load', 'points_clawback') then scheme end as scheme,
-       sum(amount)::bigint as amount, sum(n_live)::bigint as n_live, sum(n_voided)::bigint as n_voided
+       sum(amount)::bigint as amount, coalesce(sum(legs) filter (where state = 1), 0)::bigint as n_live,
+       coalesce(sum(legs) filter (where state = 2), 0)::bigint as n_voided
 from legs
 group by 1, 2, 3, 4, 5, 6`;
 

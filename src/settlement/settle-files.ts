@@ -94,7 +94,7 @@ export interface SettlementSummary {
 export async function writeSettlementFiles(db: Queryable, date: string, outDir: string): Promise<{ files: SettlementFile[]; summary: SettlementFile; content: SettlementSummary }> {
   const { rows: [s] } = await db.query<{ balanced: boolean; asset_totals: Record<string, number>; settlement_entries: number; revaluation_entries: number }>(
     'select balanced, asset_totals, settlement_entries, revaluation_entries from settlements where business_date = $1', [date]);
-  const files: SettlementFile[] = [];
+  const rendered: { file: string; text: string; rows: number; totals: SettlementFile['totals'] }[] = [];
   for (const spec of FILES) {
     const { rows } = await db.query<Record<string, string | number>>(
       `select ${spec.columns.map(([name, expr]) => `${expr} as "${name}"`).join(', ')} from ${spec.table} where business_date = $1 order by ${spec.order}`,
@@ -106,9 +106,11 @@ export async function writeSettlementFiles(db: Queryable, date: string, outDir: 
       const t = (totals[String(r[spec.totalsBy])] ??= Object.fromEntries(spec.numeric.map((n) => [n, 0])));
       for (const n of spec.numeric) t[n]! += Number(r[n]);
     }
-    const file = `${spec.prefix}-${date}.csv`;
-    files.push({ file, path: path.join(outDir, file), rows: rows.length, sha256: await writeFile(path.join(outDir, file), text), totals: sortKeys(totals) });
+    rendered.push({ file: `${spec.prefix}-${date}.csv`, text, rows: rows.length, totals: sortKeys(totals) });
   }
+  // The four files are independent: written (and fsynced) at once.
+  const files: SettlementFile[] = await Promise.all(rendered.map(async ({ file, text, rows, totals }) => (
+    { file, path: path.join(outDir, file), rows, sha256: await writeFile(path.join(outDir, file), text), totals })));
   const content: SettlementSummary = {
     business_date: date,
     balanced: s!.balanced,
