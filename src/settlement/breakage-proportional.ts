@@ -102,9 +102,8 @@ const HISTORY_SQL = `
     from members m
     join progs g on g.id = m.program_id
     join postings p on p.card_id = m.card_id and p.asset = g.currency and p.business_date <= $1::date
-    left join entries e on p.entry_kind in ('void', 'reversal') and e.id = p.entry_id
-    left join entries o on o.id = e.reverses_entry_id
-    cross join lateral (select coalesce(o.kind, p.entry_kind) as kind) k
+    -- a void or reversal counts as the kind it undoes (postings.reverses_kind, migration 000100)
+    cross join lateral (select coalesce(p.reverses_kind, p.entry_kind) as kind) k
     group by 1, 2
   ), cohorts as (
     select program_id, cohort, bool_and(coalesce(expiry_date < $1::date, false)) as fully_expired

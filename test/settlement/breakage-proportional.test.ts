@@ -8,7 +8,11 @@ import { addIssuer } from '../../src/registry/issuers.js';
 import { addProgram } from '../../src/registry/programs.js';
 import { addMerchant } from '../../src/registry/merchants.js';
 import { runBreakage } from '../../src/settlement/breakage.js';
-import { proportionalSchedule } from '../../src/settlement/breakage-proportional.js';
+import { proportionalSchedule, proportionalSchedules } from '../../src/settlement/breakage-proportional.js';
+import { withTransaction } from '../../src/db/tx.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { account } from '../../src/ledger/accounts.js';
 
@@ -92,6 +96,26 @@ describe('proportional breakage', () => {
     expect(await accountBalance(ctx, account.memo('breakage_income', iss.id))).toBe(6000);
     const { rows } = await ctx.db.pg.query<{ n: number }>(`select count(*)::int as n from breakage_cohorts where run_id = $1`, [r.run_id]);
     expect(rows[0]!.n).toBe(3);
+    expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+  });
+
+  it('counts a voided load as no load (the void takes the kind it undoes), not as a redemption', async () => {
+    await addProgram(ctx, { code: 'PROPV', issuer: 'ISS', bin: '622005', breakageMethod: 'proportional' });
+    at(ctx, '2026-06-02');
+    const card = await issueCard(ctx, 'PROPV');
+    await load(ctx, card.id, iss.id, 10_000);
+    const legs = [{ account: account.cardValue(card.id), asset: 'CNY', amount: 2000 }, { account: account.merchant(m.id), asset: 'CNY', amount: -2000 }];
+    await withTransaction(ctx.db.pg, async (c) => {
+      const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
+      const [loadId] = await postEntries(c, d, [balancedEntry('load', legs, { occurredAt: ctx.clock.now(), merchantId: m.id })]);
+      await postEntries(c, d, [balancedEntry('void', legs.map((l) => ({ ...l, amount: -l.amount })), {
+        occurredAt: ctx.clock.now(), merchantId: m.id, reversesEntryId: loadId, memo: { reverses: 'load' },
+      })]);
+    });
+    await purchase(ctx, card.id, m.id, 1000);
+    const schedules = await proportionalSchedules(ctx.db.pg, '2026-06-02', ctx.calendar.timezone);
+    const lines = schedules.find((s) => s.program.code === 'PROPV')!.lines;
+    expect(lines).toEqual([expect.objectContaining({ cohort: '2026-06', loaded: 10_000, redeemed: 1000 })]);
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
   });
 
