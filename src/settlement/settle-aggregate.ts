@@ -78,6 +78,9 @@ where business_date = $1::date and kind in ('void', 'reversal') and reverses_ent
 /** work_mem of the aggregation: its groups stay in in-memory hashes (never spill to disk). */
 export const SETTLE_WORK_MEM = '256MB';
 
+/** Planner settings of the aggregation (see aggregateDate). */
+const AGGREGATE_SETTINGS = { work_mem: `'${SETTLE_WORK_MEM}'`, enable_sort: 'off', parallel_setup_cost: '0', parallel_tuple_cost: '0' };
+
 /** Sum of the date's postings per asset (settlement entries excluded): all zero when the date balances. */
 export interface DateTotals { assetTotals: Record<string, number>; balanced: boolean }
 
@@ -86,19 +89,14 @@ export interface DateTotals { assetTotals: Record<string, number>; balanced: boo
  * (dropped at commit) and returns its totals per asset. The date must be closed (its postings final).
  */
 export async function aggregateDate(client: Queryable, date: string): Promise<DateTotals> {
-  await client.query(`set local work_mem = '${SETTLE_WORK_MEM}'`);
   // The planner cannot see that the CASE keys fold ~100,000 card accounts into 'card': it expects
   // hundreds of thousands of groups, so it would sort every leg (3× slower at 1,000,000
   // transactions) instead of hashing them into the few thousand there are, and would judge
-  // gathering them from parallel workers too dear.
-  await client.query('set local enable_sort = off');
-  await client.query('set local parallel_setup_cost = 0');
-  await client.query('set local parallel_tuple_cost = 0');
+  // gathering them from parallel workers too dear. For this statement only.
+  await client.query(Object.entries(AGGREGATE_SETTINGS).map(([k, v]) => `set local ${k} = ${v}`).join('; '));
   const { rows: [undone] } = await client.query<{ voided: number[]; reversed: number[] }>(UNDONE_SQL, [date]);
   await client.query(AGGREGATE_SQL, [date, undone!.voided, undone!.reversed]);
-  for (const setting of ['work_mem', 'enable_sort', 'parallel_setup_cost', 'parallel_tuple_cost']) {
-    await client.query(`reset ${setting}`);
-  }
+  await client.query(Object.keys(AGGREGATE_SETTINGS).map((k) => `set local ${k} to default`).join('; '));
   await client.query(`analyze ${AGG}`);
   const { rows: missing } = await client.query<{ acct: string }>(`
     select acct from ${AGG} where acct like 'merchant:%' and cat in ('points_earn', 'points_redeem', 'points_load') and scheme is null limit 1`);
