@@ -8,6 +8,13 @@ import { InvariantError } from '../errors.js';
 /** Name of the transaction-scoped temporary table `aggregateDate` fills. */
 export const AGG = 'settle_agg';
 
+// A card leg that counts as a transaction (if its original is not voided or reversed on the date):
+// of a merchant's or channel's entry, one per entry (of a points exchange's two card legs, the
+// debit), never of a void, reversal, claw-back or goods prize.
+const COUNTED = `card_id is not null and (merchant_id is not null or channel_id is not null)
+  and entry_kind not in ('lottery_prize', 'breakage_reversal', 'void', 'reversal', 'points_clawback')
+  and not (entry_kind = 'points_exchange' and amount > 0)`;
+
 // The date's postings grouped to a few thousand rows (settle_agg):
 //   acct       the account, every card account folded into 'card';
 //   cat        the business category of the leg's entry: a void or reversal takes the kind of the
@@ -28,13 +35,6 @@ export const AGG = 'settle_agg';
 // BY. Which originals were voided ($2) or reversed ($3) comes from the date's undo entries
 // (UNDONE_SQL; hashed once per worker). Settlement entries of the date are excluded (design §4:
 // stamped D, not part of D's aggregation).
-// A card leg that counts as a transaction (if its original is not voided or reversed on the date):
-// of a merchant's or channel's entry, one per entry (of a points exchange's two card legs, the
-// debit), never of a void, reversal, claw-back or goods prize.
-const COUNTED = `card_id is not null and (merchant_id is not null or channel_id is not null)
-  and entry_kind not in ('lottery_prize', 'breakage_reversal', 'void', 'reversal', 'points_clawback')
-  and not (entry_kind = 'points_exchange' and amount > 0)`;
-
 const AGGREGATE_SQL = `
 create temporary table ${AGG} on commit drop as
 with legs as (
