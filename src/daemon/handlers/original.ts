@@ -1,5 +1,5 @@
-import type { DecideContext, Handler, Outcome, TxnState } from './types.js';
-import { cardChecks, decline } from './common.js';
+import { andThen, type DecideContext, type Handler, type Outcome, type TxnState, type UndoKind } from './types.js';
+import { cardChecks, decline, negation } from './common.js';
 
 /**
  * The checks every type that names an original shares: the original exists on this channel (25),
@@ -24,4 +24,20 @@ export function isOutcome(x: TxnState | Outcome): x is Outcome {
 /** Whether an original has been undone already (void or reversal). */
 export function undone(o: TxnState): boolean {
   return o.status === 'voided' || o.status === 'reversed';
+}
+
+/**
+ * Undoes original `o` by a void or a reversal: its type's own `undo` when it has one (points),
+ * else its entry negated; marks it voided or reversed when approved, 12 when there is nothing to undo.
+ */
+export function undoOriginal(kind: UndoKind, o: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+  const handler = dc.handlerOf(o.type!);
+  return andThen(handler?.undo ? handler.undo(kind, o, dc) : negation(kind, o, dc, dc.card), (out) => {
+    if (!out) return decline('12', { originalId: o.id });
+    if (out.code === '00') {
+      o.status = kind === 'void' ? 'voided' : 'reversed';
+      o.dirty = true;
+    }
+    return out;
+  });
 }

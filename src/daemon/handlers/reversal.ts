@@ -1,6 +1,6 @@
-import { andThen, type Handler } from './types.js';
-import { decline, negation } from './common.js';
-import { undone } from './original.js';
+import type { Handler } from './types.js';
+import { decline } from './common.js';
+import { undone, undoOriginal } from './original.js';
 
 /**
  * `reversal`: the original never completed, so its entry is negated with the channel fee, into the
@@ -20,14 +20,6 @@ export const reversal: Handler = {
     if (o.status === 'marker' || undone(o) || !o.approved) return { code: '00', originalId: o.id };
     if (o.type === 'void' || o.type === 'reversal' || o.refundedAmount > 0) return decline('12', { originalId: o.id });
     if (o.businessDate !== dc.businessDate && !dc.dateOpen(o.businessDate)) return decline('12', { originalId: o.id });
-    const handler = dc.handlerOf(o.type!);
-    return andThen(handler?.undo ? handler.undo('reversal', o, dc) : negation('reversal', o, dc, dc.card), (out) => {
-      if (!out) return decline('12', { originalId: o.id });
-      if (out.code === '00') {
-        o.status = 'reversed';
-        o.dirty = true;
-      }
-      return out;
-    });
+    return undoOriginal('reversal', o, dc);
   },
 };

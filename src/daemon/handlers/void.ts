@@ -1,6 +1,6 @@
-import { andThen, type Handler } from './types.js';
-import { decline, negation } from './common.js';
-import { isOutcome, originalFor, undone } from './original.js';
+import type { Handler } from './types.js';
+import { decline } from './common.js';
+import { isOutcome, originalFor, undone, undoOriginal } from './original.js';
 
 /**
  * `void` of an original on the same business date: its entry negated except the channel fee.
@@ -18,14 +18,6 @@ export const voidTxn: Handler = {
     if (undone(o) || o.type === 'void' || o.type === 'reversal') return decline('94', { originalId: o.id });
     if (!o.approved || o.refundedAmount > 0) return decline('12', { originalId: o.id });
     if (o.businessDate !== dc.businessDate) return decline('12', { originalId: o.id });
-    const handler = dc.handlerOf(o.type!);
-    return andThen(handler?.undo ? handler.undo('void', o, dc) : negation('void', o, dc, dc.card), (out) => {
-      if (!out) return decline('12', { originalId: o.id });
-      if (out.code === '00') {
-        o.status = 'voided';
-        o.dirty = true;
-      }
-      return out;
-    });
+    return undoOriginal('void', o, dc);
   },
 };
