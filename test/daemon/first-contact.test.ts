@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, outputOf, runCli, type CliResult } from '../helpers/cli.js';
 import { pansIn } from '../helpers/daemon-extra.js';
 import { luhnValid } from '../../src/cards/luhn.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
@@ -32,16 +32,8 @@ function startServe(extra: string[], until: RegExp): Promise<{ child: ChildProce
 }
 
 /** Runs a shell command line as a user would paste it, from the repository root. */
-function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function sh(command: string): Promise<CliResult> {
+  return outputOf(spawn('sh', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Several CLI processes start in these tests; each takes seconds on a busy 2-core machine. */
