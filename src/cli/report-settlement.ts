@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
 import { printJson } from './output.js';
-import { csvHeader, csvLines, toCsv } from '../reports/csv.js';
+import { csvHeader, csvLines, toCsv, type CsvShape } from '../reports/csv.js';
+import type { Context } from '../context.js';
 import { feesReport, FEES_CSV } from '../reports/fees.js';
 import { revenueReport, REVENUE_CSV } from '../reports/revenue.js';
 import { statsReport, STATS_CSV } from '../reports/stats.js';
@@ -32,26 +33,29 @@ async function exportTransactions(filter: TransactionFilterInput, json: boolean 
   });
 }
 
+/** A report command's action: the report as JSON with --json, else its rows as CSV. */
+function csvOrJson<O, R extends { rows: readonly object[] }>(
+  run: (ctx: Context, o: O) => Promise<R>, shape: CsvShape,
+): (o: O & { json?: boolean }) => Promise<void> {
+  return (o) => withContext(async (ctx) => {
+    const r = await run(ctx, o);
+    if (o.json) printJson(r);
+    else await write(toCsv(shape, r.rows));
+  });
+}
+
 /** purse report fees | revenue | transactions | stats. CSV on stdout (spreadsheet-safe), or --json. */
 export function register(g: Command): void {
   g.command('fees').description('fee lines per merchant (commission) and per channel (channel fees) for each business date')
     .requiredOption('--from <date>', 'first business date YYYY-MM-DD')
     .requiredOption('--to <date>', 'last business date YYYY-MM-DD')
     .option('--json', 'print JSON (rows and totals) instead of CSV')
-    .action((o: { from: string; to: string; json?: boolean }) => withContext(async (ctx) => {
-      const r = await feesReport(ctx, o);
-      if (o.json) printJson(r);
-      else await write(toCsv(FEES_CSV, r.rows));
-    }));
+    .action(csvOrJson(feesReport, FEES_CSV));
 
   g.command('revenue').description('operator revenue by kind for each business date of a month (channel fees negative: a cost)')
     .requiredOption('--month <month>', 'YYYY-MM')
     .option('--json', 'print JSON (rows and month totals) instead of CSV')
-    .action((o: { month: string; json?: boolean }) => withContext(async (ctx) => {
-      const r = await revenueReport(ctx, o);
-      if (o.json) printJson(r);
-      else await write(toCsv(REVENUE_CSV, r.rows));
-    }));
+    .action(csvOrJson(revenueReport, REVENUE_CSV));
 
   g.command('transactions').description('processed transactions matching every filter given, as CSV (card: last 4 digits only)')
     .option('--card-last4 <digits>', 'last 4 digits of the card number')
@@ -69,9 +73,5 @@ export function register(g: Command): void {
     .option('--from <date>', 'first business date YYYY-MM-DD')
     .option('--to <date>', 'last business date YYYY-MM-DD')
     .option('--json', 'print JSON (rows and per-date totals) instead of CSV')
-    .action((o: { from?: string; to?: string; json?: boolean }) => withContext(async (ctx) => {
-      const r = await statsReport(ctx, o);
-      if (o.json) printJson(r);
-      else await write(toCsv(STATS_CSV, r.rows));
-    }));
+    .action(csvOrJson(statsReport, STATS_CSV));
 }
