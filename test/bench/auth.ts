@@ -175,6 +175,34 @@ async function settings(url: string): Promise<string> {
   }
 }
 
+/**
+ * Cluster-wide bytes of WAL written and of relation extension (new pages, written as zeros into the
+ * page cache and left for the kernel to write back) so far; extension is null before PostgreSQL 16.
+ */
+async function ioCounters(url: string): Promise<{ wal: number; extended: number | null }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows: [w] } = await c.query<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
+    // pg_stat_io (16+) counts extensions; 18 reports their bytes, 16 and 17 a block size per row.
+    const io = await c.query<{ r: Record<string, string | null> }>('select to_jsonb(s) as r from pg_stat_io s').catch(() => null);
+    const extended = io ? io.rows.reduce((sum, { r }) => sum + Number(r.extend_bytes ?? Number(r.extends ?? 0) * Number(r.op_bytes ?? 0)), 0) : null;
+    return { wal: Number(w!.b), extended };
+  } finally {
+    await c.end();
+  }
+}
+
+/** The kernel's page-cache writeback settings, as `vm.dirty_…=…` (n/a off Linux). */
+function writebackSettings(): string {
+  const names = ['dirty_background_bytes', 'dirty_background_ratio', 'dirty_expire_centisecs', 'dirty_writeback_centisecs'];
+  try {
+    return names.map((n) => `vm.${n}=${fs.readFileSync(`/proc/sys/vm/${n}`, 'utf8').trim()}`).join(' ');
+  } catch {
+    return 'vm.dirty_* n/a';
+  }
+}
+
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export async function run(): Promise<void> {
@@ -210,7 +238,11 @@ export async function run(): Promise<void> {
     const openSeconds = secs(30, 6);
     const warmup = secs(5, 2);
     console.error(`auth: open loop at ${rate}/s (70% of ${fmt(peak!.tps)}), ${openSeconds} s of which ${warmup} s warm-up…`);
+    const io0 = await ioCounters(db.url);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512 }], home);
+    const io1 = await ioCounters(db.url);
+    const mb = (bytes: number) => fmt(bytes / 1048576);
+    const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later)`;
 
     // The effect of every approved answer is in the ledger: approved purchases and card value moved.
     const check = new pg.Client({ connectionString: db.url });
@@ -242,11 +274,12 @@ export async function run(): Promise<void> {
       'ratio daemon / pgbench': baseline ? `${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})` : 'n/a',
       'open loop': `${rate}/s (${OPEN_FRACTION * 100}% of peak) for ${openSeconds} s, ${warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(open!.tps)}/s, other ${JSON.stringify(open!.other)}`,
       'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean} (target p99 ≤ ${TARGET_P99_MS}: ${lat.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
+      'open loop writes': openIo,
       'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
       'cpu ms per approved purchase at peak': `daemon ${fmt((1000 * cpuPeak) / Math.max(1, peak!.approved), 3)}, generator ${fmt((1000 * peak!.cpuSeconds) / Math.max(1, peak!.approved), 3)}`,
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
       'daemon': `exit ${exits.join(', ')} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
-      'conditions': `${durability}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
+      'conditions': `${durability}; ${writebackSettings()}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     });
     if (!consistent) throw new Error('card value does not match the approved purchases');
   } finally {
