@@ -1,9 +1,13 @@
 import { InputError } from '../errors.js';
 
-/** Control totals a load file is checked against: a count of detail lines and the sum of their amounts. */
+/**
+ * Control totals a load file is checked against: a count of detail lines and the sum of their
+ * amounts. A trailer has both; `--expect-count` and `--expect-total` may each come alone (null:
+ * not checked).
+ */
 export interface ControlTotals {
-  count: number;
-  total: bigint;
+  count: number | null;
+  total: bigint | null;
   /** Where the figures came from, for messages: `trailer (line 12)`, `--expect-count`. */
   source: string;
 }
@@ -39,10 +43,17 @@ export function checkControlTotals(expected: readonly ControlTotals[], found: Fo
     throw new InputError('control_totals', `line ${found.unreadableLine}: amount cannot be read, so the control totals cannot be checked; file rejected, nothing posted`, `line ${found.unreadableLine}`);
   }
   for (const e of expected) {
-    if (e.count !== found.count || e.total !== found.total) {
+    if ((e.count !== null && e.count !== found.count) || (e.total !== null && e.total !== found.total)) {
       throw new InputError('control_totals',
-        `control totals do not match (${e.source}): expected ${e.count} rows totalling ${e.total}, found ${found.count} rows totalling ${found.total}; file rejected, nothing posted`,
-        e.source.startsWith('--') ? e.source.slice(2) : 'trailer');
+        `control totals do not match (${e.source}): expected ${describe(e.count, e.total)}, found ${describe(found.count, found.total)}; file rejected, nothing posted`,
+        e.source.startsWith('--') ? e.source.slice(2).split('/')[0]! : 'trailer');
     }
   }
+}
+
+/** `3 rows totalling 600`, or the half that is known. */
+function describe(count: number | null, total: bigint | null): string {
+  const rows = count === null ? null : `${count} rows`;
+  if (total === null) return rows!;
+  return rows === null ? `a total of ${total}` : `${rows} totalling ${total}`;
 }

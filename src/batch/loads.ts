@@ -30,7 +30,7 @@ export interface LoadSummary {
   /** Sum of the amounts as written on the detail lines whose amount could be read. */
   total: number | string;
   /** Control totals checked, each `{ source, count, total }`; empty when the file had none. */
-  control: { source: string; count: number; total: number | string }[];
+  control: { source: string; count: number | null; total: number | string | null }[];
   /** Rows credited by this run (with --dry-run: rows that would be). */
   applied: { count: number; amount: number };
   /** Rows whose reference an earlier run already applied with the same card and amount. */
@@ -55,13 +55,10 @@ const MAX_ATTEMPTS = 5;
 export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<LoadSummary> {
   const expected: ControlTotals[] = [];
   if (opts.expectCount !== undefined || opts.expectTotal !== undefined) {
-    if (opts.expectCount === undefined || opts.expectTotal === undefined) {
-      throw new InputError('control_totals', '--expect-count and --expect-total go together', opts.expectCount === undefined ? 'expect-count' : 'expect-total');
-    }
     expected.push({
-      count: Number(wholeNumber(opts.expectCount, 'expect-count', /^[0-9]{1,9}$/)),
-      total: BigInt(wholeNumber(opts.expectTotal, 'expect-total', /^-?[0-9]{1,18}$/)),
-      source: '--expect-count/--expect-total',
+      count: opts.expectCount === undefined ? null : Number(wholeNumber(opts.expectCount, 'expect-count', /^[0-9]{1,9}$/)),
+      total: opts.expectTotal === undefined ? null : BigInt(wholeNumber(opts.expectTotal, 'expect-total', /^-?[0-9]{1,18}$/)),
+      source: [opts.expectCount !== undefined && '--expect-count', opts.expectTotal !== undefined && '--expect-total'].filter(Boolean).join('/'),
     });
   }
   const chunkRows = opts.chunkRows === undefined ? DEFAULT_CHUNK : Number(wholeNumber(opts.chunkRows, 'chunk-rows', /^[0-9]{1,6}$/));
@@ -81,7 +78,7 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
     rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
     const summary: LoadSummary = {
       file: opts.file, dry_run: Boolean(opts.dryRun), lines: staged.found.count, total: jsonInt(staged.found.total),
-      control: expected.map((e) => ({ source: e.source, count: e.count, total: jsonInt(e.total) })),
+      control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
       applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 },
       rejects_file: `${opts.file}.rejects.csv`,
     };

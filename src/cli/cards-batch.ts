@@ -43,7 +43,7 @@ function printIssue(r: IssueResult): void {
 
 function printLoad(s: LoadSummary): void {
   printLine(`${s.file}: ${s.lines} detail lines totalling ${s.total}${s.dry_run ? ' (dry run: nothing posted)' : ''}`);
-  for (const c of s.control) printLine(`control totals OK (${c.source}): ${c.count} rows, ${c.total}`);
+  for (const c of s.control) printLine(`control totals OK (${c.source}): ${[c.count !== null && `${c.count} rows`, c.total !== null && `total ${c.total}`].filter(Boolean).join(', ')}`);
   printLine(`${s.dry_run ? 'would apply' : 'applied'}: ${s.applied.count} rows, ${s.applied.amount}`);
   printLine(`already applied: ${s.already_applied.count} rows, ${s.already_applied.amount}`);
   printLine(`rejected: ${s.rejected.count} rows -> ${s.rejects_file}`);

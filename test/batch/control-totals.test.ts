@@ -54,6 +54,17 @@ describe('purse cards load: control totals are checked before anything is posted
     expect(await expectRefused(file, ['--expect-count', '2', '--expect-total', '600', '--dry-run'])).toContain('expected 2 rows totalling 600, found 3 rows totalling 600');
   });
 
+  it('checks --expect-count or --expect-total given alone, each against what it states', async () => {
+    const file = writeLoadFile(dir, 'alone.csv', rows);
+    const count = await expectRefused(file, ['--expect-count', '2']);
+    expect(count).toContain('control totals do not match (--expect-count): expected 2 rows, found 3 rows totalling 600');
+    const total = await expectRefused(file, ['--expect-total', '599', '--dry-run']);
+    expect(total).toContain('control totals do not match (--expect-total): expected a total of 599, found 3 rows totalling 600');
+    const r = await loadCli(ctx, file, ['--expect-total', '600', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dry_run: true, control: [{ source: '--expect-total', count: null, total: 600 }] });
+  });
+
   it('refuses when the trailer matches but --expect-* does not (every control total must hold)', async () => {
     const file = writeLoadFile(dir, 'both.csv', rows, [3, 600]);
     expect(await expectRefused(file, ['--expect-count', '3', '--expect-total', '700'])).toContain('expected 3 rows totalling 700, found 3 rows totalling 600');

@@ -122,7 +122,7 @@ describe('purse cards load: per-row validation', () => {
   it('exits 1 for a missing file and 2 for bad options', async () => {
     expect((await loadCli(ctx, path.join(dir, 'missing.csv'))).code).toBe(1);
     const file = writeLoadFile(dir, 'opts.csv', [[sv[11]!, 1, 'O-1']]);
-    expect((await loadCli(ctx, file, ['--expect-count', '1'])).code).toBe(1);
+    expect((await loadCli(ctx, file, ['--expect-count', 'one'])).code).toBe(1);
     expect((await loadCli(ctx, file, ['--bogus'])).code).toBe(2);
     expect(await balance(sv[11]!)).toBe(0);
   });
