@@ -27,6 +27,25 @@ export class MessageFailedError extends Error {}
 const RETRIES = 3;
 
 /**
+ * Takes the next batch off `queue`: up to `max` waiting messages in arrival order, passing over
+ * those for a card in `busyCards` (held by a running batch). In a batch of their own they would wait
+ * on that card's row lock until the other batch commits, and every message of their batch with
+ * them; left at the head of the queue, they go with the next batch after that one ends. Messages
+ * that name an original carry no card: their lock waits, rare, are left to the database.
+ */
+export function takeBatch<T extends { msg: { card: string | null } }>(queue: T[], busyCards: ReadonlySet<string>, max: number): T[] {
+  const taken: T[] = [];
+  const passed: T[] = [];
+  let n = 0;
+  for (; n < queue.length && taken.length < max; n++) {
+    const item = queue[n]!;
+    (item.msg.card !== null && busyCards.has(item.msg.card) ? passed : taken).push(item);
+  }
+  queue.splice(0, n, ...passed);
+  return taken;
+}
+
+/**
  * Micro-batching (design §7): messages queue up while earlier batches run; each free worker takes
  * everything waiting (up to maxBatch) into one transaction. A batch that fails on a deadlock or
  * serialization error is retried whole; any other failure is retried message by message, so one
@@ -37,6 +56,8 @@ export class Batcher {
   private readonly queue: WorkItem[] = [];
   private readonly idle: pg.PoolClient[] = [];
   private readonly watched = new WeakSet<pg.PoolClient>();
+  /** Card numbers of the messages in running batches (see takeBatch). */
+  private readonly busyCards = new Set<string>();
   private running = 0;
   private drained: (() => void) | null = null;
 
@@ -61,9 +82,13 @@ export class Batcher {
 
   private kick(): void {
     while (this.running < this.opts.concurrency && this.queue.length > 0) {
-      const items = this.queue.splice(0, this.opts.maxBatch);
+      const items = takeBatch(this.queue, this.busyCards, this.opts.maxBatch);
+      if (items.length === 0) return; // all waiting messages are for cards of running batches
+      const cards = items.flatMap((i) => (i.msg.card === null ? [] : [i.msg.card]));
+      for (const c of cards) this.busyCards.add(c);
       this.running++;
       void this.runItems(items).finally(() => {
+        for (const c of cards) this.busyCards.delete(c);
         this.running--;
         this.kick();
         if (this.running === 0 && this.queue.length === 0 && this.drained) {
