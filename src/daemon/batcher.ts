@@ -31,13 +31,14 @@ const RETRIES = 3;
  * those for a card in `busyCards` (held by a running batch). In a batch of their own they would wait
  * on that card's row lock until the other batch commits, and every message of their batch with
  * them; left at the head of the queue, they go with the next batch after that one ends. Messages
- * that name an original carry no card: their lock waits, rare, are left to the database.
+ * that name an original carry no card: their lock waits, rare, are left to the database. At most
+ * `max` messages are passed over, so a flood for one card costs each call a bounded scan.
  */
 export function takeBatch<T extends { msg: { card: string | null } }>(queue: T[], busyCards: ReadonlySet<string>, max: number): T[] {
   const taken: T[] = [];
   const passed: T[] = [];
   let n = 0;
-  for (; n < queue.length && taken.length < max; n++) {
+  for (; n < queue.length && taken.length < max && passed.length < max; n++) {
     const item = queue[n]!;
     (item.msg.card !== null && busyCards.has(item.msg.card) ? passed : taken).push(item);
   }

@@ -20,6 +20,13 @@ describe('takeBatch: the next batch leaves messages for cards of running batches
     expect(ids(queue)).toEqual(['a1', 'd1']);
   });
 
+  it('passes over at most max messages, so a flood for one busy card is not scanned whole', () => {
+    const queue = [item('a1', 'A'), item('a2', 'A'), item('a3', 'A'), item('b1', 'B')];
+    expect(takeBatch(queue, new Set(['A']), 2)).toEqual([]);
+    expect(ids(queue)).toEqual(['a1', 'a2', 'a3', 'b1']);
+    expect(ids(takeBatch(queue, new Set(['A']), 4))).toEqual(['b1']);
+  });
+
   it('puts several messages for one idle card in the same batch, and takes nothing when every card is busy', () => {
     const queue = [item('a1', 'A'), item('a2', 'A'), item('b1', 'B')];
     expect(ids(takeBatch(queue, new Set(['B']), 10))).toEqual(['a1', 'a2']);
