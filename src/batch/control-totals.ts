@@ -43,10 +43,13 @@ export function checkControlTotals(expected: readonly ControlTotals[], found: Fo
     throw new InputError('control_totals', `line ${found.unreadableLine}: amount cannot be read, so the control totals cannot be checked; file rejected, nothing posted`, `line ${found.unreadableLine}`);
   }
   for (const e of expected) {
-    if ((e.count !== null && e.count !== found.count) || (e.total !== null && e.total !== found.total)) {
+    const countWrong = e.count !== null && e.count !== found.count;
+    if (countWrong || (e.total !== null && e.total !== found.total)) {
+      // the field: the trailer, or the option whose figure does not match
+      const field = !e.source.startsWith('--') ? 'trailer' : countWrong ? 'expect-count' : 'expect-total';
       throw new InputError('control_totals',
         `control totals do not match (${e.source}): expected ${describe(e.count, e.total)}, found ${describe(found.count, found.total)}; file rejected, nothing posted`,
-        e.source.startsWith('--') ? e.source.slice(2).split('/')[0]! : 'trailer');
+        field);
     }
   }
 }

@@ -84,7 +84,7 @@ export class Batcher {
   private kick(): void {
     while (this.running < this.opts.concurrency && this.queue.length > 0) {
       const items = takeBatch(this.queue, this.busyCards, this.opts.maxBatch);
-      if (items.length === 0) return; // all waiting messages are for cards of running batches
+      if (items.length === 0) return; // the messages at the head of the queue are for cards of running batches
       const cards = items.flatMap((i) => (i.msg.card === null ? [] : [i.msg.card]));
       for (const c of cards) this.busyCards.add(c);
       this.running++;

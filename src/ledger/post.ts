@@ -9,8 +9,9 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  * entries and all their postings, and applies the card legs to card_accounts in place (creating a
  * points account on its first credit). Each posting carries copies of its entry's kind, date,
  * merchant and channel and of its memo's `scheme` and `reverses` (what a void or reversal undoes),
- * which settlement aggregates by (migrations 000090, 000100). The card_accounts CHECKs refuse a negative balance and the
- * postings trigger refuses an unbalanced entry, so a buggy caller cannot commit either.
+ * which settlement aggregates by (migrations 000090, 000100). The card_accounts CHECKs refuse a
+ * negative balance and the postings trigger refuses an unbalanced entry, so a buggy caller cannot
+ * commit either.
  * Callers check balances first (under row locks) to decline cleanly. Entries go on `businessDate`
  * (from openBusinessDate) unless they name their own (which the caller must have locked with
  * lock_business_date_if_open). Returns the entry ids in order.

@@ -60,6 +60,9 @@ describe('purse cards load: control totals are checked before anything is posted
     expect(count).toContain('control totals do not match (--expect-count): expected 2 rows, found 3 rows totalling 600');
     const total = await expectRefused(file, ['--expect-total', '599', '--dry-run']);
     expect(total).toContain('control totals do not match (--expect-total): expected a total of 599, found 3 rows totalling 600');
+    expect(total).toContain('(field: expect-total)');
+    expect(await expectRefused(file, ['--expect-count', '3', '--expect-total', '599'])).toContain('(field: expect-total)');
+    expect(count).toContain('(field: expect-count)');
     const r = await loadCli(ctx, file, ['--expect-total', '600', '--dry-run', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ dry_run: true, control: [{ source: '--expect-total', count: null, total: 600 }] });
