@@ -5,7 +5,7 @@ import { InvariantError } from '../errors.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { CardState, TxnState } from './handlers/types.js';
 import { CLAIM_SQL, LOCK_BARE_CARDS_SQL, LOCK_CARDS_SQL, LOCK_DATES_SQL, LOCK_TXNS_SQL, POSTINGS_SQL } from './batch-sql.js';
-import { keyOf } from './work-item.js';
+import { keyOf, type WorkItem } from './work-item.js';
 
 /** A key to claim: the message's own row ('pending'), or a marker under a reversal's original key. */
 export interface Claim {
@@ -20,23 +20,31 @@ export interface Claim {
   status: 'pending' | 'marker';
 }
 
+/** The claim of a message's own key, 'pending' until the batch writes its outcome. */
+export function claimOf(i: WorkItem, cardId: number | null): Claim {
+  return {
+    channelId: i.channel.id, requestId: i.msg.requestId, type: i.msg.type, cardId, merchantId: i.merchant.info?.id ?? null,
+    terminalId: i.merchant.terminalId, amount: i.msg.amount, bodyHash: i.bodyHash, status: 'pending',
+  };
+}
+
 /**
  * Claims keys (CLAIM_SQL) and returns the business date and the ids of the rows inserted, by key.
  * Keys not in the map were already taken.
  */
-export async function claimKeys(client: pg.ClientBase, calendarDate: string, now: Date, claims: readonly Claim[]): Promise<{ businessDate: string; ids: Map<string, number> }> {
-  const { rows } = await client.query<ClaimRow>({ name: 'daemon_claim', text: CLAIM_SQL, values: claimValues(calendarDate, now, claims) });
+export async function claimKeys(client: pg.ClientBase, calendarDate: string, now: Date, claims: readonly Claim[], ids: readonly number[]): Promise<{ businessDate: string; ids: Map<string, number> }> {
+  const { rows } = await client.query<ClaimRow>({ name: 'daemon_claim', text: CLAIM_SQL, values: claimValues(calendarDate, now, claims, ids) });
   return claimed(rows);
 }
 
 export type ClaimRow = { business_date: string; id: number | null; channel_id: number | null; request_id: string | null };
 
-/** The parameters of CLAIM_SQL. */
-export function claimValues(calendarDate: string, now: Date, claims: readonly Claim[]): unknown[] {
+/** The parameters of CLAIM_SQL: the claims, and the id of the row each would insert. */
+export function claimValues(calendarDate: string, now: Date, claims: readonly Claim[], ids: readonly number[]): unknown[] {
   return [
     calendarDate, claims.map((c) => c.channelId), claims.map((c) => c.requestId), claims.map((c) => c.type), claims.map((c) => c.cardId),
     claims.map((c) => c.merchantId), claims.map((c) => c.terminalId), claims.map((c) => c.amount), claims.map((c) => c.bodyHash),
-    claims.map((c) => c.status), now,
+    claims.map((c) => c.status), now, ids,
   ];
 }
 

@@ -100,49 +100,70 @@ function activityDayChanges(card: CardState, now: Date, timezone: string): boole
   return card.lastActivityAt === null || localDate(card.lastActivityAt, timezone) !== localDate(now, timezone);
 }
 
+/** What a batch's decided messages write: entries (with each message's first index, -1 none), holds, responses. */
+export interface Collected {
+  entries: Entry[];
+  entryIndex: number[];
+  closes: { holdId: number; status: HoldClose }[];
+  places: NewHold[];
+  placeIndex: number[];
+  responses: TxnResponse[];
+}
+
+export function collect(writes: readonly RowWrite[]): Collected {
+  const c: Collected = { entries: [], entryIndex: [], closes: [], places: [], placeIndex: [], responses: [] };
+  for (const w of writes) {
+    const o = w.outcome;
+    const approved = isApproval(o.code);
+    if (w.closesHold) c.closes.push(o.closeHold!);
+    // An outcome posted immediately (points, batch.ts) is not posted again.
+    const posted = approved && o.postedEntryIds !== undefined;
+    c.entryIndex.push(approved && o.entries?.length && !posted ? c.entries.length : -1);
+    if (approved && !posted) for (const e of o.entries ?? []) c.entries.push({ ...e, transactionId: w.txnId });
+    c.placeIndex.push(approved && o.placeHold ? c.places.length : -1);
+    if (approved && o.placeHold && w.card) {
+      c.places.push({ cardId: w.card.id, asset: o.placeHold.asset, amount: o.placeHold.amount, transactionId: w.txnId, expiresAt: o.placeHold.expiresAt });
+    }
+    c.responses.push(w.response!);
+  }
+  return c;
+}
+
+/**
+ * A batch's entries, rows and COMMIT as statements of one message (see fused.ts), or null when
+ * something needs an id back before the rows are written (holds to close or place, handler SQL
+ * afterwards). The connection must have FUSED_STATEMENTS prepared.
+ */
+export function fusedWrites(
+  businessDate: string, writes: readonly RowWrite[], cards: Map<number, CardState>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
+): { statements: string[]; responses: TxnResponse[] } | null {
+  if (writes.some((w) => w.outcome.after)) return null;
+  const c = collect(writes);
+  if (c.closes.length > 0 || c.places.length > 0) return null;
+  const statements = c.entries.length ? [execute(FUSED.postEntries, postEntriesValues(businessDate, c.entries))] : [];
+  // APPLY_FUSED_SQL finds the entry ids itself; 0 only marks "posted an entry".
+  const entryMarks = c.entryIndex.map((i) => (i >= 0 ? 0 : null));
+  statements.push(execute(FUSED.applyFused, applyValues(writes, c.responses, entryMarks, c.placeIndex.map(() => null), cards, dirty, unusedMarkers)), 'commit');
+  return { statements, responses: c.responses };
+}
+
 /**
  * Writes a batch whose outcomes applyInMemory has applied: holds closed, all entries in one
  * statement, holds placed, handlers' extra SQL, then rows, originals and cards in one statement.
- * Returns the responses. With `commit`, a batch that closes and places no holds and runs no handler
- * SQL sends its entries, its rows and COMMIT in one round trip, and reports `committed`; otherwise
- * the caller commits.
+ * Returns the responses. With `commit`, a batch fusedWrites can write sends its entries, its rows
+ * and COMMIT in one round trip, and reports `committed`; otherwise the caller commits.
  */
 export async function writeBatch(
   client: pg.ClientBase, businessDate: string, now: Date, writes: readonly RowWrite[], cards: Map<number, CardState>,
   dirty: readonly TxnState[], unusedMarkers: readonly number[], opts: { commit: boolean } = { commit: false },
 ): Promise<{ responses: TxnResponse[]; committed: boolean }> {
-  const entries: Entry[] = [];
-  const entryIndex: number[] = [];
-  const closes: { holdId: number; status: HoldClose }[] = [];
-  const places: NewHold[] = [];
-  const placeIndex: number[] = [];
-  const responses: TxnResponse[] = [];
-  for (const w of writes) {
-    const o = w.outcome;
-    const approved = isApproval(o.code);
-    if (w.closesHold) closes.push(o.closeHold!);
-    // An outcome posted immediately (points, batch.ts) is not posted again.
-    const posted = approved && o.postedEntryIds !== undefined;
-    entryIndex.push(approved && o.entries?.length && !posted ? entries.length : -1);
-    if (approved && !posted) for (const e of o.entries ?? []) entries.push({ ...e, transactionId: w.txnId });
-    placeIndex.push(approved && o.placeHold ? places.length : -1);
-    if (approved && o.placeHold && w.card) {
-      places.push({ cardId: w.card.id, asset: o.placeHold.asset, amount: o.placeHold.amount, transactionId: w.txnId, expiresAt: o.placeHold.expiresAt });
-    }
-    responses.push(w.response!);
+  const fused = opts.commit ? fusedWrites(businessDate, writes, cards, dirty, unusedMarkers) : null;
+  if (fused) {
+    await runFused(client, fused.statements);
+    return { responses: fused.responses, committed: true };
   }
 
-  // Fused (see fused.ts): entries, rows and COMMIT in one round trip, when nothing needs an id
-  // back before the rows are written (no holds to close or place, no handler SQL afterwards).
-  const fuse = opts.commit && closes.length === 0 && places.length === 0 && writes.every((w) => !w.outcome.after);
-  if (fuse) {
-    const statements = entries.length ? [execute(FUSED.postEntries, postEntriesValues(businessDate, entries))] : [];
-    // APPLY_FUSED_SQL finds the entry ids itself; 0 only marks "posted an entry".
-    statements.push(execute(FUSED.applyFused, applyValues(writes, responses, entryIndex.map((i) => (i >= 0 ? 0 : null)), placeIndex.map(() => null), cards, dirty, unusedMarkers)), 'commit');
-    await runFused(client, statements);
-    return { responses, committed: true };
-  }
-
+  const { entries, entryIndex, closes, places, placeIndex, responses } = collect(writes);
   await closeHolds(client, closes, now);
   const entryIds = await postEntries(client, businessDate, entries);
   const holdIds = await placeHolds(client, places);
@@ -166,26 +187,57 @@ function applyValues(
   writes: readonly RowWrite[], responses: readonly TxnResponse[], entryIds: readonly (number | null)[], holdIds: readonly (number | null)[],
   cards: Map<number, CardState>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
 ): unknown[] {
+  return [
+    writes.map((w) => w.txnId), ...rowColumns(writes, responses, entryIds, holdIds),
+    dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
+    ...patchColumns(cards),
+    unusedMarkers,
+  ];
+}
+
+/**
+ * The columns of each message's transaction row from `type` to `response`, in the order APPLY_SQL
+ * and RECORD_SQL take them.
+ */
+function rowColumns(writes: readonly RowWrite[], responses: readonly TxnResponse[], entryIds: readonly (number | null)[], holdIds: readonly (number | null)[]): unknown[][] {
   const rows = writes.map((w, n) => {
     const o = w.outcome;
     const approved = isApproval(o.code);
-    return {
-      id: w.txnId, type: w.item.msg.type, cardId: w.cardIdForRow, merchantId: w.item.merchant.info?.id ?? null, terminalId: w.item.merchant.terminalId,
-      asset: o.asset ?? w.card?.program.currency ?? null, amountRequested: w.item.msg.amount, amountApproved: responses[n]!.amount_approved, approved,
-      code: o.code, originalId: o.originalId ?? null, entryId: entryIds[n] ?? null,
-      holdId: holdIds[n] ?? null, status: approved ? 'approved' : 'declined',
-      commission: approved ? o.commission ?? 0 : 0, channelFee: approved ? o.channelFee ?? 0 : 0, bodyHash: w.item.bodyHash, response: JSON.stringify(responses[n]),
-    };
+    return [
+      w.item.msg.type, w.cardIdForRow, w.item.merchant.info?.id ?? null, w.item.merchant.terminalId, o.asset ?? w.card?.program.currency ?? null,
+      w.item.msg.amount, responses[n]!.amount_approved, approved, o.code, o.originalId ?? null, entryIds[n] ?? null, holdIds[n] ?? null,
+      approved ? 'approved' : 'declined', approved ? o.commission ?? 0 : 0, approved ? o.channelFee ?? 0 : 0, w.item.bodyHash, JSON.stringify(responses[n]),
+    ];
   });
+  return Array.from({ length: 17 }, (_, col) => rows.map((r) => r[col]));
+}
+
+/** APPLY_SQL's card columns: status, PIN tries, activation and activity of the cards a batch changed. */
+function patchColumns(cards: Map<number, CardState>): unknown[][] {
   const patched = [...cards.values()].filter((c) => Object.keys(c.patch).length > 0);
   return [
-    rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.cardId), rows.map((r) => r.merchantId), rows.map((r) => r.terminalId),
-    rows.map((r) => r.asset), rows.map((r) => r.amountRequested), rows.map((r) => r.amountApproved), rows.map((r) => r.approved),
-    rows.map((r) => r.code), rows.map((r) => r.originalId), rows.map((r) => r.entryId), rows.map((r) => r.holdId), rows.map((r) => r.status),
-    rows.map((r) => r.commission), rows.map((r) => r.channelFee), rows.map((r) => r.bodyHash), rows.map((r) => r.response),
-    dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
     patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
     patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
-    unusedMarkers,
   ];
+}
+
+/**
+ * The one-round-trip batch's writes (one-trip.ts) as statements of one message: `record`, its
+ * complete rows (RECORD_SQL, sent before its check), and `rest`: its entries under `entryIds`
+ * (taken ahead, one per entry of `c`), its cards' changes, COMMIT. Null when the batch closes or
+ * places holds or runs handler SQL: those need ids back before the rows are written.
+ */
+export function recordedWrites(
+  calendarDate: string, now: Date, writes: readonly RowWrite[], c: Collected, cards: Map<number, CardState>, entryIds: readonly number[],
+): { record: string; rest: string[] } | null {
+  if (c.closes.length > 0 || c.places.length > 0 || writes.some((w) => w.outcome.after)) return null;
+  const rowEntryIds = c.entryIndex.map((i) => (i >= 0 ? entryIds[i]! : null));
+  const record = execute(FUSED.record, [
+    calendarDate, writes.map((w) => w.txnId), writes.map((w) => w.item.channel.id), writes.map((w) => w.item.msg.requestId),
+    ...rowColumns(writes, c.responses, rowEntryIds, writes.map(() => null)), now,
+  ]);
+  const rest = c.entries.length ? [execute(FUSED.postEntries, postEntriesValues(calendarDate, c.entries, entryIds))] : [];
+  if (patchColumns(cards)[0]!.length > 0) rest.push(execute(FUSED.applyFused, applyValues([], [], [], [], cards, [], [])));
+  rest.push('commit');
+  return { record, rest };
 }

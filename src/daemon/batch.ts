@@ -5,29 +5,40 @@ import { businessDateOf } from '../settlement/calendar.js';
 import type { Hold } from '../ledger/holds.js';
 import type { Posting } from '../ledger/entry.js';
 import type { RegistryCache } from './registry-cache.js';
-import type { CardState, DecideContext, Handler, Outcome, TxnState } from './handlers/types.js';
+import type { CardState, Handler, Outcome, TxnState } from './handlers/types.js';
 import {
-  cardStates, claimed, claimKeys, claimValues, lockCards, lockDates, lockOrder, lockTxns, loadUndoData, markerState,
+  cardStates, claimed, claimKeys, claimOf, claimValues, lockCards, lockDates, lockOrder, lockTxns, loadUndoData, markerState,
   type CardAccountRow, type Claim, type ClaimRow,
 } from './batch-state.js';
 import { ensurePrepared, execute, runFused } from './fused.js';
 import { FUSED, FUSED_STATEMENTS } from './batch-fused.js';
-import { decideOne } from './decide.js';
+import { decideOne, makeContext, type Loaded } from './decide.js';
 import { applyInMemory, writeBatch, type RowWrite } from './batch-write.js';
 import { isApproval } from './codes.js';
 import { postEntries } from '../ledger/post.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
+import { runOneTrip } from './one-trip.js';
+import type { CardMemory } from './card-memory.js';
+import type { IdPool } from './id-pool.js';
 
 export interface BatchEnv {
   ctx: Context;
   registry: RegistryCache;
   handlers: ReadonlyMap<string, Handler>;
+  /** Cards as the last batches committed them (one-trip.ts). */
+  memory: CardMemory;
+  /** Transaction and entry ids taken ahead (one-trip.ts). */
+  ids: { transactions: IdPool; entries: IdPool };
 }
+
+/** How a batch ran: one round trip, two (fused), or step by step. */
+export type BatchPath = 'one_trip' | 'fused' | 'step';
 
 export interface BatchResult {
   results: Map<WorkItem, CoreResult>;
   /** Items to run in the next batch (a repeat of a key in this batch, or a message about an original in it). */
   deferred: WorkItem[];
+  path: BatchPath;
 }
 
 const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
@@ -52,19 +63,23 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
   const pans = active.filter((i) => !i.handler.usesOriginal && i.msg.card && !i.merchant.refused && luhnValid(i.msg.card)).map((i) => i.msg.card!);
   // The PAN → card mapping never changes, so it is read before the transaction (and cached).
   const cardIds = pans.length ? await env.registry.cardIds(pans) : new Map<string, number>();
-  // Fused path (fused.ts) for batches whose cards are known before the transaction: no message
-  // names an original (capture, void, reversal, refund lock originals first, then their cards)
-  // and no handler loads data of its own. Two round trips: begin + claim + card locks, then
-  // entries + rows + commit. If a key turns out to be taken (a repeat, or a reversal's marker),
-  // the card locks came before the stored rows' locks, against the lock order: it rolls back and
-  // the batch runs step by step.
+  const cardOf = (i: WorkItem) => (i.msg.card && !i.handler.usesOriginal ? cardIds.get(i.msg.card) ?? null : null);
+  // Batches whose cards are known before the transaction: no message names an original (capture,
+  // void, reversal, refund lock originals first, then their cards) and no handler loads data of
+  // its own. They run in one round trip when their cards are remembered (one-trip.ts); else
+  // fused (fused.ts), in two: begin + claim + card locks, then entries + rows + commit. If a key
+  // turns out to be taken (a repeat, or a reversal's marker), the card locks came before the
+  // stored rows' locks, against the lock order: it rolls back and the batch runs step by step.
   if (active.length > 0 && active.every((i) => !namesOriginal(i) && !i.handler.prepare && !i.handler.decidesInDb)) {
     try {
       await ensurePrepared(client, FUSED_STATEMENTS);
-      const done = await inTransaction(env, client, active, cardIds, now, deferred, true);
+      const oneTrip = await runOneTrip(env, client, active, cardOf, now);
+      if (oneTrip) return { results: oneTrip, deferred, path: 'one_trip' };
+      const done = await inTransaction(env, client, active, cardOf, now, deferred, true);
       if (done) {
         if (!done.committed) await client.query('commit');
-        return { results: done.results, deferred };
+        env.memory.remember(done.cards.values());
+        return { results: done.results, deferred, path: 'fused' };
       }
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
@@ -72,9 +87,11 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
     }
   }
   try {
-    const done = (await inTransaction(env, client, active, cardIds, now, deferred, false))!;
+    const done = (await inTransaction(env, client, active, cardOf, now, deferred, false))!;
     if (!done.committed) await client.query('commit');
-    return { results: done.results, deferred };
+    // Handlers' own SQL (points) may have moved these cards beyond what the batch kept in memory.
+    env.memory.forget(done.cards.keys());
+    return { results: done.results, deferred, path: 'step' };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -107,14 +124,10 @@ function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: 
  * (rolled back, nothing resolved) when a key was already taken.
  */
 async function inTransaction(
-  env: BatchEnv, client: pg.ClientBase, items: WorkItem[], cardIds: Map<string, number>, now: Date, deferred: WorkItem[], fused: boolean,
-): Promise<{ results: Map<WorkItem, CoreResult>; committed: boolean } | null> {
+  env: BatchEnv, client: pg.ClientBase, items: WorkItem[], cardOf: (i: WorkItem) => number | null, now: Date, deferred: WorkItem[], fused: boolean,
+): Promise<{ results: Map<WorkItem, CoreResult>; committed: boolean; cards: Map<number, CardState> } | null> {
   const results = new Map<WorkItem, CoreResult>();
-  const cardOf = (i: WorkItem) => (i.msg.card && !i.handler.usesOriginal ? cardIds.get(i.msg.card) ?? null : null);
-  const claims: Claim[] = items.map((i) => ({
-    channelId: i.channel.id, requestId: i.msg.requestId, type: i.msg.type, cardId: cardOf(i), merchantId: i.merchant.info?.id ?? null,
-    terminalId: i.merchant.terminalId, amount: i.msg.amount, bodyHash: i.bodyHash, status: 'pending',
-  }));
+  const claims = items.map((i) => claimOf(i, cardOf(i)));
   const markerKeys = new Map<string, Claim>();
   for (const i of items) {
     if (i.msg.type !== 'reversal') continue;
@@ -122,6 +135,8 @@ async function inTransaction(
   }
   const calendarDate = businessDateOf(now, env.ctx.calendar);
   const allClaims = [...claims, ...markerKeys.values()];
+  // Ids from the daemon's pool, as the one-round-trip path's: transactions ids follow the order batches start in.
+  const txnIds = await env.ids.transactions.take(client, allClaims.length);
   let claim: { businessDate: string; ids: Map<string, number> };
   let fusedCards: { order: number[]; rows: CardAccountRow[] } | null = null;
   if (fused) {
@@ -129,18 +144,19 @@ async function inTransaction(
     // Generic plans: the fused statements are planned once per connection instead of at every
     // execution (custom plans for array parameters cost a few hundred µs of server CPU per batch
     // statement); LOCAL, so other users of the pooled connection keep the default.
-    const statements = ['begin', 'set local plan_cache_mode = force_generic_plan', execute(FUSED.claim, claimValues(calendarDate, now, allClaims))];
+    const statements = ['begin', 'set local plan_cache_mode = force_generic_plan', execute(FUSED.claim, claimValues(calendarDate, now, allClaims, txnIds))];
     if (order.length > 0) statements.push(execute(FUSED.lockCards, [order]));
     const res = await runFused(client, statements);
     claim = claimed(res[2] as ClaimRow[]);
     if (claim.ids.size < allClaims.length) {
       await client.query('rollback');
+      env.ids.transactions.giveBack(txnIds);
       return null;
     }
     fusedCards = { order, rows: (res[3] ?? []) as CardAccountRow[] };
   } else {
     await client.query('begin');
-    claim = await claimKeys(client, calendarDate, now, allClaims);
+    claim = await claimKeys(client, calendarDate, now, allClaims, txnIds);
   }
   const { businessDate, ids } = claim;
 
@@ -198,7 +214,8 @@ async function inTransaction(
     ? await loadUndoData(client, originals.flatMap((o) => (o.holdId === null ? [] : [o.holdId])), originals.flatMap((o) => (o.entryId === null ? [] : [o.entryId])))
     : { holds: new Map<number, Hold>(), postings: new Map<number, Posting[]>() };
 
-  const contexts = work.map((w) => makeContext(env, client, w.item, w.txnId, cardIdOfWork(w), cards, originalOf(w.item), byId, undoData, openDates, businessDate, now, extra));
+  const loaded: Loaded = { cards, byId, undoData, openDates, extra };
+  const contexts = work.map((w) => makeContext(env, client, w.item, w.txnId, cardIdOfWork(w), originalOf(w.item), loaded, businessDate, now));
   for (const handler of new Set(work.map((w) => w.item.handler))) {
     if (handler.prepare) await handler.prepare(client, contexts.filter((dc) => dc.msg.type === handler.type), extra);
   }
@@ -218,7 +235,7 @@ async function inTransaction(
     client, businessDate, now, writes, cards, [...byId.values()].filter((t) => t.dirty), unusedMarkers, { commit: fused },
   );
   writes.forEach((w, n) => results.set(w.item, { kind: 'response', response: responses[n]!, replay: false }));
-  return { results, committed };
+  return { results, committed, cards };
 }
 
 /**
@@ -247,31 +264,4 @@ async function postImmediately(client: pg.ClientBase, businessDate: string, tran
   const entryIds = await postEntries(client, businessDate, (o.entries ?? []).map((e) => ({ ...e, transactionId })));
   if (o.after) await o.after(client, { transactionId, entryIds });
   return { ...o, after: undefined, postedEntryIds: entryIds };
-}
-
-function makeContext(
-  env: BatchEnv, client: pg.ClientBase, item: WorkItem, transactionId: number, cardId: number | null, cards: Map<number, CardState>, original: TxnState | null, byId: Map<number, TxnState>,
-  undoData: { holds: Map<number, Hold>; postings: Map<number, Posting[]> }, openDates: Map<string, boolean>, businessDate: string, now: Date,
-  extra: Map<string, unknown>,
-): DecideContext {
-  return {
-    msg: item.msg,
-    channel: item.channel,
-    merchant: item.merchant.info,
-    terminalId: item.merchant.terminalId,
-    card: cardId === null ? null : cards.get(cardId) ?? null,
-    original,
-    txn: (id) => byId.get(id),
-    hold: (id) => undoData.holds.get(id),
-    postings: (entryId) => undoData.postings.get(entryId) ?? [],
-    dateOpen: (d) => openDates.get(d) ?? false,
-    businessDate,
-    now,
-    keys: env.ctx.keys,
-    handlerOf: (type) => env.handlers.get(type),
-    extra,
-    ctx: env.ctx,
-    transactionId,
-    db: client,
-  };
 }

@@ -1,5 +1,9 @@
 import { cardChecks } from './handlers/common.js';
-import type { DecideContext, Outcome } from './handlers/types.js';
+import type pg from 'pg';
+import type { Hold } from '../ledger/holds.js';
+import type { Posting } from '../ledger/entry.js';
+import type { BatchEnv } from './batch.js';
+import type { CardState, DecideContext, Outcome, TxnState } from './handlers/types.js';
 import type { WorkItem } from './work-item.js';
 
 /**
@@ -19,4 +23,41 @@ export function decideOne(item: WorkItem, dc: DecideContext): Outcome | Promise<
     if (refused) return refused;
   }
   return h.decide(dc);
+}
+
+/** What a batch has loaded that decisions may read (see DecideContext). */
+export interface Loaded {
+  cards: Map<number, CardState>;
+  byId: Map<number, TxnState>;
+  undoData: { holds: Map<number, Hold>; postings: Map<number, Posting[]> };
+  openDates: Map<string, boolean>;
+  extra: Map<string, unknown>;
+}
+
+/** The context of one message's decision in a batch. */
+export function makeContext(
+  env: BatchEnv, client: pg.ClientBase, item: WorkItem, transactionId: number, cardId: number | null, original: TxnState | null,
+  loaded: Loaded, businessDate: string, now: Date,
+): DecideContext {
+  const { cards, byId, undoData, openDates, extra } = loaded;
+  return {
+    msg: item.msg,
+    channel: item.channel,
+    merchant: item.merchant.info,
+    terminalId: item.merchant.terminalId,
+    card: cardId === null ? null : cards.get(cardId) ?? null,
+    original,
+    txn: (id) => byId.get(id),
+    hold: (id) => undoData.holds.get(id),
+    postings: (entryId) => undoData.postings.get(entryId) ?? [],
+    dateOpen: (d) => openDates.get(d) ?? false,
+    businessDate,
+    now,
+    keys: env.ctx.keys,
+    handlerOf: (type) => env.handlers.get(type),
+    extra,
+    ctx: env.ctx,
+    transactionId,
+    db: client,
+  };
 }

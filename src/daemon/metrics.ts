@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { BatchPath } from './batch.js';
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -34,6 +35,7 @@ export class Metrics {
   private readonly latency = new Histogram(LATENCY_BUCKETS);
   private readonly batchSize = new Histogram(BATCH_BUCKETS);
   private readonly batchSeconds = new Histogram(LATENCY_BUCKETS);
+  private readonly batchPaths = new Map<BatchPath, number>();
 
   /** One processed message (answered 200). */
   transaction(type: string, code: string): void {
@@ -48,9 +50,10 @@ export class Metrics {
     this.latency.observe(seconds);
   }
 
-  batch(size: number, seconds: number): void {
+  batch(size: number, seconds: number, path: BatchPath): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(seconds);
+    this.batchPaths.set(path, (this.batchPaths.get(path) ?? 0) + 1);
   }
 
   /** The exposition text. */
@@ -71,6 +74,9 @@ export class Metrics {
       '# HELP purse_batch_duration_seconds Duration of one batch transaction.',
       '# TYPE purse_batch_duration_seconds histogram',
       ...this.batchSeconds.lines('purse_batch_duration_seconds'),
+      '# HELP purse_batches_total Batch transactions by how they ran: one_trip (one round trip), fused (two), step (step by step).',
+      '# TYPE purse_batches_total counter',
+      ...[...this.batchPaths].map(([k, v]) => `purse_batches_total{path="${k}"} ${v}`),
       '# HELP purse_queue_depth Messages waiting for a batch.',
       '# TYPE purse_queue_depth gauge',
       `purse_queue_depth ${queued}`,

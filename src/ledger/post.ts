@@ -24,9 +24,10 @@ export async function postEntries(db: Queryable, businessDate: string, entries: 
 
 /**
  * The parameters of POST_SQL for `entries` (postEntries binds them; the daemon's fused batch
- * path runs the same statement as a SQL-level prepared statement, see daemon/fused.ts).
+ * path runs the same statement as a SQL-level prepared statement, see daemon/fused.ts). `ids`:
+ * the entries' ids, when the caller took them from the sequence ahead (daemon/one-trip.ts).
  */
-export function postEntriesValues(businessDate: string, entries: readonly Entry[]): unknown[] {
+export function postEntriesValues(businessDate: string, entries: readonly Entry[], ids: readonly number[] | null = null): unknown[] {
   const kinds: string[] = [], dates: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], merchants: (number | null)[] = [];
   const channels: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
   const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [];
@@ -47,14 +48,14 @@ export function postEntriesValues(businessDate: string, entries: readonly Entry[
       pCard.push(cardIdOf(p.account));
     }
   });
-  return [entries.length, kinds, dates, occurred, txns, merchants, channels, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard];
+  return [entries.length, kinds, dates, occurred, txns, merchants, channels, reverses, memos, pOrd, pAccount, pAsset, pAmount, pCard, ids];
 }
 
-// Ids come from the identity sequence up front so postings can name their entry in the same
-// statement; the card upsert sums legs per (card, asset) so one statement may move a card twice.
+// Ids come from the identity sequence up front (or are given, $15) so postings can name their entry
+// in the same statement; the card upsert sums legs per (card, asset) so one statement may move a card twice.
 export const POST_SQL = `
 with ids as (
-  select ord, nextval(pg_get_serial_sequence('entries', 'id')) as id
+  select ord, coalesce(($15::bigint[])[ord], nextval(pg_get_serial_sequence('entries', 'id'))) as id
   from generate_series(1, $1::int) as ord
 ), e as (
   select ids.id, x.*

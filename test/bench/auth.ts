@@ -193,6 +193,18 @@ async function ioCounters(url: string): Promise<{ wal: number; extended: number 
   }
 }
 
+/** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them, from GET /metrics. */
+async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<string, number>; count: number; messages: number }> {
+  const out = { paths: {} as Record<string, number>, count: 0, messages: 0 };
+  for (const url of urls) {
+    const text = await (await fetch(new URL('/metrics', url))).text();
+    for (const [, p, n] of text.matchAll(/^purse_batches_total\{path="(\w+)"\} (\d+)$/gm)) out.paths[p!] = (out.paths[p!] ?? 0) + Number(n);
+    out.count += Number(/^purse_batch_size_count (\d+)$/m.exec(text)?.[1] ?? 0);
+    out.messages += Number(/^purse_batch_size_sum (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+  return out;
+}
+
 /** The kernel's page-cache writeback settings, as `vm.dirty_…=…` (n/a off Linux). */
 function writebackSettings(): string {
   const names = ['dirty_background_bytes', 'dirty_background_ratio', 'dirty_expire_centisecs', 'dirty_writeback_centisecs'];
@@ -253,6 +265,7 @@ export async function run(): Promise<void> {
              (select sum(balance) from card_accounts where asset = 'CNY') as value`);
     await check.end();
     const consistent = Number(c!.value) === CARDS * LOAD_PER_CARD - Number(c!.amount);
+    const batches = await batchCounts(daemons.map((d) => d.url));
     const exits = [];
     for (const d of daemons.splice(0)) exits.push(await stopProcess(d.child));
     const logLines = fs.readdirSync(home).filter((f) => f.startsWith('daemon-')).reduce((n, f) => n + fs.readFileSync(path.join(home, f), 'utf8').split('\n').filter(Boolean).length, 0);
@@ -278,6 +291,7 @@ export async function run(): Promise<void> {
       'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
       'cpu ms per approved purchase at peak': `daemon ${fmt((1000 * cpuPeak) / Math.max(1, peak!.approved), 3)}, generator ${fmt((1000 * peak!.cpuSeconds) / Math.max(1, peak!.approved), 3)}`,
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
+      'batches (all phases)': `${Object.entries(batches.paths).map(([p, n]) => `${p} ${n}`).join(', ')}; ${fmt(batches.messages / Math.max(1, batches.count), 1)} messages per batch`,
       'daemon': `exit ${exits.join(', ')} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
       'conditions': `${durability}; ${writebackSettings()}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     });
