@@ -110,6 +110,7 @@ export interface Collected {
   responses: TxnResponse[];
 }
 
+/** Gathers what a batch's decided messages write, in message order. */
 export function collect(writes: readonly RowWrite[]): Collected {
   const c: Collected = { entries: [], entryIndex: [], closes: [], places: [], placeIndex: [], responses: [] };
   for (const w of writes) {

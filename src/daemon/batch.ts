@@ -53,8 +53,9 @@ const namesOriginal = (i: WorkItem) => i.msg.originalRequestId !== null;
  * purchases being undone) — only then decide each message in arrival order against the locked state
  * kept in memory (a points message is posted and finished right after its decision, `immediate`,
  * as the next decision on its card reads its lots); post all other entries in one statement; write
- * holds, rows and card changes; commit. A purchase-only batch costs two round trips whatever its
- * size (the fused path below); one with originals about six.
+ * holds, rows and card changes; commit. A purchase-only batch costs one round trip whatever its
+ * size when its cards are remembered (one-trip.ts, which decides first and checks after locking),
+ * else two (the fused path below); one with originals about six.
  * Throws on any database error without resolving anything: the caller retries or splits the batch.
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
