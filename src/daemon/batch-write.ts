@@ -18,6 +18,8 @@ export interface RowWrite {
   outcome: Outcome;
   card: CardState | null;
   cardIdForRow: number | null;
+  /** The message's merchant; for a void, reversal, refund or capture naming none, its original's. */
+  merchantIdForRow: number | null;
   /** Set by applyInMemory: the response, with the balance after this message. */
   response?: TxnResponse;
   /** Set by applyInMemory: the outcome closed a hold that was still open. */
@@ -205,7 +207,7 @@ function rowColumns(writes: readonly RowWrite[], responses: readonly TxnResponse
     const o = w.outcome;
     const approved = isApproval(o.code);
     return [
-      w.item.msg.type, w.cardIdForRow, w.item.merchant.info?.id ?? null, w.item.merchant.terminalId, o.asset ?? w.card?.program.currency ?? null,
+      w.item.msg.type, w.cardIdForRow, w.merchantIdForRow, w.item.merchant.terminalId, o.asset ?? w.card?.program.currency ?? null,
       w.item.msg.amount, responses[n]!.amount_approved, approved, o.code, o.originalId ?? null, entryIds[n] ?? null, holdIds[n] ?? null,
       approved ? 'approved' : 'declined', approved ? o.commission ?? 0 : 0, approved ? o.channelFee ?? 0 : 0, w.item.bodyHash, JSON.stringify(responses[n]),
     ];

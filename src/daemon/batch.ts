@@ -227,7 +227,10 @@ async function inTransaction(
     let decided = w.lateOriginal ? { code: '94' as const } : decideOne(w.item, dc);
     if (decided instanceof Promise) decided = await decided;
     const outcome: Outcome = decided.immediate ? await postImmediately(client, businessDate, w.txnId, decided) : decided;
-    const write: RowWrite = { item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w) };
+    const write: RowWrite = {
+      item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w),
+      merchantIdForRow: w.item.msg.merchant === null ? originalOf(w.item)?.merchantId ?? null : w.item.merchant.info?.id ?? null,
+    };
     applyInMemory(write, cards, undoData.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }

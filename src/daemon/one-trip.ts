@@ -51,7 +51,9 @@ export async function runOneTrip(
     const cardId = cardOf(item);
     const outcome = decideOne(item, makeContext(env, client, item, txnIds[n]!, cardId, null, loaded, businessDate, now));
     if (outcome instanceof Promise) throw new InvariantError('one_trip_async', `${item.msg.type} decides in the database`);
-    const write: RowWrite = { item, txnId: txnIds[n]!, outcome, card: cardId === null ? null : cards.get(cardId)!, cardIdForRow: cardId };
+    const write: RowWrite = {
+      item, txnId: txnIds[n]!, outcome, card: cardId === null ? null : cards.get(cardId)!, cardIdForRow: cardId, merchantIdForRow: item.merchant.info?.id ?? null,
+    };
     applyInMemory(write, cards, loaded.undoData.holds, now, env.ctx.calendar.timezone);
     return write;
   });

@@ -4,9 +4,9 @@ import { verifyLedger } from '../../src/ledger/verify.js';
 import { expireDueHolds } from '../../src/ledger/holds.js';
 import { JOBS } from '../../src/daemon/jobs.js';
 
-const f = await daemonFixture({ cards: 3 });
-const [c0, c1, c2] = f.seed.cardIds as [number, number, number];
-const [p0, p1, p2] = f.seed.pans as [string, string, string];
+const f = await daemonFixture({ cards: 4 });
+const [c0, c1, c2, c3] = f.seed.cardIds as [number, number, number, number];
+const [p0, p1, p2, p3] = f.seed.pans as [string, string, string, string];
 const base = { merchant: 'M1', terminal: 'T1' };
 const DAY = 86_400_000;
 
@@ -25,6 +25,24 @@ describe('preauth and capture', () => {
     expect(await f.balance(c0)).toEqual({ balance: 7_500, held: 0 });
     const again = await f.send({ ...base, request_id: 'cap-2', type: 'capture', original_request_id: 'pre-1', amount: 100 });
     expect(again.body).toMatchObject({ approved: false, response_code: '94' });
+  });
+
+  it('captures without naming the merchant: the preauth fixes it, as it fixes the card', async () => {
+    await f.fund(c3, 5_000);
+    expect((await f.send({ ...base, request_id: 'pre-nm', type: 'preauth', card: p3, amount: 2_000 })).body.response_code).toBe('00');
+    const cap = await f.send({ request_id: 'cap-nm', type: 'capture', original_request_id: 'pre-nm', amount: 1_000 });
+    expect(cap.status).toBe(200);
+    expect(cap.body).toMatchObject({ approved: true, response_code: '00', amount_approved: 1_000, balance: { available: 4_000, ledger: 4_000 } });
+    // M1 takes 150 bps: merchant +985, commission +15; the row names the preauth's merchant.
+    const { rows } = await f.ctx.db.pg.query(`
+      select p.account, p.amount, t.merchant_id from transactions t join postings p on p.entry_id = t.entry_id
+      where t.request_id = 'cap-nm' and p.account in ($1, 'revenue:merchant_commission') order by p.account`, [`merchant:${f.merchantId}`]);
+    expect(rows).toEqual([
+      { account: `merchant:${f.merchantId}`, amount: 985, merchant_id: f.merchantId },
+      { account: 'revenue:merchant_commission', amount: 15, merchant_id: f.merchantId },
+    ]);
+    expect(await f.balance(c3)).toEqual({ balance: 4_000, held: 0 });
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
 
   it('releases an expired hold exactly once and declines a capture after expiry (12)', async () => {

@@ -1,4 +1,5 @@
-import type { Handler } from './types.js';
+import type pg from 'pg';
+import type { Handler, Outcome } from './types.js';
 import { decline, spendEntry } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 import { spendLinks } from './purchase.js';
@@ -6,11 +7,13 @@ import { spendLinks } from './purchase.js';
 /**
  * `capture` of a preauth: posts the purchase (≤ the hold; partial allowed, default the whole hold)
  * and releases the rest of the hold. Above the hold 13; after the hold expired 12 (the hold is
- * expired then and there, once); a captured or undone preauth 94.
+ * expired then and there, once); a captured or undone preauth 94. The preauth fixes the merchant
+ * as it fixes the card: `merchant`/`terminal` may be left out (when given they must be the
+ * preauth's, else 58), and the commission is at the merchant's current rate either way.
  */
 export const capture: Handler = {
   type: 'capture',
-  fields: { card: 'unused', amount: 'optional', merchant: 'required', original: 'required' },
+  fields: { card: 'unused', amount: 'optional', merchant: 'optional', original: 'required' },
   needsPin: false,
   usesOriginal: true,
   decide(dc) {
@@ -24,8 +27,19 @@ export const capture: Handler = {
     if (hold.expiresAt.getTime() <= dc.now.getTime()) return decline('12', { originalId: o.id, closeHold: { holdId: hold.id, status: 'expired' } });
     const amount = dc.msg.amount ?? hold.remaining;
     if (amount > hold.remaining) return decline('13', { originalId: o.id });
-    const { entry, commission, fee } = spendEntry('capture', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, amount);
-    return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
+    const captured = (commissionBps: number): Outcome => {
+      const { entry, commission, fee } = spendEntry('capture', dc, dc.card!, o.merchantId!, commissionBps, amount);
+      return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
+    };
+    return dc.merchant ? captured(dc.merchant.commissionBps) : commissionBpsOf(dc.db, o.merchantId!).then(captured);
   },
   ...spendLinks,
 };
+
+/** A merchant's commission rate, for a capture that does not name its merchant. */
+async function commissionBpsOf(db: pg.ClientBase, merchantId: number): Promise<number> {
+  const { rows } = await db.query<{ commission_bps: number }>({
+    name: 'daemon_merchant_commission', text: 'select commission_bps from merchants where id = $1', values: [merchantId],
+  });
+  return rows[0]!.commission_bps;
+}
