@@ -49,43 +49,44 @@ for no key update`;
 
 // The one-round-trip batch's rows (one-trip.ts), decided before the transaction and so written
 // once, complete, where the other paths claim a 'pending' row and update it. In (channel,
-// request_id) order and with the business date's shared lock, as CLAIM_SQL; a key already taken
-// inserts nothing, which EXPECT_SQL then finds.
+// request_id) order and with the business date's shared lock, as CLAIM_SQL. The batch decided on
+// its keys being new and on its calendar date being open: a key already taken inserts nothing, a
+// closed date moves the rows to the next one, and purse_expect raises on either.
 export const RECORD_SQL = `
-with bd as materialized (select open_business_date($1::date) as d)
-insert into transactions (id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
-  approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response, business_date, occurred_at)
-select u.id, u.channel_id, u.request_id, u.type, u.card_id, u.merchant_id, u.terminal_id, u.asset, u.amount_requested, u.amount_approved,
-  u.approved, u.response_code, u.original_id, u.entry_id, u.hold_id, u.status, u.commission, u.channel_fee, u.body_hash, u.response,
-  (select d from bd), $22::timestamptz
-from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],
-            $12::boolean[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::bigint[], $19::bigint[], $20::bytea[], $21::json[])
-  as u(id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
-       approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response)
-order by u.channel_id, u.request_id
-on conflict (channel_id, request_id) do nothing`;
+with bd as materialized (select open_business_date($1::date) as d),
+ins as (
+  insert into transactions (id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
+    approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response, business_date, occurred_at)
+  select u.id, u.channel_id, u.request_id, u.type, u.card_id, u.merchant_id, u.terminal_id, u.asset, u.amount_requested, u.amount_approved,
+    u.approved, u.response_code, u.original_id, u.entry_id, u.hold_id, u.status, u.commission, u.channel_fee, u.body_hash, u.response,
+    (select d from bd), $22::timestamptz
+  from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],
+              $12::boolean[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::bigint[], $19::bigint[], $20::bytea[], $21::json[])
+    as u(id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
+         approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response)
+  order by u.channel_id, u.request_id
+  on conflict (channel_id, request_id) do nothing
+  returning business_date
+)
+select purse_expect(count(*) = cardinality($2::bigint[]) and bool_and(business_date = $1::date), 'new keys on the calendar date') from ins`;
 
-// The one-round-trip batch's check (one-trip.ts), between its rows and its entries: every key was
-// recorded by a row of this batch (a taken key inserts nothing), on the business date its entries
-// name, and its cards, locked here as LOCK_CARDS_SQL locks them, are exactly as the batch
-// remembered them (every column a decision reads, every account). purse_expect raises otherwise.
-// last_activity_at is compared to the millisecond, the precision a JavaScript Date keeps.
+// The one-round-trip batch's check (one-trip.ts), between its rows and its entries: its cards,
+// locked here as LOCK_CARDS_SQL locks them, are exactly as the batch remembered them (every column
+// a decision reads, every account). purse_expect raises otherwise. last_activity_at is compared to
+// the millisecond, the precision a JavaScript Date keeps.
 export const EXPECT_SQL = `
-with claimed as (
-  select count(*) as n, bool_and(business_date = $2::date) as on_date from transactions where id = any($1::bigint[])
-), locked as materialized (
+with locked as materialized (
   select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
   from cards c join card_accounts a on a.card_id = c.id
-  where c.id = any($3::bigint[])
+  where c.id = any($1::bigint[])
   order by c.id, a.asset
   for no key update
 ), remembered as (
-  select * from unnest($4::bigint[], $5::bigint[], $6::text[], $7::date[], $8::bytea[], $9::smallint[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[])
+  select * from unnest($2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::bytea[], $7::smallint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::bigint[])
     as r(id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at, asset, balance, held)
 )
 select purse_expect(
-  (select n = cardinality($1::bigint[]) and on_date from claimed)
-  and (select count(*) from locked) = (select count(*) from remembered)
+  (select count(*) from locked) = (select count(*) from remembered)
   and not exists (
     select 1 from remembered r
     where not exists (
@@ -94,7 +95,7 @@ select purse_expect(
         and l.status = r.status and l.pin_tries = r.pin_tries and l.expiry_date is not distinct from r.expiry_date
         and l.pin_hmac is not distinct from r.pin_hmac
         and date_trunc('milliseconds', l.last_activity_at) is not distinct from r.last_activity_at)),
-  'claimed keys and remembered cards')`;
+  'remembered cards')`;
 
 /** Cards without any account row yet (the join above misses them). */
 export const LOCK_BARE_CARDS_SQL = `

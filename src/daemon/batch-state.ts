@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Posting } from '../ledger/entry.js';
 import { readHolds, type Hold } from '../ledger/holds.js';
 import { InvariantError } from '../errors.js';
-import type { RegistryCache } from './registry-cache.js';
+import type { ProgramInfo, RegistryCache } from './registry-cache.js';
 import type { CardState, TxnState } from './handlers/types.js';
 import { CLAIM_SQL, LOCK_BARE_CARDS_SQL, LOCK_CARDS_SQL, LOCK_DATES_SQL, LOCK_TXNS_SQL, POSTINGS_SQL } from './batch-sql.js';
 import { keyOf, type WorkItem } from './work-item.js';
@@ -134,12 +134,15 @@ export async function cardStates(client: pg.ClientBase, registry: RegistryCache,
     const { rows: more } = await client.query<CardRow>({ name: 'daemon_lock_bare_cards', text: LOCK_BARE_CARDS_SQL, values: [bare] });
     more.forEach(add);
   }
-  for (const c of cards.values()) {
-    const program = await registry.program(c.programId);
-    if (!program) throw new InvariantError('program_missing', `card ${c.id}: program ${c.programId} not found`);
-    c.program = program;
-  }
+  for (const c of cards.values()) c.program = await programOf(registry, c);
   return cards;
+}
+
+/** A card's program settings (from the registry cache). */
+export async function programOf(registry: RegistryCache, card: { id: number; programId: number }): Promise<ProgramInfo> {
+  const program = await registry.program(card.programId);
+  if (!program) throw new InvariantError('program_missing', `card ${card.id}: program ${card.programId} not found`);
+  return program;
 }
 
 /** Holds and original postings that undo/capture decisions read (only when the batch has such messages). */

@@ -215,9 +215,11 @@ function rowColumns(writes: readonly RowWrite[], responses: readonly TxnResponse
   return Array.from({ length: 17 }, (_, col) => rows.map((r) => r[col]));
 }
 
+const isPatched = (c: CardState) => Object.keys(c.patch).length > 0;
+
 /** APPLY_SQL's card columns: status, PIN tries, activation and activity of the cards a batch changed. */
 function patchColumns(cards: Map<number, CardState>): unknown[][] {
-  const patched = [...cards.values()].filter((c) => Object.keys(c.patch).length > 0);
+  const patched = [...cards.values()].filter(isPatched);
   return [
     patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
     patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
@@ -240,7 +242,8 @@ export function recordedWrites(
     ...rowColumns(writes, c.responses, rowEntryIds, writes.map(() => null)), now,
   ]);
   const rest = c.entries.length ? [execute(FUSED.postEntries, postEntriesValues(calendarDate, c.entries, entryIds))] : [];
-  if (patchColumns(cards)[0]!.length > 0) rest.push(execute(FUSED.applyFused, applyValues([], [], [], [], cards, [], [])));
+  // Card changes (PIN tries, status, activity day) go through APPLY_SQL with no rows to complete.
+  if ([...cards.values()].some(isPatched)) rest.push(execute(FUSED.applyFused, applyValues([], [], [], [], cards, [], [])));
   rest.push('commit');
   return { record, rest };
 }

@@ -1,5 +1,5 @@
-import { InvariantError } from '../errors.js';
 import type { RegistryCache } from './registry-cache.js';
+import { programOf } from './batch-state.js';
 import type { CardState } from './handlers/types.js';
 
 /**
@@ -43,10 +43,8 @@ export class CardMemory {
 
 /** A fresh CardState from a snapshot, with its program's current settings. */
 export async function stateOf(s: CardSnapshot, registry: RegistryCache): Promise<CardState> {
-  const program = await registry.program(s.programId);
-  if (!program) throw new InvariantError('program_missing', `card ${s.id}: program ${s.programId} not found`);
   return {
-    id: s.id, programId: s.programId, program, status: s.status, expiryDate: s.expiryDate, pinHmac: s.pinHmac, pinTries: s.pinTries,
+    id: s.id, programId: s.programId, program: await programOf(registry, s), status: s.status, expiryDate: s.expiryDate, pinHmac: s.pinHmac, pinTries: s.pinTries,
     lastActivityAt: s.lastActivityAt, accounts: new Map(s.accounts.map((a) => [a.asset, { balance: a.balance, held: a.held }])), patch: {},
   };
 }
@@ -59,7 +57,7 @@ function snapshotOf(c: CardState): CardSnapshot {
   };
 }
 
-/** The parameters of EXPECT_SQL after the claimed ids and the date: the cards in lock order, then one row per account. */
+/** The parameters of EXPECT_SQL: the cards in lock order, then one row per account. */
 export function expectValues(order: readonly number[], snapshots: readonly CardSnapshot[]): unknown[] {
   const rows = snapshots.flatMap((s) => s.accounts.map((a) => ({ s, a })));
   return [

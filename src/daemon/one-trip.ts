@@ -19,9 +19,9 @@ const EXPECTATION_FAILED = 'PUR01';
  * A batch in ONE database round trip (design §7: one round trip per authorization). The batch
  * decides first, against the states its cards were left in by the daemon's last batches
  * (CardMemory), with ids taken ahead (IdPool), then sends, as one message: begin; its complete
- * rows (RECORD_SQL: each written once, where the other paths claim a row and update it); lock its
- * cards and check them against what it decided on (EXPECT_SQL); its entries; its cards' changes;
- * commit. Decided on exactly the state it locked, its decisions are the ones the two-round-trip
+ * rows (RECORD_SQL: each written once, where the other paths claim a row and update it; it checks
+ * the keys were new); lock its cards and check them against what it decided on (EXPECT_SQL); its
+ * entries; its cards' changes; commit. Decided on exactly the state it locked, its decisions are the ones the two-round-trip
  * path would make — the check is what makes that so: when a key is already taken or any card
  * differs (another writer moved it), purse_expect raises, nothing after it runs, the batch rolls
  * back and returns null, and the caller runs it the two-round-trip way.
@@ -71,7 +71,7 @@ export async function runOneTrip(
     'begin',
     'set local plan_cache_mode = force_generic_plan', // as the fused path (batch.ts)
     writing.record,
-    execute(FUSED.expect, [txnIds, businessDate, ...expectValues(order, order.map((id) => snapshots.get(id)!))]),
+    execute(FUSED.expect, expectValues(order, order.map((id) => snapshots.get(id)!))),
     ...writing.rest,
   ];
   try {
