@@ -39,6 +39,12 @@ export interface FieldSpec {
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+/**
+ * Merchant and terminal: any string of 1–64 characters. Design §5 makes one that names no registered
+ * merchant or terminal a processed decline (58), so a code outside the registry's format is unknown,
+ * not unreadable.
+ */
+const PARTY_CODE = /^\P{Cc}{1,64}$/u;
 
 function bad(field: string, message: string): never {
   throw new InputError('invalid_message', message, field);
@@ -74,8 +80,8 @@ export function parseMessage(body: unknown, specOf: (type: string) => FieldSpec 
     if (typeof b.amount !== 'number' || !Number.isSafeInteger(b.amount) || b.amount <= 0) bad('amount', 'amount must be an integer greater than 0 (minor units)');
     amount = b.amount;
   } else if (spec.amount === 'required') bad('amount', 'amount is required for this type');
-  const merchant = str(b, 'merchant', spec.merchant, CODE, 'a merchant code');
-  const terminal = str(b, 'terminal', spec.merchant, CODE, 'a terminal code');
+  const merchant = str(b, 'merchant', spec.merchant, PARTY_CODE, 'a merchant code (1–64 characters)');
+  const terminal = str(b, 'terminal', spec.merchant, PARTY_CODE, 'a terminal code (1–64 characters)');
   const originalRequestId = str(b, 'original_request_id', spec.original, REQUEST_ID, 'a request_id (1–64 characters of A-Z a-z 0-9 _ . : -)');
   if (originalRequestId === requestId) bad('original_request_id', 'original_request_id must differ from request_id');
   let partial = false;

@@ -44,6 +44,12 @@ describe('merchant, terminal and program checks', () => {
     expect(await code({ type: 'balance', card: svPan[0], merchant: 'M3', terminal: 'T3' })).not.toBe('58');
   });
 
+  it('58 for a merchant or terminal code that is outside the registry\'s format (unknown, not unreadable)', async () => {
+    expect(await code({ type: 'balance', card: svPan[0], merchant: 'no such merchant', terminal: 'T1' })).toBe('58');
+    expect(await code({ type: 'balance', card: svPan[0], merchant: 'M1', terminal: '_T1' })).toBe('58');
+    expect(await code({ type: 'balance', card: svPan[0], merchant: 'M'.repeat(40), terminal: 'T1' })).toBe('58');
+  });
+
   it('57 when the merchant does not accept the card\'s program; its accepted program passes', async () => {
     await f.fund(sv[0]!, 1_000);
     const before = await storedCounts(f.ctx);

@@ -56,6 +56,8 @@ describe('unreadable messages answer 400 naming the field, store nothing', () =>
     await expect400(without(buy, 'merchant'), 'merchant');
     await expect400(without(buy, 'terminal'), 'terminal');
     await expect400({ ...buy, merchant: 3 }, 'merchant');
+    await expect400({ ...buy, merchant: '' }, 'merchant');
+    await expect400({ ...buy, terminal: 'T'.repeat(65) }, 'terminal');
     for (const type of ['capture', 'void', 'reversal', 'refund']) await expect400({ ...base, request_id: 'v-o', type, amount: 10 }, 'original_request_id');
     await expect400({ ...base, request_id: 'v-o', type: 'void', original_request_id: 'bad id' }, 'original_request_id');
   });
