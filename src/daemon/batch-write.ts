@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { postEntries, postEntriesValues } from '../ledger/post.js';
 import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
+import { InvariantError } from '../errors.js';
 import { localDate } from '../settlement/calendar.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
@@ -229,13 +230,16 @@ function patchColumns(cards: Map<number, CardState>): unknown[][] {
 /**
  * The one-round-trip batch's writes (one-trip.ts) as statements of one message: `record`, its
  * complete rows (RECORD_SQL, sent before its check), and `rest`: its entries under `entryIds`
- * (taken ahead, one per entry of `c`), its cards' changes, COMMIT. Null when the batch closes or
- * places holds or runs handler SQL: those need ids back before the rows are written.
+ * (taken ahead, one per entry of `c`), its cards' changes, COMMIT. Only for batches that close or
+ * place no hold and run no handler SQL (runOneTrip takes no others): those need ids back before
+ * the rows are written.
  */
 export function recordedWrites(
   calendarDate: string, now: Date, writes: readonly RowWrite[], c: Collected, cards: Map<number, CardState>, entryIds: readonly number[],
-): { record: string; rest: string[] } | null {
-  if (c.closes.length > 0 || c.places.length > 0 || writes.some((w) => w.outcome.after)) return null;
+): { record: string; rest: string[] } {
+  if (c.closes.length > 0 || c.places.length > 0 || writes.some((w) => w.outcome.after)) {
+    throw new InvariantError('one_trip_ids_needed', 'a one-round-trip batch closes or places a hold or runs handler SQL');
+  }
   const rowEntryIds = c.entryIndex.map((i) => (i >= 0 ? entryIds[i]! : null));
   const record = execute(FUSED.record, [
     calendarDate, writes.map((w) => w.txnId), writes.map((w) => w.item.channel.id), writes.map((w) => w.item.msg.requestId),

@@ -26,13 +26,15 @@ const EXPECTATION_FAILED = 'PUR01';
  * differs (another writer moved it), purse_expect raises, nothing after it runs, the batch rolls
  * back and returns null, and the caller runs it the two-round-trip way.
  *
- * For batches the fused path takes (no originals, no database decisions); null also when a card
- * is not remembered, or an outcome needs ids back before its row is written (holds).
+ * For batches the fused path takes (no originals, no database decisions); null also, before
+ * deciding anything, when a card is not remembered or a message may place a hold (its id is needed
+ * before its row is written).
  * The caller has prepared FUSED_STATEMENTS on `client`.
  */
 export async function runOneTrip(
   env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], cardOf: (i: WorkItem) => number | null, now: Date,
 ): Promise<Map<WorkItem, CoreResult> | null> {
+  if (items.some((i) => i.handler.placesHolds)) return null;
   const snapshots = new Map<number, CardSnapshot>();
   for (const i of items) {
     const id = cardOf(i);
@@ -60,11 +62,6 @@ export async function runOneTrip(
   const collected = collect(writes);
   const entryIds = await env.ids.entries.take(client, collected.entries.length);
   const writing = recordedWrites(businessDate, now, writes, collected, cards, entryIds);
-  if (!writing) {
-    env.ids.transactions.giveBack(txnIds);
-    env.ids.entries.giveBack(entryIds);
-    return null;
-  }
 
   const order = lockOrder([...cards.keys()]);
   const statements = [

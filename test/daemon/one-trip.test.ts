@@ -1,14 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { changeCardStatus } from '../../src/cards/lifecycle.js';
+import { preauth } from '../../src/daemon/handlers/preauth.js';
 
 // The one-round-trip batch (src/daemon/one-trip.ts) decides against the card states the daemon's
 // last batches left; its check in the database must send the batch the two-round-trip way whenever
 // another writer has changed a card since. One batch connection, so each message below is a batch.
-const f = await daemonFixture({ cards: 4, batch: { concurrency: 1 } });
-const [c0, c1, c2, c3] = f.seed.cardIds as [number, number, number, number];
-const [p0, p1, p2, p3] = f.seed.pans as [string, string, string, string];
+const f = await daemonFixture({ cards: 5, batch: { concurrency: 1 } });
+const [c0, c1, c2, c3, c4] = f.seed.cardIds as [number, number, number, number, number];
+const [p0, p1, p2, p3, p4] = f.seed.pans as [string, string, string, string, string];
 const base = { merchant: 'M1', terminal: 'T1', type: 'purchase' };
 
 /** Batches run so far, by path (purse_batches_total of GET /metrics). */
@@ -74,5 +75,20 @@ describe('one-round-trip batches', () => {
     const res = await f.send({ ...base, request_id: 'fz-2', card: p3, amount: 100 });
     expect(res.body).toMatchObject({ approved: false, response_code: '62' });
     expect(await f.balance(c3)).toEqual({ balance: 900, held: 0 });
+  });
+
+  it('a preauth on a remembered card goes straight to the two-round-trip path, decided once', async () => {
+    await f.fund(c4, 1_000);
+    await f.send({ ...base, request_id: 'ph-1', card: p4, amount: 100 }); // remembered: 900
+    const decide = vi.spyOn(preauth, 'decide');
+    try {
+      let res: Awaited<ReturnType<typeof f.send>> | undefined;
+      expect(await pathsOf(async () => (res = await f.send({ ...base, type: 'preauth', request_id: 'ph-2', card: p4, amount: 400 })))).toEqual({ fused: 1 });
+      expect(res!.body).toMatchObject({ approved: true, response_code: '00', balance: { ledger: 900, available: 500 } });
+      expect(decide).toHaveBeenCalledTimes(1);
+    } finally {
+      decide.mockRestore();
+    }
+    expect(await f.balance(c4)).toEqual({ balance: 900, held: 400 });
   });
 });

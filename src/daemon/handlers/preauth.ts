@@ -13,6 +13,7 @@ export const preauth: Handler = {
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
   needsPin: true,
   usesOriginal: false,
+  placesHolds: true,
   decide(dc) {
     const card = dc.card!;
     const ok = approvable(dc, dc.msg.amount!);

@@ -136,6 +136,8 @@ export interface Handler {
   readonly skipStatus?: 'expiry' | 'all';
   /** The merchant must accept the card's program (57); default true for card-bearing types. */
   readonly checksProgram?: boolean;
+  /** Its approvals place a hold, whose id the row needs before it is written: never decided on the one-round-trip path. */
+  readonly placesHolds?: boolean;
   /** Loads batch-wide data under the batch's locks before any decision (e.g. points lots). */
   prepare?(client: pg.ClientBase, items: readonly DecideContext[], extra: Map<string, unknown>): Promise<void>;
   /**
