@@ -119,13 +119,14 @@ describe('card status', () => {
 });
 
 describe('PIN', () => {
-  it('55 for a wrong or missing PIN, 75 once the tries are used up, even with the right PIN; no balance shown', async () => {
+  it('55 for a wrong or missing PIN (a missing one is not a try), 75 once the tries are used up, even with the right PIN; no balance shown', async () => {
     const [id, pan] = [pin.ids[0]!, pin.pans[0]!];
     await setPin(f.ctx, id, '2468');
     await f.fund(id, 1_000);
     const wrong = await answer({ type: 'purchase', card: pan, amount: 10, pin: '1111' });
     expect(wrong).toMatchObject({ approved: false, response_code: '55', balance: null });
-    expect(await code({ type: 'balance', card: pan })).toBe('55');
+    for (let n = 0; n < 3; n++) expect(await code({ type: 'balance', card: pan })).toBe('55');
+    expect(await code({ type: 'balance', card: pan, pin: '1212' })).toBe('55');
     expect(await answer({ type: 'balance', card: pan, pin: '0000' })).toMatchObject({ response_code: '75', balance: null });
     expect(await code({ type: 'purchase', card: pan, amount: 10, pin: '2468' })).toBe('75');
     expect((await f.balance(id)).balance).toBe(1_000);

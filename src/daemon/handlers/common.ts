@@ -79,8 +79,8 @@ export function creditEntry(kind: EntryKind, dc: DecideContext, card: CardState,
 /**
  * The generic checks on the message's card, in order: lost 41; expired 54 (status or expiry date
  * before the business date); not active 62 (issued, frozen, closed; `activate` accepts issued);
- * PIN 55/75 where the handler and the program require it (the try counter is updated in memory and
- * written with the batch). Returns a decline, or null when the card may proceed.
+ * PIN 55/75 where the handler and the program require it (a wrong PIN counts a try, a missing one
+ * does not; the try counter is updated in memory and written with the batch). Returns a decline, or null when the card may proceed.
  */
 export function cardChecks(dc: DecideContext, handler: Handler, card: CardState): Outcome | null {
   if (handler.skipStatus !== 'all') {
@@ -91,7 +91,9 @@ export function cardChecks(dc: DecideContext, handler: Handler, card: CardState)
   }
   if (handler.needsPin && card.program.requiresPin) {
     if (card.pinTries >= MAX_PIN_TRIES) return decline('75', { showBalance: false });
-    const ok = dc.msg.pin !== null && card.pinHmac !== null && crypto.timingSafeEqual(pinHmac(dc.keys, card.id, dc.msg.pin), card.pinHmac);
+    // No PIN sent (a terminal that did not ask for one): nothing was tried, so no try is counted.
+    if (dc.msg.pin === null) return decline('55', { showBalance: false });
+    const ok = card.pinHmac !== null && crypto.timingSafeEqual(pinHmac(dc.keys, card.id, dc.msg.pin), card.pinHmac);
     if (!ok) {
       card.pinTries += 1;
       card.patch.pinTries = card.pinTries;
