@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { dateOption } from '../reports/options.js';
 import { withContext } from './context.js';
 import { output, printLine, printRecord, printTable } from './output.js';
 import { DEFAULT_BREAKAGE_DIR, runBreakage, type BreakageRun } from '../settlement/breakage.js';
@@ -24,13 +25,13 @@ export function register(program: Command): void {
     .option('--out <dir>', 'directory of the computation report', DEFAULT_BREAKAGE_DIR)
     .option('--json', 'print JSON')
     .action((o: { asOf: string; dryRun?: boolean; out: string; json?: boolean }) => withContext(async (ctx) =>
-      output(o.json, await runBreakage(ctx, { asOf: o.asOf, dryRun: Boolean(o.dryRun), outDir: o.out }), printRun)));
+      output(o.json, await runBreakage(ctx, { asOf: dateOption(o.asOf, '--as-of'), dryRun: Boolean(o.dryRun), outDir: o.out }), printRun)));
   g.command('dormancy').description('charge this month\'s dormancy fee to dormant cards (programs with a dormancy period and fee)')
     .option('--as-of <date>', 'business date YYYY-MM-DD (default today)')
     .option('--dry-run', 'report without posting')
     .option('--json', 'print JSON')
     .action((o: { asOf?: string; dryRun?: boolean; json?: boolean }) => withContext(async (ctx) =>
-      output(o.json, await chargeDormancy(ctx, { asOf: o.asOf, dryRun: Boolean(o.dryRun) }), (r) => {
+      output(o.json, await chargeDormancy(ctx, { asOf: o.asOf === undefined ? undefined : dateOption(o.asOf, '--as-of'), dryRun: Boolean(o.dryRun) }), (r) => {
         const { programs, ...rest } = r;
         printRecord(rest);
         printTable(programs, ['program', 'cards', 'amount']);

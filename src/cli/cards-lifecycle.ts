@@ -8,14 +8,20 @@ import { cashOutCard } from '../cards/cash-out.js';
 import { expireCards } from '../settlement/expiry.js';
 import { setPin } from '../cards/pin.js';
 import { readStdinLine } from './stdin.js';
+import { UsageError } from '../errors.js';
 
 interface RefOptions { cardId?: string; pan?: string; json?: boolean }
 
+/** A command on one card, named by exactly one of --card-id and --pan (else a usage error, exit 2). */
 function cardCommand(g: Command, name: string, description: string): Command {
   return g.command(name).description(description)
     .option('--card-id <id>', 'the card, by id')
     .option('--pan <pan>', 'the card, by card number (looked up by token, never printed)')
-    .option('--json', 'print JSON');
+    .option('--json', 'print JSON')
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts<RefOptions>();
+      if ((o.cardId === undefined) === (o.pan === undefined)) throw new UsageError('name the card with exactly one of --card-id or --pan');
+    });
 }
 
 const ref = (o: RefOptions) => ({ cardId: o.cardId, pan: o.pan });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { withContext } from './context.js';
 import { output, printLine, printTable } from './output.js';
 import { liabilityReport, type LiabilityReport } from '../settlement/liability.js';
+import { dateOption } from '../reports/options.js';
 
 function printReport(r: LiabilityReport): void {
   printLine(`outstanding liability at the end of business date ${r.as_of} (aged by days since last activity)`);
@@ -21,5 +22,5 @@ export function register(g: Command): void {
   g.command('liability').description('outstanding stored value and points per issuer, program and scheme, aged by last activity')
     .requiredOption('--as-of <date>', 'business date YYYY-MM-DD (any past date)')
     .option('--json', 'print JSON')
-    .action((o: { asOf: string; json?: boolean }) => withContext(async (ctx) => output(o.json, await liabilityReport(ctx, { asOf: o.asOf }), printReport)));
+    .action((o: { asOf: string; json?: boolean }) => withContext(async (ctx) => output(o.json, await liabilityReport(ctx, { asOf: dateOption(o.asOf, '--as-of') }), printReport)));
 }

@@ -123,6 +123,15 @@ describe('card lifecycle', () => {
     expect(human.stdout).toContain('available 3000 CNY');
   });
 
+  it('a card command naming no card, or both --card-id and --pan, is a usage error (exit 2)', async () => {
+    for (const args of [['cards', 'show'], ['cards', 'freeze'], ['cards', 'show', '--card-id', String(anon.id), '--pan', anon.pan]]) {
+      const cli = await runCli(args, ctx.env);
+      expect(cli.code, args.join(' ')).toBe(2);
+      expect(cli.stderr).toContain('exactly one of --card-id or --pan');
+      expect(cli.stderr).not.toContain(anon.pan);
+    }
+  });
+
   it('purse cards mark-lost and replace by PAN print no PAN and write the file', async () => {
     expect((await runCli(['cards', 'mark-lost', '--pan', anon.pan], ctx.env)).code).toBe(0);
     const file = path.join(dir, 'lost.csv');

@@ -124,6 +124,6 @@ describe('remote breakage', () => {
       'program,cohort,fully_expired,loaded,redeemed,rate_bps,rate_source,expected_breakage,expected_redemptions,recognised_before,recognised_to_date,true_up,entry_id');
     const bad = await runCli(['breakage', 'run', '--as-of', 'yesterday'], ctx.env);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/as_of/);
+    expect(bad.stderr).toMatch(/\(field: --as-of\)/);
   });
 });

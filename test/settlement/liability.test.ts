@@ -74,5 +74,8 @@ describe('outstanding liability', () => {
     expect(JSON.parse(cli.stdout)).toEqual(await liabilityReport(ctx, { asOf: '2026-02-28' }));
     const human = await runCli(['report', 'liability', '--as-of', '2026-02-28'], ctx.env);
     expect(human.stdout).toMatch(/ISS\s+SV\s+CNY\s+2\s+5700\s+700\s+0\s+0\s+5000\s+0/);
+    const bad = await runCli(['report', 'liability', '--as-of', '2026-02-30'], ctx.env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('(field: --as-of)');
   });
 });
