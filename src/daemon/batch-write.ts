@@ -199,6 +199,9 @@ function applyValues(
   ];
 }
 
+/** How many columns rowColumns gives: `type` … `response` (a batch with no rows still sends them, empty). */
+const ROW_COLUMNS = 17;
+
 /**
  * The columns of each message's transaction row from `type` to `response`, in the order APPLY_SQL
  * and RECORD_SQL take them.
@@ -213,7 +216,7 @@ function rowColumns(writes: readonly RowWrite[], responses: readonly TxnResponse
       approved ? 'approved' : 'declined', approved ? o.commission ?? 0 : 0, approved ? o.channelFee ?? 0 : 0, w.item.bodyHash, JSON.stringify(responses[n]),
     ];
   });
-  return Array.from({ length: 17 }, (_, col) => rows.map((r) => r[col]));
+  return Array.from({ length: ROW_COLUMNS }, (_, col) => rows.map((r) => r[col]));
 }
 
 const isPatched = (c: CardState) => Object.keys(c.patch).length > 0;
