@@ -176,18 +176,27 @@ async function settings(url: string): Promise<string> {
 }
 
 /**
- * Cluster-wide bytes of WAL written and of relation extension (new pages, written as zeros into the
- * page cache and left for the kernel to write back) so far; extension is null before PostgreSQL 16.
+ * Cluster-wide counters of the writes behind commit latency: bytes of WAL written; bytes of relation
+ * extension (new pages, written as zeros into the page cache and left for the kernel to write
+ * back; null before PostgreSQL 16); WAL segment files zero-filled (each one written whole and fsynced
+ * by the committing backend while every other commit waits; null before 18); checkpoints started
+ * (after one, the first change to each page logs the whole page).
  */
-async function ioCounters(url: string): Promise<{ wal: number; extended: number | null }> {
+async function ioCounters(url: string): Promise<{ wal: number; extended: number | null; segments: number | null; checkpoints: number }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const { rows: [w] } = await c.query<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
     // pg_stat_io (16+) counts extensions; 18 reports their bytes, 16 and 17 a block size per row.
+    // 18 adds WAL rows: context 'init' counts the writes that create segment files.
     const io = await c.query<{ r: Record<string, string | null> }>('select to_jsonb(s) as r from pg_stat_io s').catch(() => null);
     const extended = io ? io.rows.reduce((sum, { r }) => sum + Number(r.extend_bytes ?? Number(r.extends ?? 0) * Number(r.op_bytes ?? 0)), 0) : null;
-    return { wal: Number(w!.b), extended };
+    const walInit = io?.rows.filter(({ r }) => r.object === 'wal' && r.context === 'init') ?? [];
+    const segments = walInit.length ? walInit.reduce((sum, { r }) => sum + Number(r.write_bytes ?? 0), 0) / Number((await c.query<{ s: string }>(`select setting as s from pg_settings where name = 'wal_segment_size'`)).rows[0]!.s) : null;
+    // 17 moved the checkpoint counts from pg_stat_bgwriter to pg_stat_checkpointer.
+    const { rows: [k] } = await c.query<{ n: string }>('select (num_timed + num_requested)::text as n from pg_stat_checkpointer')
+      .catch(() => c.query<{ n: string }>('select (checkpoints_timed + checkpoints_req)::text as n from pg_stat_bgwriter'));
+    return { wal: Number(w!.b), extended, segments, checkpoints: Number(k!.n) };
   } finally {
     await c.end();
   }
@@ -254,7 +263,8 @@ export async function run(): Promise<void> {
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512 }], home);
     const io1 = await ioCounters(db.url);
     const mb = (bytes: number) => fmt(bytes / 1048576);
-    const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later)`;
+    const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later); `
+      + `${io1.segments === null ? 'n/a' : fmt(io1.segments - io0.segments!, 1)} WAL segment files zero-filled; ${io1.checkpoints - io0.checkpoints} checkpoints started`;
 
     // The effect of every approved answer is in the ledger: approved purchases and card value moved.
     const check = new pg.Client({ connectionString: db.url });
