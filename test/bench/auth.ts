@@ -192,7 +192,8 @@ async function ioCounters(url: string): Promise<{ wal: number; extended: number 
     const io = await c.query<{ r: Record<string, string | null> }>('select to_jsonb(s) as r from pg_stat_io s').catch(() => null);
     const extended = io ? io.rows.reduce((sum, { r }) => sum + Number(r.extend_bytes ?? Number(r.extends ?? 0) * Number(r.op_bytes ?? 0)), 0) : null;
     const walInit = io?.rows.filter(({ r }) => r.object === 'wal' && r.context === 'init') ?? [];
-    const segments = walInit.length ? walInit.reduce((sum, { r }) => sum + Number(r.write_bytes ?? 0), 0) / Number((await c.query<{ s: string }>(`select setting as s from pg_settings where name = 'wal_segment_size'`)).rows[0]!.s) : null;
+    const segmentBytes = Number((await c.query<{ s: string }>(`select setting as s from pg_settings where name = 'wal_segment_size'`)).rows[0]!.s);
+    const segments = walInit.length ? walInit.reduce((sum, { r }) => sum + Number(r.write_bytes ?? 0), 0) / segmentBytes : null;
     // 17 moved the checkpoint counts from pg_stat_bgwriter to pg_stat_checkpointer.
     const { rows: [k] } = await c.query<{ n: string }>('select (num_timed + num_requested)::text as n from pg_stat_checkpointer')
       .catch(() => c.query<{ n: string }>('select (checkpoints_timed + checkpoints_req)::text as n from pg_stat_bgwriter'));
