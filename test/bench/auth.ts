@@ -51,8 +51,8 @@ const secs = (full: number, min: number) => Math.max(min, Math.round(full * SCAL
 async function pgbench(adminUrl: string): Promise<{ run(): Promise<number>; seconds: number; drop(): Promise<void> } | null> {
   const bin = pgTool('pgbench');
   if (!bin) return null;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
+  const admin = async (sql: string, database = 'postgres') => {
+    const c = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString() });
     await c.connect();
     try {
       await c.query(sql);
@@ -73,6 +73,8 @@ async function pgbench(adminUrl: string): Promise<{ run(): Promise<number>; seco
       const { stdout } = await run$(bin, ['-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
       const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
       if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
+      // Pay the run's vacuum debt now, so autovacuum of the baseline's tables does not land in the daemon's phases.
+      await admin('vacuum analyze', 'bench_pgbench');
       return Number(m[1]);
     },
     drop: () => admin('drop database if exists bench_pgbench with (force)'),
@@ -163,13 +165,14 @@ function cpuOf(pid: number | undefined): number {
   }
 }
 
-/** The server's durability settings, as `fsync=… synchronous_commit=…`. */
-async function settings(url: string): Promise<string> {
+/** The server's settings, as `name=value …`, for `names`. */
+async function settings(url: string, names: readonly string[]): Promise<string> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const { rows: [r] } = await c.query<{ f: string; s: string }>(`select current_setting('fsync') as f, current_setting('synchronous_commit') as s`);
-    return `fsync=${r!.f} synchronous_commit=${r!.s}`;
+    const { rows } = await c.query<{ name: string; value: string }>(
+      `select name, current_setting(name) as value from unnest($1::text[]) with ordinality as n(name, i) order by i`, [names]);
+    return rows.map((r) => `${r.name}=${r.value}`).join(' ');
   } finally {
     await c.end();
   }
@@ -234,7 +237,8 @@ export async function run(): Promise<void> {
   const daemons: { child: ChildProcess; url: string }[] = [];
   try {
     const db = await benchDatabase('bench_auth');
-    const durability = await settings(db.url);
+    const durability = await settings(db.url, ['fsync', 'synchronous_commit']);
+    const walSettings = await settings(db.url, ['max_wal_size', 'wal_init_zero', 'checkpoint_timeout']);
     if (durability !== 'fsync=on synchronous_commit=on') throw new Error(`the authorization bench needs durable commits; server has ${durability}`);
     console.error(`auth: pgbench baseline (${secs(30, 5)} s, repeated after the daemon's phases)…`);
     const bench = await pgbench(db.adminUrl);
@@ -304,7 +308,7 @@ export async function run(): Promise<void> {
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
       'batches (all phases)': `${Object.entries(batches.paths).map(([p, n]) => `${p} ${n}`).join(', ')}; ${fmt(batches.messages / Math.max(1, batches.count), 1)} messages per batch`,
       'daemon': `exit ${exits.join(', ')} on SIGTERM, ${logLines} log lines at ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
-      'conditions': `${durability}; ${writebackSettings()}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
+      'conditions': `${durability} ${walSettings}; ${writebackSettings()}; ${conditions}; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     });
     if (!consistent) throw new Error('card value does not match the approved purchases');
   } finally {
