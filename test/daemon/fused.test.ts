@@ -1,18 +1,31 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
-import { ensurePrepared, execute, literal, runFused } from '../../src/daemon/fused.js';
+import { arrayLiteral, ensurePrepared, execute, literal, runFused } from '../../src/daemon/fused.js';
 
 // The fused batch path sends its arguments as SQL literals (daemon/fused.ts): they must reach the
 // server exactly as the same values bound as parameters would, whatever characters they hold.
 describe('fused statements', () => {
   const awkward = [
-    `it's`, 'back\\slash', 'quote"d', 'both \\\' and "', '{braces,commas}', 'NULL', '', 'naïve ✓ 中文', 'line\nbreak', '$1; drop table cards; --',
+    `it's`, 'back\\slash', 'holds $purse$ the tag', 'ends in $', '$$', 'quote"d', 'both \\\' and "', '{braces,commas}', 'NULL', '', 'naïve ✓ 中文', 'line\nbreak', '$1; drop table cards; --',
   ];
+
+  it('writes array literals exactly as node-pg serializes arrays', () => {
+    const { prepareValue } = (pg as unknown as { utils: { prepareValue(v: unknown): string } }).utils;
+    const arrays: unknown[][] = [
+      awkward, [1, null, -9007199254740991, 12n], [true, false, undefined], [new Date('2026-03-10T02:00:00.123Z')],
+      [Buffer.from([0, 0x27, 0x5c]), new Uint8Array([1, 2])], [['a"b', null], ['c\\d', 'e']], [JSON.stringify({ m: `it's "x" \\` })], [],
+    ];
+    for (const a of arrays) expect(arrayLiteral(a)).toBe(prepareValue(a));
+  });
 
   it('literals of text, numbers, booleans, dates, bytea and json arrays read back as the bound parameters', async () => {
     const ctx = await testContext();
     const values: [unknown, string][] = [
-      [awkward, 'text[]'],
+      [awkward, 'text[]'], // holds the dollar-quote tag: quoted the other way
+      [awkward.filter((t) => !t.includes('$purse$')), 'text[]'],
+      ['ends in $', 'text'],
+      ['holds $purse$ the tag', 'text'],
       [[1, null, -9007199254740991], 'bigint[]'],
       [[true, false, null], 'boolean[]'],
       [[new Date('2026-03-10T02:00:00.123Z'), null], 'timestamptz[]'],
