@@ -70,7 +70,7 @@ const TAG = '$purse$';
  * batch's array arguments, kilobytes of text, was over half of what the daemon allocated per
  * purchase). Text holding the tag itself is quoted by pg.escapeLiteral.
  */
-export function quoted(text: string): string {
+function quoted(text: string): string {
   return text.includes(TAG) ? pg.escapeLiteral(text) : `${TAG}${text}${TAG}`;
 }
 

@@ -14,7 +14,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { benchDatabase, pgTool, report } from './harness.js';
+import { benchDatabase, databaseUrl, pgTool, report } from './harness.js';
 import type { LoadConfig, Phase, PhaseResult } from './auth-load.js';
 import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
@@ -52,7 +52,7 @@ async function pgbench(adminUrl: string): Promise<{ run(): Promise<number>; seco
   const bin = pgTool('pgbench');
   if (!bin) return null;
   const admin = async (sql: string, database = 'postgres') => {
-    const c = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString() });
+    const c = new pg.Client({ connectionString: databaseUrl(adminUrl, database) });
     await c.connect();
     try {
       await c.query(sql);

@@ -16,13 +16,18 @@ export interface BenchDb {
   stop(): Promise<void>;
 }
 
+/** `url` with its database replaced by `database`. */
+export function databaseUrl(url: string, database: string): string {
+  return Object.assign(new URL(url), { pathname: `/${database}` }).toString();
+}
+
 let shared: { server?: EmbeddedServer; home?: string; adminUrl: string } | undefined;
 
 /** Starts (once per bench run) the server, and creates a migrated database `name` on it. */
 export async function benchDatabase(name: string): Promise<BenchDb> {
   if (!shared) {
     if (process.env.DATABASE_URL) {
-      shared = { adminUrl: Object.assign(new URL(process.env.DATABASE_URL), { pathname: '/postgres' }).toString() };
+      shared = { adminUrl: databaseUrl(process.env.DATABASE_URL, 'postgres') };
     } else {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-'));
       fs.chmodSync(home, 0o755);
@@ -35,7 +40,7 @@ export async function benchDatabase(name: string): Promise<BenchDb> {
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.query(`create database ${name}`);
   await admin.end();
-  const url = Object.assign(new URL(shared.adminUrl), { pathname: `/${name}` }).toString();
+  const url = databaseUrl(shared.adminUrl, name);
   await migrate(url);
   return { url, adminUrl: shared.adminUrl, stop: async () => undefined };
 }
