@@ -56,8 +56,8 @@ export class Metrics {
     this.batchPaths.set(path, (this.batchPaths.get(path) ?? 0) + 1);
   }
 
-  /** The exposition text. */
-  render(pool: pg.Pool, queued: number): string {
+  /** The exposition text; `more`: lines of other collectors (RuntimeMetrics). */
+  render(pool: pg.Pool, queued: number, more: readonly string[] = []): string {
     const lines: string[] = [
       '# HELP purse_transactions_total Processed messages by type and DE39 response code.',
       '# TYPE purse_transactions_total counter',
@@ -85,6 +85,7 @@ export class Metrics {
       `purse_db_pool_connections{state="total"} ${pool.totalCount}`,
       `purse_db_pool_connections{state="idle"} ${pool.idleCount}`,
       `purse_db_pool_connections{state="waiting"} ${pool.waitingCount}`,
+      ...more,
     ];
     return `${lines.join('\n')}\n`;
   }

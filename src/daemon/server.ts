@@ -6,6 +6,7 @@ import { TransactionCore } from './core.js';
 import type { BatcherOptions } from './batcher.js';
 import { postTransaction, type Answer } from './http-transactions.js';
 import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 
 export interface Daemon {
   server: http.Server;
@@ -53,7 +54,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
 }
 
 /** Routes one HTTP request. */
-async function route(ctx: Context, core: TransactionCore, req: http.IncomingMessage): Promise<Answer> {
+async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetrics, req: http.IncomingMessage): Promise<Answer> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'POST' && path === '/v1/transactions') {
     const raw = await readBody(req);
@@ -68,7 +69,7 @@ async function route(ctx: Context, core: TransactionCore, req: http.IncomingMess
       return { status: 503, body: { status: 'database unavailable' }, headers: { 'retry-after': '1' } };
     }
   }
-  if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued) };
+  if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, runtime.lines()) };
   req.resume();
   return { status: 404, body: { error: { code: 'not_found', message: `no route ${req.method} ${path}` } } };
 }
@@ -79,6 +80,7 @@ async function route(ctx: Context, core: TransactionCore, req: http.IncomingMess
  */
 export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promise<Daemon> {
   const core = new TransactionCore(ctx, opts.batch);
+  const runtime = new RuntimeMetrics();
   let inFlight = 0;
   let idle: (() => void) | null = null;
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -88,7 +90,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       inFlight--;
       if (inFlight === 0 && idle) idle();
     });
-    route(ctx, core, req).then(
+    route(ctx, core, runtime, req).then(
       (a) => {
         send(res, a);
         if (req.url?.startsWith('/v1/')) core.metrics.request(a.status, Number(process.hrtime.bigint() - started) / 1e9);
@@ -104,6 +106,9 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(ctx.config.port, ctx.config.host, () => resolve());
+  }).catch((err: unknown) => {
+    runtime.stop();
+    throw err;
   });
   const addr = server.address() as net.AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -125,6 +130,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       server.closeAllConnections();
       await Promise.race([closed, deadline]);
       await schedulerStopped;
+      runtime.stop();
     },
   };
 }

@@ -45,6 +45,13 @@ export interface PhaseResult {
   latency?: { count: number; p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
   /** Open loop: how late the generator itself sent requests (its own timer lag), p99 and max in ms. */
   sendLag?: { p99: number; max: number };
+  /**
+   * Open loop, per measured second of scheduled sends: the median of the seconds' own p99s (the
+   * steady tail) and the worst seconds, as offset from the phase's start (`startedAt`, epoch ms)
+   * with their p99, so stalls can be told from steady queueing and lined up with the server's events.
+   */
+  seconds99?: { median: number; worst: { at: number; p99: number }[] };
+  startedAt?: number;
   /** CPU the generator used during the phase, seconds (user + system). */
   cpuSeconds: number;
 }
@@ -229,7 +236,9 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
   let approved = 0;
   let measured = 0;
   let sent = 0;
+  const bySecond: number[][] = Array.from({ length: Math.ceil(phase.seconds) + 1 }, () => []);
   const cpu0 = cpuNow();
+  const startedAt = Date.now();
   const started = performance.now();
   const pending: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
@@ -246,7 +255,10 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
           answered++;
           if (kind === 'ok') approved++;
           else other[kind] = (other[kind] ?? 0) + 1;
-          if (i >= warmupCount) latencies[measured++] = latency;
+          if (i >= warmupCount) {
+            latencies[measured++] = latency;
+            bySecond[Math.floor((i * intervalMs) / 1000)]!.push(latency);
+          }
         }));
       }
       if (sent >= total) return resolve();
@@ -261,6 +273,8 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
   const sorted = latencies.subarray(0, measured).sort();
   const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, measured);
   const lagSorted = lags.sort();
+  const perSecond = bySecond.flatMap((l, at) => (l.length ? [{ at, p99: round(percentile(Float64Array.from(l).sort(), 99)) }] : []));
+  const p99s = Float64Array.from(perSecond, (x) => x.p99).sort();
   return {
     name: phase.name, kind: 'open', seconds: round(seconds), sent, answered, approved, other, tps: round(approved / phase.seconds),
     latency: {
@@ -268,6 +282,8 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
       p999: round(percentile(sorted, 99.9)), max: round(sorted[sorted.length - 1] ?? NaN), mean: round(mean),
     },
     sendLag: { p99: round(percentile(lagSorted, 99)), max: round(lagSorted[lagSorted.length - 1] ?? NaN) },
+    seconds99: { median: percentile(p99s, 50), worst: perSecond.sort((a, b) => b.p99 - a.p99).slice(0, 5) },
+    startedAt,
     cpuSeconds: round(cpuSeconds),
   };
 }

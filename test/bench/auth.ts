@@ -6,6 +6,7 @@
 //   BENCH_CONNECTIONS=128                   closed-loop connections (default 64)
 //   BENCH_DAEMONS=2                         purse serve processes sharing the load (default 1;
 //                                           connections go round robin, as behind a TCP balancer)
+//   BENCH_DAEMON_NODE_ARGS='--max-semi-space-size=32'   node options for the daemons only
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,7 +119,8 @@ export async function setUp(url: string, keysJson: string, home: string): Promis
 /** Starts `bin/purse serve` on a free port against `url`; its log (info level) goes to `logFile`. */
 export async function startDaemonProcess(url: string, keysJson: string, home: string, logFile: string): Promise<{ child: ChildProcess; url: string }> {
   const log = fs.createWriteStream(logFile);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/purse'), 'serve', '--port', '0'], {
+  const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/purse'), 'serve', '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url, PURSE_KEYS: keysJson, PURSE_HOME: home, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -206,6 +208,36 @@ async function ioCounters(url: string): Promise<{ wal: number; extended: number 
   }
 }
 
+/** Per table of the database: autovacuum and autoanalyze runs so far, and when the last of each ended (epoch ms). */
+async function maintenance(url: string): Promise<Map<string, { vacuums: number; analyzes: number; lastVacuum: number; lastAnalyze: number }>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    // The counts reach pg_stat_user_tables when the worker flushes its statistics (within a second).
+    const { rows } = await c.query<{ relname: string; v: string; a: string; lv: string | null; la: string | null }>(`
+      select relname, autovacuum_count::text as v, autoanalyze_count::text as a,
+             (extract(epoch from last_autovacuum) * 1000)::bigint::text as lv, (extract(epoch from last_autoanalyze) * 1000)::bigint::text as la
+        from pg_stat_user_tables`);
+    return new Map(rows.map((r) => [r.relname, { vacuums: Number(r.v), analyzes: Number(r.a), lastVacuum: Number(r.lv ?? 0), lastAnalyze: Number(r.la ?? 0) }]));
+  } finally {
+    await c.end();
+  }
+}
+
+/** The autovacuum and autoanalyze runs between two `maintenance` readings, by table, with the last one's second into the open loop. */
+function maintenanceDone(before: Awaited<ReturnType<typeof maintenance>>, after: Awaited<ReturnType<typeof maintenance>>, startedAt: number): string {
+  const at = (ms: number) => `${fmt((ms - startedAt) / 1000, 1)} s`;
+  const done = [...after].flatMap(([table, a]) => {
+    const b = before.get(table) ?? { vacuums: 0, analyzes: 0 };
+    const parts = [
+      ...(a.vacuums > b.vacuums ? [`vacuum ×${a.vacuums - b.vacuums} (last ended at ${at(a.lastVacuum)})`] : []),
+      ...(a.analyzes > b.analyzes ? [`analyze ×${a.analyzes - b.analyzes} (last ended at ${at(a.lastAnalyze)})`] : []),
+    ];
+    return parts.length ? [`${table} ${parts.join(', ')}`] : [];
+  });
+  return done.length ? done.join('; ') : 'none';
+}
+
 /** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them, from GET /metrics. */
 async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<string, number>; count: number; messages: number }> {
   const out = { paths: {} as Record<string, number>, count: 0, messages: 0 };
@@ -214,6 +246,21 @@ async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<str
     for (const [, p, n] of text.matchAll(/^purse_batches_total\{path="(\w+)"\} (\d+)$/gm)) out.paths[p!] = (out.paths[p!] ?? 0) + Number(n);
     out.count += Number(/^purse_batch_size_count (\d+)$/m.exec(text)?.[1] ?? 0);
     out.messages += Number(/^purse_batch_size_sum (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+  return out;
+}
+
+/**
+ * The daemons' garbage collector pauses so far (count and seconds, summed over daemons) and the
+ * worst event-loop delay quantiles (seconds) of their last complete window, from GET /metrics.
+ */
+async function runtimeCounts(urls: readonly string[]): Promise<{ pauses: number; seconds: number; delay: Record<string, number> }> {
+  const out = { pauses: 0, seconds: 0, delay: {} as Record<string, number> };
+  for (const url of urls) {
+    const text = await (await fetch(new URL('/metrics', url))).text();
+    for (const [, n] of text.matchAll(/^purse_gc_pauses_total\{kind="\w+"\} (\S+)$/gm)) out.pauses += Number(n);
+    for (const [, n] of text.matchAll(/^purse_gc_pause_seconds_total\{kind="\w+"\} (\S+)$/gm)) out.seconds += Number(n);
+    for (const [, q, n] of text.matchAll(/^purse_event_loop_delay_seconds\{quantile="([\d.]+)"\} (\S+)$/gm)) out.delay[q!] = Math.max(out.delay[q!] ?? 0, Number(n));
   }
   return out;
 }
@@ -265,8 +312,13 @@ export async function run(): Promise<void> {
     const warmup = secs(5, 2);
     console.error(`auth: open loop at ${rate}/s (70% of ${fmt(peak!.tps)}), ${openSeconds} s of which ${warmup} s warm-up…`);
     const io0 = await ioCounters(db.url);
+    const maint0 = await maintenance(db.url);
+    const runtime0 = await runtimeCounts(cfg.urls);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512 }], home);
+    const runtime1 = await runtimeCounts(cfg.urls);
     const io1 = await ioCounters(db.url);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the last autovacuum worker's statistics arrive
+    const maint1 = await maintenance(db.url);
     const mb = (bytes: number) => fmt(bytes / 1048576);
     const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later); `
       + `${io1.segments === null ? 'n/a' : fmt(io1.segments - io0.segments!, 1)} WAL segment files zero-filled; ${io1.checkpoints - io0.checkpoints} checkpoints started`;
@@ -303,6 +355,11 @@ export async function run(): Promise<void> {
       'open loop': `${rate}/s (${OPEN_FRACTION * 100}% of peak) for ${openSeconds} s, ${warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(open!.tps)}/s, other ${JSON.stringify(open!.other)}`,
       'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean} (target p99 ≤ ${TARGET_P99_MS}: ${lat.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
       'open loop writes': openIo,
+      'open loop seconds': `median of the seconds' p99 ${open!.seconds99!.median} ms; worst seconds ${open!.seconds99!.worst.map((w) => `${w.at} s: ${w.p99}`).join(', ')}`,
+      'autovacuum in the open loop': maintenanceDone(maint0, maint1, open!.startedAt!),
+      'daemon runtime in the open loop': `GC paused ${runtime1.pauses - runtime0.pauses} times for ${fmt(1000 * (runtime1.seconds - runtime0.seconds))} ms `
+        + `(${fmt((100 * (runtime1.seconds - runtime0.seconds)) / (open!.seconds * DAEMONS), 1)}% of the time); event loop delay over its last 10 s `
+        + `p50 ${fmt(1000 * (runtime1.delay['0.5'] ?? NaN), 1)} p99 ${fmt(1000 * (runtime1.delay['0.99'] ?? NaN), 1)} max ${fmt(1000 * (runtime1.delay['1'] ?? NaN), 1)} ms`,
       'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
       'cpu ms per approved purchase at peak': `daemon ${fmt((1000 * cpuPeak) / Math.max(1, peak!.approved), 3)}, generator ${fmt((1000 * peak!.cpuSeconds) / Math.max(1, peak!.approved), 3)}`,
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,

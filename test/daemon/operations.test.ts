@@ -37,6 +37,11 @@ describe('GET /metrics', () => {
     await f.send({ ...base, request_id: 'm-4', type: 'balance', card: p0 });
     await f.send({ ...base, request_id: 'm-5', type: 'balance' }); // 400
     await f.send({ ...base, request_id: 'm-6', type: 'balance', card: p0 }, { secret: 'wrong' }); // 401
+    // Short-lived garbage in the daemon's process (the fixture runs it in this one): minor collections.
+    let kept = 0;
+    for (let i = 0; i < 2_000_000; i++) kept += { i, s: `x${i}` }.s.length;
+    expect(kept).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // GC entries reach the observer asynchronously
 
     const res = await fetch(`${f.daemon.url}/metrics`);
     expect(res.status).toBe(200);
@@ -58,6 +63,11 @@ describe('GET /metrics', () => {
     for (const state of ['total', 'idle', 'waiting']) expect(s.get(`purse_db_pool_connections{state="${state}"}`)).toBeGreaterThanOrEqual(0);
     expect(s.get('purse_db_pool_connections{state="total"}')).toBeGreaterThan(0);
     expect(s.has('purse_queue_depth')).toBe(true);
+    // The daemon's own share of latency: garbage collector pauses and event-loop delay.
+    expect(text).toMatch(/^# TYPE purse_gc_pause_seconds_total counter$/m);
+    expect(text).toMatch(/^# TYPE purse_event_loop_delay_seconds gauge$/m);
+    const pauses = [...s].filter(([k]) => k.startsWith('purse_gc_pauses_total{kind=')).reduce((n, [, v]) => n + v, 0);
+    expect(pauses).toBeGreaterThan(0);
   });
 
   it('answers 404 for an unknown route', async () => {
