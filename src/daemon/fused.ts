@@ -75,6 +75,7 @@ function quoted(text: string): string {
 }
 
 const BACKSLASH_OR_DOUBLE_QUOTE = /["\\]/;
+const BACKSLASHES_AND_DOUBLE_QUOTES = /["\\]/g;
 
 /**
  * An array as the array literal node-pg's prepareValue makes of it (every element double-quoted,
@@ -90,7 +91,7 @@ export function arrayLiteral(values: readonly unknown[]): string {
     else if (ArrayBuffer.isView(v)) parts[i] = `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
     else {
       const text = String(prepareValue(v));
-      parts[i] = BACKSLASH_OR_DOUBLE_QUOTE.test(text) ? `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${text}"`;
+      parts[i] = BACKSLASH_OR_DOUBLE_QUOTE.test(text) ? `"${text.replace(BACKSLASHES_AND_DOUBLE_QUOTES, '\\$&')}"` : `"${text}"`;
     }
   }
   return `{${parts.join(',')}}`;
