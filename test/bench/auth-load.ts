@@ -29,7 +29,7 @@ export interface LoadConfig {
 export type Phase =
   /** `requests`: stop after sending that many (warm-up); `cover`: the first requests use every card once, in random order. */
   | { name: string; kind: 'closed'; connections: number; seconds: number; requests?: number; cover?: boolean }
-  | { name: string; kind: 'open'; rate: number; seconds: number; warmupSeconds: number; maxSockets: number };
+  | { name: string; kind: 'open'; rate: number; seconds: number; warmupSeconds: number; maxSockets: number; overMs: number };
 
 export interface PhaseResult {
   name: string;
@@ -51,6 +51,8 @@ export interface PhaseResult {
    * with their p99, so stalls can be told from steady queueing and lined up with the server's events.
    */
   seconds99?: { median: number; worst: { at: number; p99: number }[] };
+  /** Open loop: measured requests slower than `overMs`. */
+  over?: number;
   startedAt?: number;
   /** CPU the generator used during the phase, seconds (user + system). */
   cpuSeconds: number;
@@ -155,6 +157,17 @@ const cpuNow = () => {
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** How many of `sorted` are ≤ x. */
+function countUpTo(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  for (let hi = sorted.length; lo < hi;) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -284,6 +297,7 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
     sendLag: { p99: round(percentile(lagSorted, 99)), max: round(lagSorted[lagSorted.length - 1] ?? NaN) },
     seconds99: { median: percentile(p99s, 50), worst: perSecond.sort((a, b) => b.p99 - a.p99).slice(0, 5) },
     startedAt,
+    over: measured - countUpTo(sorted, phase.overMs),
     cpuSeconds: round(cpuSeconds),
   };
 }
