@@ -209,32 +209,51 @@ async function ioCounters(url: string): Promise<{ wal: number; extended: number 
 }
 
 /**
- * Watches the database's autovacuum workers (pg_stat_activity, every 250 ms) until `stop(origin)`,
- * which says what each worked on and when, in seconds from `origin` (epoch ms): "VACUUM
- * public.entries 3.0–11.5 s; …", or "none".
+ * Watches the server (pg_stat_activity, every 100 ms) until `stop(origin, worst)`, which tells
+ * - what autovacuum workers of any database worked on and when, in seconds from `origin` (epoch
+ *   ms): "bench_auth: VACUUM public.entries 3.0–11.5 s; …", or "none";
+ * - what this database's other backends were waiting on (wait events, by share of samples), over
+ *   the whole watch and within the seconds `worst` (offsets from `origin`).
  */
-function watchAutovacuum(url: string): { stop(origin: number): Promise<string> } {
+function watchServer(url: string): { stop(origin: number, worst: readonly number[]): Promise<{ autovacuum: string; waits: string; worstWaits: string }> } {
   const c = new pg.Client({ connectionString: url });
-  const seen = new Map<string, { from: number; to: number }>();
+  const autovacuum = new Map<string, { from: number; to: number }>();
+  const samples: { at: number; waits: string[] }[] = [];
   let running = true;
   const loop = (async () => {
     await c.connect();
     while (running) {
-      const { rows } = await c.query<{ q: string }>(`
-        select regexp_replace(query, '^autovacuum: ', '') as q from pg_stat_activity
-        where backend_type = 'autovacuum worker' and datname = current_database()`);
+      const { rows } = await c.query<{ autovacuum: boolean; what: string }>(`
+        select backend_type = 'autovacuum worker' as autovacuum,
+               case when backend_type = 'autovacuum worker' then datname || ': ' || regexp_replace(query, '^autovacuum: ', '')
+                    else coalesce(wait_event_type || ':' || wait_event, 'CPU') end as what
+        from pg_stat_activity
+        where pid <> pg_backend_pid() and (backend_type = 'autovacuum worker'
+          or (datname = current_database() and backend_type = 'client backend' and state = 'active'))`);
       const now = Date.now();
-      for (const { q } of rows) seen.set(q, { from: seen.get(q)?.from ?? now, to: now });
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      for (const r of rows.filter((x) => x.autovacuum)) autovacuum.set(r.what, { from: autovacuum.get(r.what)?.from ?? now, to: now });
+      samples.push({ at: now, waits: rows.filter((x) => !x.autovacuum).map((x) => x.what) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await c.end();
   })();
+  const shares = (list: readonly { waits: string[] }[]) => {
+    const n = new Map<string, number>();
+    for (const w of list.flatMap((x) => x.waits)) n.set(w, (n.get(w) ?? 0) + 1);
+    const top = [...n].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    return top.length ? `${top.map(([w, k]) => `${w} ${fmt(k / list.length, 2)}`).join(', ')} (backends per sample, ${list.length} samples)` : 'none';
+  };
   return {
-    async stop(origin) {
+    async stop(origin, worst) {
       running = false;
       await loop;
       const at = (ms: number) => fmt((ms - origin) / 1000, 1);
-      return seen.size ? [...seen].map(([q, t]) => `${q} ${at(t.from)}–${at(t.to)} s`).join('; ') : 'none';
+      const inWorst = samples.filter((x) => worst.includes(Math.floor((x.at - origin) / 1000)));
+      return {
+        autovacuum: autovacuum.size ? [...autovacuum].map(([q, t]) => `${q} ${at(t.from)}–${at(t.to)} s`).join('; ') : 'none',
+        waits: shares(samples.filter((x) => x.at >= origin)),
+        worstWaits: shares(inWorst),
+      };
     },
   };
 }
@@ -318,12 +337,12 @@ export async function run(): Promise<void> {
     const warmup = secs(5, 2);
     console.error(`auth: open loop at ${rate}/s (70% of ${fmt(peak!.tps)}), ${openSeconds} s of which ${warmup} s warm-up…`);
     const io0 = await ioCounters(db.url);
-    const autovacuum = watchAutovacuum(db.url);
+    const watch = watchServer(db.url);
     const runtime0 = await runtimeCounts(cfg.urls);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512, overMs: TARGET_P99_MS }], home);
     const runtime1 = await runtimeCounts(cfg.urls);
     const io1 = await ioCounters(db.url);
-    const autovacuumSeen = await autovacuum.stop(open!.startedAt!);
+    const watched = await watch.stop(open!.startedAt!, open!.seconds99!.worst.slice(0, 3).map((w) => w.at));
     const mb = (bytes: number) => fmt(bytes / 1048576);
     const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later); `
       + `${io1.segments === null ? 'n/a' : fmt(io1.segments - io0.segments!, 1)} WAL segment files zero-filled; ${io1.checkpoints - io0.checkpoints} checkpoints started`;
@@ -361,7 +380,8 @@ export async function run(): Promise<void> {
       'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean} (target p99 ≤ ${TARGET_P99_MS}: ${lat.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
       'open loop writes': openIo,
       'open loop seconds': `median of the seconds' p99 ${open!.seconds99!.median} ms; worst seconds ${open!.seconds99!.worst.map((w) => `${w.at} s: ${w.p99}`).join(', ')}`,
-      'autovacuum workers at work in the open loop': autovacuumSeen,
+      'autovacuum workers at work in the open loop': watched.autovacuum,
+      'backends of the bench database waiting on': `${watched.waits}; in the 3 worst seconds ${watched.worstWaits}`,
       'answers over the p99 target in the open loop': `${fmt((100 * (runtime1.requestsOver - runtime0.requestsOver)) / Math.max(1, runtime1.requests - runtime0.requests), 2)}% by the daemon's clock `
         + `(request received to answer written, warm-up included), ${fmt((100 * open!.over!) / Math.max(1, lat.count), 2)}% by the generator's (from scheduled send, warm-up excluded)`,
       'daemon runtime in the open loop': `GC paused ${runtime1.pauses - runtime0.pauses} times for ${fmt(1000 * (runtime1.seconds - runtime0.seconds))} ms `
