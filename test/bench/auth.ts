@@ -225,7 +225,7 @@ function watchServer(url: string): { stop(origin: number, worst: readonly number
     while (running) {
       const { rows } = await c.query<{ autovacuum: boolean; what: string }>(`
         select backend_type = 'autovacuum worker' as autovacuum,
-               case when backend_type = 'autovacuum worker' then datname || ': ' || regexp_replace(query, '^autovacuum: ', '')
+               case when backend_type = 'autovacuum worker' then coalesce(datname, '(connecting)') || ': ' || coalesce(nullif(regexp_replace(query, '^autovacuum: ', ''), ''), '(starting)')
                     else coalesce(wait_event_type || ':' || wait_event, 'CPU') end as what
         from pg_stat_activity
         where pid <> pg_backend_pid() and (backend_type = 'autovacuum worker'
