@@ -220,6 +220,7 @@ function watchServer(url: string): { stop(origin: number, worst: readonly number
   const autovacuum = new Map<string, { from: number; to: number }>();
   const samples: { at: number; waits: string[] }[] = [];
   let running = true;
+  let failed = '';
   const loop = (async () => {
     await c.connect();
     while (running) {
@@ -235,8 +236,9 @@ function watchServer(url: string): { stop(origin: number, worst: readonly number
       samples.push({ at: now, waits: rows.filter((x) => !x.autovacuum).map((x) => x.what) });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await c.end();
-  })();
+  })().catch((err: unknown) => {
+    failed = `watch failed: ${String(err)}`; // a diagnostic: never fail the run for it
+  }).finally(() => c.end().catch(() => {}));
   const shares = (list: readonly { waits: string[] }[]) => {
     const n = new Map<string, number>();
     for (const w of list.flatMap((x) => x.waits)) n.set(w, (n.get(w) ?? 0) + 1);
@@ -250,7 +252,7 @@ function watchServer(url: string): { stop(origin: number, worst: readonly number
       const at = (ms: number) => fmt((ms - origin) / 1000, 1);
       const inWorst = samples.filter((x) => worst.includes(Math.floor((x.at - origin) / 1000)));
       return {
-        autovacuum: autovacuum.size ? [...autovacuum].map(([q, t]) => `${q} ${at(t.from)}–${at(t.to)} s`).join('; ') : 'none',
+        autovacuum: failed || (autovacuum.size ? [...autovacuum].map(([q, t]) => `${q} ${at(t.from)}–${at(t.to)} s`).join('; ') : 'none'),
         waits: shares(samples.filter((x) => x.at >= origin)),
         worstWaits: shares(inWorst),
       };
