@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeMetrics } from '../../src/daemon/runtime-metrics.js';
+import { churnGarbage } from '../helpers/daemon-extra.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -8,13 +9,6 @@ const sample = (lines: string[], name: string) => {
   const line = lines.find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 };
-
-/** Allocates short-lived objects (minor collections); returns something of them so none is optimised away. */
-function churn(): number {
-  let n = 0;
-  for (let i = 0; i < 2_000_000; i++) n += { i, s: `x${i}` }.s.length;
-  return n;
-}
 
 describe('RuntimeMetrics', () => {
   let m: RuntimeMetrics | undefined;
@@ -45,8 +39,7 @@ describe('RuntimeMetrics', () => {
 
   it('counts garbage collector pauses and their time by kind', async () => {
     m = new RuntimeMetrics();
-    expect(churn()).toBeGreaterThan(0);
-    await sleep(50); // GC entries reach the observer asynchronously
+    expect(await churnGarbage()).toBeGreaterThan(0);
     const lines = m.lines();
     expect(sample(lines, 'purse_gc_pauses_total{kind="minor"}')).toBeGreaterThan(0);
     expect(sample(lines, 'purse_gc_pause_seconds_total{kind="minor"}')).toBeGreaterThan(0);
@@ -55,8 +48,7 @@ describe('RuntimeMetrics', () => {
   it('stops observing when stopped', async () => {
     m = new RuntimeMetrics();
     m.stop();
-    expect(churn()).toBeGreaterThan(0);
-    await sleep(50);
+    expect(await churnGarbage()).toBeGreaterThan(0);
     expect(sample(m.lines(), 'purse_gc_pauses_total{kind="minor"}')).toBeUndefined();
   });
 });

@@ -63,3 +63,15 @@ export function expectNoCardNumbers(lines: readonly string[]): void {
   expect(lines.join('').length).toBeGreaterThan(0);
   expect(pansIn(lines)).toEqual([]);
 }
+
+/**
+ * Allocates short-lived objects in this process (minor garbage collections), then waits a moment for
+ * the GC entries to reach performance observers; returns something of the objects so none is
+ * optimised away.
+ */
+export async function churnGarbage(): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < 2_000_000; i++) n += { i, s: `x${i}` }.s.length;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return n;
+}
