@@ -65,3 +65,48 @@ with moved as (
     (e.counter_account, -e.amount, null::bigint)) as l(account, amount, card_id)
 )
 select ord, entry_id, amount from e order by ord`;
+
+/**
+ * Set-based two-leg entries between accounts that are not card accounts (settlement and points
+ * revaluation: the legs are computed in SQL and never leave the database). `source` names a table,
+ * usually a temporary one, with the columns
+ *   `account text, counter_account text, asset text, amount bigint, memo jsonb`
+ * and each row becomes one entry of `kind` on `businessDate`: `account` +amount, `counter_account`
+ * −amount (the amount may be negative), with the row's memo. Entries are numbered in the order of
+ * (account, counter_account, asset), so a run posts the same way every time. Refuses a zero amount
+ * and any card account (card balances are kept in place: credit them with `postCardCredits` or
+ * `postEntries`). Returns the number of entries. The caller holds the business-date lock and commits.
+ */
+export async function postPairedEntries(
+  db: Queryable, businessDate: string, kind: EntryKind, occurredAt: Date, source: string,
+): Promise<number> {
+  const src = pg.escapeIdentifier(source);
+  const { rows: [bad] } = await db.query<{ zero: number; card: number }>(`
+    select count(*) filter (where amount = 0)::int as zero,
+           count(*) filter (where account like 'card:%' or counter_account like 'card:%')::int as card
+    from ${src}`);
+  if (bad!.zero > 0) throw new InvariantError('bulk_zero_amount', `${source}: ${bad!.zero} rows move nothing`);
+  if (bad!.card > 0) throw new InvariantError('bulk_card_account', `${source}: ${bad!.card} rows name a card account`);
+  const { rows: [n] } = await db.query<{ n: number }>({
+    text: PAIRED_SQL.replaceAll('$source', src),
+    values: [kind, businessDate, occurredAt],
+  });
+  return n!.n;
+}
+
+// Both legs of every entry go in one INSERT, so the statement-level balance trigger sees whole
+// entries. These entries name no merchant or channel, so their postings' copies of them
+// (postings.merchant_id/channel_id, migration 000090) are left null.
+const PAIRED_SQL = `
+with e as materialized (
+  select s.*, nextval(pg_get_serial_sequence('entries', 'id')) as entry_id
+  from (select * from $source order by account, counter_account, asset) s
+), new_entries as (
+  insert into entries (id, kind, business_date, occurred_at, memo)
+  select entry_id, $1::text, $2::date, $3::timestamptz, memo from e
+), new_postings as (
+  insert into postings (entry_id, account, asset, amount, business_date, entry_kind)
+  select e.entry_id, l.account, e.asset, l.amount, $2::date, $1::text
+  from e cross join lateral (values (e.account, e.amount), (e.counter_account, -e.amount)) as l(account, amount)
+)
+select count(*)::int as n from e`;

@@ -1,9 +1,15 @@
 /**
  * The entries a settlement posts (design §4): points revaluation per scheme, then one settlement
- * entry per party and currency. Set-based: the legs never leave the database.
+ * entry per party and currency. Set-based: the legs are computed here into temporary tables and
+ * posted by the ledger (`postPairedEntries`) without leaving the database.
  */
 import type { Queryable } from '../ledger/post.js';
+import { postPairedEntries } from '../ledger/bulk.js';
 import { AGG } from './settle-aggregate.js';
+
+const REVALUATION = 'settle_revaluation';
+const REVALUATION_LEGS = 'settle_revaluation_legs';
+const POSITIONS = 'settle_positions';
 
 // Revaluation makes each scheme's float equal r(outstanding × v) over ALL postings (invariant 3
 // as `purse ledger verify` checks it: from this entry on, each later points entry may add at most
@@ -13,9 +19,8 @@ import { AGG } from './settle-aggregate.js';
 // postings(business_date, account) index). r(x / 10000) rounds half away from zero in numeric.
 // Then one points_revaluation entry per scheme whose float is off: float +d, points_spread −d,
 // memo {scheme_id} (what verify looks for); and the date's position row per scheme.
-// Revaluation and settlement entries name no merchant or channel, so their postings leave
-// postings.merchant_id/channel_id (migration 000090) null.
 const REVALUE_SQL = `
+create temporary table ${REVALUATION} on commit drop as
 with prev as (
   select p.scheme_id, p.outstanding, p.float_amount from settlement_scheme_positions p
   where p.business_date = (select max(business_date) from settlements where business_date < $1::date)
@@ -44,53 +49,37 @@ with prev as (
     (sign(outstanding_all::numeric * redemption_value) * floor((abs(outstanding_all::numeric * redemption_value) + 5000) / 10000))::bigint
       - float_all as revaluation
   from pos
-), ids as materialized (
-  select d.*, nextval(pg_get_serial_sequence('entries', 'id')) as entry_id from d where revaluation <> 0
-), new_entries as (
-  insert into entries (id, kind, business_date, occurred_at, memo)
-  select entry_id, 'points_revaluation', $1::date, $2::timestamptz,
-         jsonb_build_object('scheme_id', scheme_id, 'outstanding', outstanding_all, 'revaluation', revaluation) from ids
-), new_postings as (
-  insert into postings (entry_id, account, asset, amount, business_date, entry_kind)
-  select ids.entry_id, l.account, ids.currency, l.amount, $1::date, 'points_revaluation'
-  from ids cross join lateral (values
-    ('scheme:' || ids.scheme_id || ':float', ids.revaluation),
-    ('revenue:points_spread', -ids.revaluation)) as l(account, amount)
-), positions as (
-  insert into settlement_scheme_positions (business_date, scheme_id, outstanding, float_amount, revaluation)
-  select $1::date, scheme_id, outstanding, float_amount + revaluation, revaluation from d
 )
-select count(*)::int as n from ids`;
+select * from d`;
+
+const REVALUATION_LEGS_SQL = `
+create temporary table ${REVALUATION_LEGS} on commit drop as
+select 'scheme:' || scheme_id || ':float' as account, 'revenue:points_spread' as counter_account, currency as asset,
+       revaluation as amount, jsonb_build_object('scheme_id', scheme_id, 'outstanding', outstanding_all, 'revaluation', revaluation) as memo
+from ${REVALUATION} where revaluation <> 0`;
 
 // One entry per party account and currency with a non-zero position on the date: party −position,
 // settled:<party> +position ('settled:' || 'merchant_7' as account.settled('merchant:7') spells it).
-const SETTLE_SQL = `
-with pos as (
-  select acct, asset, sum(amount) as position from ${AGG}
-  where acct ~ '^(merchant|channel|issuer):[0-9]+$'
-  group by acct, asset having sum(amount) <> 0
-), ids as materialized (
-  select pos.*, nextval(pg_get_serial_sequence('entries', 'id')) as entry_id from pos
-), new_entries as (
-  insert into entries (id, kind, business_date, occurred_at, memo)
-  select entry_id, 'settlement', $1::date, $2::timestamptz, jsonb_build_object('party', acct, 'position', position) from ids
-), new_postings as (
-  insert into postings (entry_id, account, asset, amount, business_date, entry_kind)
-  select ids.entry_id, l.account, ids.asset, l.amount, $1::date, 'settlement'
-  from ids cross join lateral (values
-    (ids.acct, -ids.position),
-    ('settled:' || replace(ids.acct, ':', '_'), ids.position)) as l(account, amount)
-)
-select count(*)::int as n from ids`;
+const POSITIONS_SQL = `
+create temporary table ${POSITIONS} on commit drop as
+select acct as account, 'settled:' || replace(acct, ':', '_') as counter_account, asset, (-sum(amount))::bigint as amount,
+       jsonb_build_object('party', acct, 'position', sum(amount)) as memo
+from ${AGG}
+where acct ~ '^(merchant|channel|issuer):[0-9]+$'
+group by acct, asset having sum(amount) <> 0`;
 
 /** Posts the revaluation entries of `date` and stores its scheme positions; returns the number of entries. */
 export async function postRevaluations(db: Queryable, date: string, at: Date): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(REVALUE_SQL, [date, at]);
-  return rows[0]!.n;
+  await db.query(REVALUE_SQL, [date]);
+  await db.query(`
+    insert into settlement_scheme_positions (business_date, scheme_id, outstanding, float_amount, revaluation)
+    select $1::date, scheme_id, outstanding, float_amount + revaluation, revaluation from ${REVALUATION}`, [date]);
+  await db.query(REVALUATION_LEGS_SQL);
+  return postPairedEntries(db, date, 'points_revaluation', at, REVALUATION_LEGS);
 }
 
 /** Posts the settlement entries of `date` (from settle_agg); returns the number of entries. */
 export async function postSettlementEntries(db: Queryable, date: string, at: Date): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(SETTLE_SQL, [date, at]);
-  return rows[0]!.n;
+  await db.query(POSITIONS_SQL);
+  return postPairedEntries(db, date, 'settlement', at, POSITIONS);
 }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { testContext } from '../helpers/db.js';
+import { seedBasics } from '../helpers/seed.js';
+import { account } from '../../src/ledger/accounts.js';
+import { postCardCredits, postPairedEntries } from '../../src/ledger/bulk.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
+import { withTransaction } from '../../src/db/tx.js';
+
+const ctx = await testContext();
+const seed = await seedBasics(ctx, 3);
+
+/** Runs `fn` in a transaction holding the open business date, with a temporary `src` table made by `create`. */
+async function withSource<T>(create: string, fn: (c: pg.PoolClient, date: string) => Promise<T>): Promise<T> {
+  return withTransaction(ctx.db.pg, async (c) => {
+    const date = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
+    await c.query(`create temporary table src on commit drop as ${create}`);
+    return fn(c, date);
+  });
+}
+
+const counts = async () => (await ctx.db.pg.query<{ e: number; p: number }>(
+  'select (select count(*) from entries)::int as e, (select count(*) from postings)::int as p')).rows[0]!;
+
+describe('set-based card credits (postCardCredits)', () => {
+  const creditRows = (rows: string) => `
+    select ord::bigint, card_id::bigint, 'CNY'::text as asset, amount::bigint, 'issuer:${seed.issuerId}'::text as counter_account,
+           max_balance::bigint, '{}'::jsonb as memo
+    from (values ${rows}) v(ord, card_id, amount, max_balance)`;
+
+  it('credits each card in place under its maximum, in the account name the ledger spells, and leaves out a row over it', async () => {
+    const [a, b] = seed.cardIds;
+    const credited = await withSource(creditRows(`(1, ${a}, 700, 1000), (2, ${b}, 1200, 1000)`),
+      (c, date) => postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src'));
+    expect(credited.ords).toEqual([1]);
+    expect(credited.amounts).toEqual([700]);
+    const { rows } = await ctx.db.pg.query<{ account: string; amount: number; card_id: number | null }>(
+      'select account, amount, card_id from postings where entry_id = $1 order by amount desc', [credited.entryIds[0]]);
+    expect(rows).toEqual([
+      { account: account.cardValue(a!), amount: 700, card_id: a },
+      { account: account.issuer(seed.issuerId), amount: -700, card_id: null },
+    ]);
+    const balances = await ctx.db.pg.query<{ card_id: number; balance: number }>(
+      'select card_id, balance from card_accounts where card_id = any($1) order by card_id', [[a, b]]);
+    expect(balances.rows).toEqual([{ card_id: a, balance: 700 }, { card_id: b, balance: 0 }]);
+    expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+  });
+
+  it('refuses a source that repeats a card or credits zero, posting nothing', async () => {
+    const c = seed.cardIds[2]!;
+    const before = await counts();
+    await expect(withSource(creditRows(`(1, ${c}, 5, 1000), (2, ${c}, 6, 1000)`),
+      (cl, date) => postCardCredits(cl, date, 'bulk_load', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_duplicate_card' });
+    await expect(withSource(creditRows(`(1, ${c}, 0, 1000)`),
+      (cl, date) => postCardCredits(cl, date, 'bulk_load', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_nonpositive' });
+    expect(await counts()).toEqual(before);
+  });
+});
+
+describe('set-based two-leg entries (postPairedEntries)', () => {
+  const pairRows = (rows: string) => `
+    select account::text, counter_account::text, 'CNY'::text as asset, amount::bigint, jsonb_build_object('n', n) as memo
+    from (values ${rows}) v(n, account, counter_account, amount)`;
+
+  it('posts one balanced entry per row, account +amount and counter −amount, numbered by account', async () => {
+    const n = await withSource(pairRows(`(1, 'merchant:9', 'settled:merchant_9', -250), (2, 'channel:4', 'settled:channel_4', 40)`),
+      (c, date) => postPairedEntries(c, date, 'settlement', ctx.clock.now(), 'src'));
+    expect(n).toBe(2);
+    const { rows } = await ctx.db.pg.query<{ entry_id: number; account: string; amount: number; memo: { n: number } }>(`
+      select p.entry_id, p.account, p.amount, e.memo from postings p join entries e on e.id = p.entry_id
+      where e.kind = 'settlement' order by p.entry_id, p.amount`);
+    const [first, second] = [rows[0]!.entry_id, rows[2]!.entry_id];
+    expect(first).toBeLessThan(second);
+    expect(rows.map(({ entry_id, ...r }) => ({ entry: entry_id === first ? 1 : 2, ...r }))).toEqual([
+      { entry: 1, account: 'settled:channel_4', amount: -40, memo: { n: 2 } },
+      { entry: 1, account: 'channel:4', amount: 40, memo: { n: 2 } },
+      { entry: 2, account: 'merchant:9', amount: -250, memo: { n: 1 } },
+      { entry: 2, account: 'settled:merchant_9', amount: 250, memo: { n: 1 } },
+    ]);
+    expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+  });
+
+  it('refuses a row that moves nothing or names a card account, posting nothing', async () => {
+    const before = await counts();
+    await expect(withSource(pairRows(`(1, 'merchant:9', 'settled:merchant_9', 0)`),
+      (c, date) => postPairedEntries(c, date, 'settlement', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_zero_amount' });
+    await expect(withSource(pairRows(`(1, '${account.cardValue(seed.cardIds[0]!)}', 'issuer:${seed.issuerId}', 5)`),
+      (c, date) => postPairedEntries(c, date, 'settlement', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_card_account' });
+    await expect(withSource(pairRows(`(1, 'issuer:${seed.issuerId}', '${account.cardValue(seed.cardIds[0]!)}', 5)`),
+      (c, date) => postPairedEntries(c, date, 'settlement', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_card_account' });
+    expect(await counts()).toEqual(before);
+  });
+});
