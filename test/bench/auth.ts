@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchDatabase, databaseUrl, pgTool, report } from './harness.js';
+import { busyShare, cpuOf, machineCpu, watchWriteback, writebackSettings } from './machine.js';
 import type { LoadConfig, Phase, PhaseResult } from './auth-load.js';
 import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
@@ -157,16 +158,6 @@ export async function generate(cfg: Omit<LoadConfig, 'phases'>, phases: Phase[],
   return results;
 }
 
-/** CPU seconds (user + system) of a process from /proc, or NaN off Linux. */
-function cpuOf(pid: number | undefined): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100/s on Linux)
-  } catch {
-    return NaN;
-  }
-}
-
 /** The server's settings, as `name=value …`, for `names`. */
 async function settings(url: string, names: readonly string[]): Promise<string> {
   const c = new pg.Client({ connectionString: url });
@@ -272,6 +263,12 @@ async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<str
   return out;
 }
 
+/** Batches per second and messages per batch between two `batchCounts` readings `seconds` apart. */
+function batchRate(a: { count: number; messages: number }, b: { count: number; messages: number }, seconds: number): string {
+  const n = b.count - a.count;
+  return `${fmt(n / seconds)}/s of ${fmt((b.messages - a.messages) / Math.max(1, n), 1)} messages`;
+}
+
 /**
  * From the daemons' GET /metrics: their garbage collector pauses so far (count and seconds, summed
  * over daemons), the worst event-loop delay quantiles (seconds) of their last complete window, and
@@ -290,16 +287,6 @@ async function runtimeCounts(urls: readonly string[]): Promise<{ pauses: number;
     for (const [, q, n] of text.matchAll(/^purse_event_loop_delay_seconds\{quantile="([\d.]+)"\} (\S+)$/gm)) out.delay[q!] = Math.max(out.delay[q!] ?? 0, Number(n));
   }
   return out;
-}
-
-/** The kernel's page-cache writeback settings, as `vm.dirty_…=…` (n/a off Linux). */
-function writebackSettings(): string {
-  const names = ['dirty_background_bytes', 'dirty_background_ratio', 'dirty_expire_centisecs', 'dirty_writeback_centisecs'];
-  try {
-    return names.map((n) => `vm.${n}=${fs.readFileSync(`/proc/sys/vm/${n}`, 'utf8').trim()}`).join(' ');
-  } catch {
-    return 'vm.dirty_* n/a';
-  }
 }
 
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -332,19 +319,30 @@ export async function run(): Promise<void> {
     const coverage = Math.round(CARDS * SCALE);
     await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: 60, requests: coverage, cover: true }], home);
     const cpu0 = daemonCpu();
+    const machine0 = machineCpu();
+    const peakBatches0 = await batchCounts(cfg.urls);
     const [peak] = await generate(cfg, [{ name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds }], home);
     const cpuPeak = daemonCpu() - cpu0;
+    const machinePeak = busyShare(machine0, machineCpu());
+    const peakBatches = await batchCounts(cfg.urls);
     const rate = Math.max(1, Math.round(peak!.tps * OPEN_FRACTION));
     const openSeconds = secs(30, 6);
     const warmup = secs(5, 2);
     console.error(`auth: open loop at ${rate}/s (70% of ${fmt(peak!.tps)}), ${openSeconds} s of which ${warmup} s warm-up…`);
     const io0 = await ioCounters(db.url);
     const watch = watchServer(db.url);
+    const writeback = watchWriteback();
     const runtime0 = await runtimeCounts(cfg.urls);
+    const machine1 = machineCpu();
+    const batches0 = await batchCounts(cfg.urls);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512, overMs: TARGET_P99_MS }], home);
+    const machineOpen = busyShare(machine1, machineCpu());
     const runtime1 = await runtimeCounts(cfg.urls);
     const io1 = await ioCounters(db.url);
-    const watched = await watch.stop(open!.startedAt!, open!.seconds99!.worst.slice(0, 3).map((w) => w.at));
+    const openBatches = await batchCounts(cfg.urls);
+    const worst3 = open!.seconds99!.worst.slice(0, 3).map((w) => w.at);
+    const watched = await watch.stop(open!.startedAt!, worst3);
+    const writtenBack = writeback.stop(open!.startedAt!, worst3);
     const mb = (bytes: number) => fmt(bytes / 1048576);
     const openIo = `WAL ${mb(io1.wal - io0.wal)} MB (fsynced at each commit); relations extended by ${io1.extended === null ? 'n/a' : mb(io1.extended - io0.extended!)} MB (zero pages the kernel writes back later); `
       + `${io1.segments === null ? 'n/a' : fmt(io1.segments - io0.segments!, 1)} WAL segment files zero-filled; ${io1.checkpoints - io0.checkpoints} checkpoints started`;
@@ -383,6 +381,7 @@ export async function run(): Promise<void> {
       'open loop writes': openIo,
       'open loop seconds': `median of the seconds' p99 ${open!.seconds99!.median} ms; worst seconds ${open!.seconds99!.worst.map((w) => `${w.at} s: ${w.p99}`).join(', ')}`,
       'autovacuum workers at work in the open loop': watched.autovacuum,
+      'kernel writeback in the open loop': writtenBack,
       'backends of the bench database waiting on': `${watched.waits}; in the 3 worst seconds ${watched.worstWaits}`,
       'answers over the p99 target in the open loop': `${fmt((100 * (runtime1.requestsOver - runtime0.requestsOver)) / Math.max(1, runtime1.requests - runtime0.requests), 2)}% by the daemon's clock `
         + `(request received to answer written, warm-up included), ${fmt((100 * open!.over!) / Math.max(1, lat.count), 2)}% by the generator's (from scheduled send, warm-up excluded)`,
@@ -390,6 +389,8 @@ export async function run(): Promise<void> {
         + `(${fmt((100 * (runtime1.seconds - runtime0.seconds)) / (open!.seconds * DAEMONS), 1)}% of the time); event loop delay over its last 10 s `
         + `p50 ${fmt(1000 * (runtime1.delay['0.5'] ?? NaN), 1)} p99 ${fmt(1000 * (runtime1.delay['0.99'] ?? NaN), 1)} max ${fmt(1000 * (runtime1.delay['1'] ?? NaN), 1)} ms`,
       'generator send lag ms (own timer)': `p99 ${open!.sendLag!.p99}  max ${open!.sendLag!.max}`,
+      'machine CPU busy (all processes, all CPUs)': `${machinePeak} in the closed loop, ${machineOpen} in the open loop`,
+      'batches (one transaction each)': `closed loop ${batchRate(peakBatches0, peakBatches, closedSeconds)}; open loop ${batchRate(batches0, openBatches, open!.seconds)}`,
       'cpu ms per approved purchase at peak': `daemon ${fmt((1000 * cpuPeak) / Math.max(1, peak!.approved), 3)}, generator ${fmt((1000 * peak!.cpuSeconds) / Math.max(1, peak!.approved), 3)}`,
       'ledger check': `${c!.approved} approved purchases of ${c!.amount} fen; card value ${consistent ? 'consistent' : 'INCONSISTENT'}`,
       'batches (all phases)': `${Object.entries(batches.paths).map(([p, n]) => `${p} ${n}`).join(', ')}; ${fmt(batches.messages / Math.max(1, batches.count), 1)} messages per batch`,
