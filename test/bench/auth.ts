@@ -16,7 +16,8 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchDatabase, databaseUrl, pgTool, report } from './harness.js';
-import { busyShare, cpuOf, machineCpu, watchWriteback, writebackSettings } from './machine.js';
+import { busyShare, cpuOf, fmt, machineCpu, watchWriteback, writebackSettings } from './machine.js';
+import { batchCounts, batchRate, ioCounters, runtimeCounts, settings, watchServer } from './auth-observe.js';
 import type { LoadConfig, Phase, PhaseResult } from './auth-load.js';
 import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
@@ -158,138 +159,6 @@ export async function generate(cfg: Omit<LoadConfig, 'phases'>, phases: Phase[],
   return results;
 }
 
-/** The server's settings, as `name=value …`, for `names`. */
-async function settings(url: string, names: readonly string[]): Promise<string> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ name: string; value: string }>(
-      `select name, current_setting(name) as value from unnest($1::text[]) with ordinality as n(name, i) order by i`, [names]);
-    return rows.map((r) => `${r.name}=${r.value}`).join(' ');
-  } finally {
-    await c.end();
-  }
-}
-
-/**
- * Cluster-wide counters of the writes behind commit latency: bytes of WAL written; bytes of relation
- * extension (new pages, written as zeros into the page cache and left for the kernel to write
- * back; null before PostgreSQL 16); WAL segment files zero-filled (each one written whole and fsynced
- * by the committing backend while every other commit waits; null before 18); checkpoints started
- * (after one, the first change to each page logs the whole page).
- */
-async function ioCounters(url: string): Promise<{ wal: number; extended: number | null; segments: number | null; checkpoints: number }> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows: [w] } = await c.query<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
-    // pg_stat_io (16+) counts extensions; 18 reports their bytes, 16 and 17 a block size per row.
-    // 18 adds WAL rows: context 'init' counts the writes that create segment files.
-    const io = await c.query<{ r: Record<string, string | null> }>('select to_jsonb(s) as r from pg_stat_io s').catch(() => null);
-    const extended = io ? io.rows.reduce((sum, { r }) => sum + Number(r.extend_bytes ?? Number(r.extends ?? 0) * Number(r.op_bytes ?? 0)), 0) : null;
-    const walInit = io?.rows.filter(({ r }) => r.object === 'wal' && r.context === 'init') ?? [];
-    const segmentBytes = Number((await c.query<{ s: string }>(`select setting as s from pg_settings where name = 'wal_segment_size'`)).rows[0]!.s);
-    const segments = walInit.length ? walInit.reduce((sum, { r }) => sum + Number(r.write_bytes ?? 0), 0) / segmentBytes : null;
-    // 17 moved the checkpoint counts from pg_stat_bgwriter to pg_stat_checkpointer.
-    const { rows: [k] } = await c.query<{ n: string }>('select (num_timed + num_requested)::text as n from pg_stat_checkpointer')
-      .catch(() => c.query<{ n: string }>('select (checkpoints_timed + checkpoints_req)::text as n from pg_stat_bgwriter'));
-    return { wal: Number(w!.b), extended, segments, checkpoints: Number(k!.n) };
-  } finally {
-    await c.end();
-  }
-}
-
-/**
- * Watches the server (pg_stat_activity, every 100 ms) until `stop(origin, worst)`, which tells
- * - what autovacuum workers of any database worked on and when, in seconds from `origin` (epoch
- *   ms): "bench_auth: VACUUM public.entries 3.0–11.5 s; …", or "none";
- * - what this database's other backends were waiting on (wait events, by share of samples), over
- *   the whole watch and within the seconds `worst` (offsets from `origin`).
- */
-function watchServer(url: string): { stop(origin: number, worst: readonly number[]): Promise<{ autovacuum: string; waits: string; worstWaits: string }> } {
-  const c = new pg.Client({ connectionString: url });
-  const autovacuum = new Map<string, { from: number; to: number }>();
-  const samples: { at: number; waits: string[] }[] = [];
-  let running = true;
-  let failed = '';
-  const loop = (async () => {
-    await c.connect();
-    while (running) {
-      const { rows } = await c.query<{ autovacuum: boolean; what: string }>(`
-        select backend_type = 'autovacuum worker' as autovacuum,
-               case when backend_type = 'autovacuum worker' then coalesce(datname, '(connecting)') || ': ' || coalesce(nullif(regexp_replace(query, '^autovacuum: ', ''), ''), '(starting)')
-                    else coalesce(wait_event_type || ':' || wait_event, 'CPU') end as what
-        from pg_stat_activity
-        where pid <> pg_backend_pid() and (backend_type = 'autovacuum worker'
-          or (datname = current_database() and backend_type = 'client backend' and state = 'active'))`);
-      const now = Date.now();
-      for (const r of rows.filter((x) => x.autovacuum)) autovacuum.set(r.what, { from: autovacuum.get(r.what)?.from ?? now, to: now });
-      samples.push({ at: now, waits: rows.filter((x) => !x.autovacuum).map((x) => x.what) });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })().catch((err: unknown) => {
-    failed = `watch failed: ${String(err)}`; // a diagnostic: never fail the run for it
-  }).finally(() => c.end().catch(() => {}));
-  const shares = (list: readonly { waits: string[] }[]) => {
-    const n = new Map<string, number>();
-    for (const w of list.flatMap((x) => x.waits)) n.set(w, (n.get(w) ?? 0) + 1);
-    const top = [...n].sort((a, b) => b[1] - a[1]).slice(0, 5);
-    return top.length ? `${top.map(([w, k]) => `${w} ${fmt(k / list.length, 2)}`).join(', ')} (backends per sample, ${list.length} samples)` : 'none';
-  };
-  return {
-    async stop(origin, worst) {
-      running = false;
-      await loop;
-      const at = (ms: number) => fmt((ms - origin) / 1000, 1);
-      const inWorst = samples.filter((x) => worst.includes(Math.floor((x.at - origin) / 1000)));
-      return {
-        autovacuum: failed || (autovacuum.size ? [...autovacuum].map(([q, t]) => `${q} ${at(t.from)}–${at(t.to)} s`).join('; ') : 'none'),
-        waits: shares(samples.filter((x) => x.at >= origin)),
-        worstWaits: shares(inWorst),
-      };
-    },
-  };
-}
-
-/** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them, from GET /metrics. */
-async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<string, number>; count: number; messages: number }> {
-  const out = { paths: {} as Record<string, number>, count: 0, messages: 0 };
-  for (const url of urls) {
-    const text = await (await fetch(new URL('/metrics', url))).text();
-    for (const [, p, n] of text.matchAll(/^purse_batches_total\{path="(\w+)"\} (\d+)$/gm)) out.paths[p!] = (out.paths[p!] ?? 0) + Number(n);
-    out.count += Number(/^purse_batch_size_count (\d+)$/m.exec(text)?.[1] ?? 0);
-    out.messages += Number(/^purse_batch_size_sum (\d+)$/m.exec(text)?.[1] ?? 0);
-  }
-  return out;
-}
-
-/** Batches per second and messages per batch between two `batchCounts` readings `seconds` apart. */
-function batchRate(a: { count: number; messages: number }, b: { count: number; messages: number }, seconds: number): string {
-  const n = b.count - a.count;
-  return `${fmt(n / seconds)}/s of ${fmt((b.messages - a.messages) / Math.max(1, n), 1)} messages`;
-}
-
-/**
- * From the daemons' GET /metrics: their garbage collector pauses so far (count and seconds, summed
- * over daemons), the worst event-loop delay quantiles (seconds) of their last complete window, and
- * their requests so far with how many took longer than the p99 target by their own clock.
- */
-async function runtimeCounts(urls: readonly string[]): Promise<{ pauses: number; seconds: number; delay: Record<string, number>; requests: number; requestsOver: number }> {
-  const out = { pauses: 0, seconds: 0, delay: {} as Record<string, number>, requests: 0, requestsOver: 0 };
-  for (const url of urls) {
-    const text = await (await fetch(new URL('/metrics', url))).text();
-    // Requests answered, and answered within the target, as the daemon timed them (received to answer written).
-    const count = Number(/^purse_request_duration_seconds_count (\S+)$/m.exec(text)?.[1] ?? 0);
-    out.requests += count;
-    out.requestsOver += count - Number(new RegExp(`^purse_request_duration_seconds_bucket\\{le="${TARGET_P99_MS / 1000}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    for (const [, n] of text.matchAll(/^purse_gc_pauses_total\{kind="\w+"\} (\S+)$/gm)) out.pauses += Number(n);
-    for (const [, n] of text.matchAll(/^purse_gc_pause_seconds_total\{kind="\w+"\} (\S+)$/gm)) out.seconds += Number(n);
-    for (const [, q, n] of text.matchAll(/^purse_event_loop_delay_seconds\{quantile="([\d.]+)"\} (\S+)$/gm)) out.delay[q!] = Math.max(out.delay[q!] ?? 0, Number(n));
-  }
-  return out;
-}
-
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export async function run(): Promise<void> {
   const started = Date.now();
@@ -332,12 +201,12 @@ export async function run(): Promise<void> {
     const io0 = await ioCounters(db.url);
     const watch = watchServer(db.url);
     const writeback = watchWriteback();
-    const runtime0 = await runtimeCounts(cfg.urls);
+    const runtime0 = await runtimeCounts(cfg.urls, TARGET_P99_MS);
     const machine1 = machineCpu();
     const batches0 = await batchCounts(cfg.urls);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512, overMs: TARGET_P99_MS }], home);
     const machineOpen = busyShare(machine1, machineCpu());
-    const runtime1 = await runtimeCounts(cfg.urls);
+    const runtime1 = await runtimeCounts(cfg.urls, TARGET_P99_MS);
     const io1 = await ioCounters(db.url);
     const openBatches = await batchCounts(cfg.urls);
     const worst3 = open!.seconds99!.worst.slice(0, 3).map((w) => w.at);

@@ -2,7 +2,8 @@
 // process and of the whole machine, and the kernel's page-cache writeback.
 import fs from 'node:fs';
 
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+/** `x` with `d` decimals, or n/a when it is not a finite number. */
+export const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 /** CPU seconds (user + system) of a process from /proc, or NaN off Linux. */
 export function cpuOf(pid: number | undefined): number {
