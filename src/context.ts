@@ -29,6 +29,8 @@ export interface ContextOptions {
   logger?: Logger;
   /** Apply pending migrations first (default true). */
   migrate?: boolean;
+  /** A long-running process (the daemon): its pool keeps idle connections open (see openDb). */
+  longRunning?: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
     await stopServer();
     throw err;
   }
-  const db = await openDb(url, { poolSize: config.poolSize });
+  const db = await openDb(url, { poolSize: config.poolSize, keepIdle: opts.longRunning === true });
   return {
     config,
     logger,
