@@ -34,8 +34,8 @@ export interface Db {
  * Opens both pools on `url`. Nothing connects until first use. With `keepIdle` (a long-running
  * process: the daemon) the hot-path pool never closes an idle connection: with pg's default of
  * 10 s, a connection the daemon wanted only now and then was closed and opened again about every
- * 10 s under load, each time a new backend, a SCRAM
- * authentication and its named statements prepared again. The pool is bounded by `poolSize` either way.
+ * 10 s under load, each time a new backend, a SCRAM authentication and its named statements
+ * prepared again. The pool is bounded by `poolSize` either way.
  */
 export async function openDb(url: string, opts: { poolSize: number; applicationName?: string; keepIdle?: boolean }): Promise<Db> {
   const pool = new pg.Pool({
