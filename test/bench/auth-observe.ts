@@ -101,11 +101,15 @@ export function watchServer(url: string): { stop(origin: number, worst: readonly
   };
 }
 
-/** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them, from GET /metrics. */
-export async function batchCounts(urls: readonly string[]): Promise<{ paths: Record<string, number>; count: number; messages: number }> {
+/** The daemons' GET /metrics texts, one per daemon: read once, parsed by batchCounts and runtimeCounts. */
+export async function daemonMetrics(urls: readonly string[]): Promise<string[]> {
+  return Promise.all(urls.map(async (url) => (await fetch(new URL('/metrics', url))).text()));
+}
+
+/** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them. */
+export function batchCounts(metrics: readonly string[]): { paths: Record<string, number>; count: number; messages: number } {
   const out = { paths: {} as Record<string, number>, count: 0, messages: 0 };
-  for (const url of urls) {
-    const text = await (await fetch(new URL('/metrics', url))).text();
+  for (const text of metrics) {
     for (const [, p, n] of text.matchAll(/^purse_batches_total\{path="(\w+)"\} (\d+)$/gm)) out.paths[p!] = (out.paths[p!] ?? 0) + Number(n);
     out.count += Number(/^purse_batch_size_count (\d+)$/m.exec(text)?.[1] ?? 0);
     out.messages += Number(/^purse_batch_size_sum (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -120,15 +124,14 @@ export function batchRate(a: { count: number; messages: number }, b: { count: nu
 }
 
 /**
- * From the daemons' GET /metrics: their garbage collector pauses so far (count and seconds, summed
+ * From the daemons' metrics: their garbage collector pauses so far (count and seconds, summed
  * over daemons), the worst event-loop delay quantiles (seconds) of their last complete window, and
  * their requests so far with how many took longer than `overMs` by their own clock (`overMs` must be
  * a bucket bound of their latency histogram).
  */
-export async function runtimeCounts(urls: readonly string[], overMs: number): Promise<{ pauses: number; seconds: number; delay: Record<string, number>; requests: number; requestsOver: number }> {
+export function runtimeCounts(metrics: readonly string[], overMs: number): { pauses: number; seconds: number; delay: Record<string, number>; requests: number; requestsOver: number } {
   const out = { pauses: 0, seconds: 0, delay: {} as Record<string, number>, requests: 0, requestsOver: 0 };
-  for (const url of urls) {
-    const text = await (await fetch(new URL('/metrics', url))).text();
+  for (const text of metrics) {
     // Requests answered, and answered within the target, as the daemon timed them (received to answer written).
     const count = Number(/^purse_request_duration_seconds_count (\S+)$/m.exec(text)?.[1] ?? 0);
     out.requests += count;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchDatabase, databaseUrl, pgTool, report } from './harness.js';
 import { busyShare, cpuOf, fmt, machineCpu, watchWriteback, writebackSettings } from './machine.js';
-import { batchCounts, batchRate, ioCounters, runtimeCounts, settings, watchServer } from './auth-observe.js';
+import { batchCounts, batchRate, daemonMetrics, ioCounters, runtimeCounts, settings, watchServer } from './auth-observe.js';
 import type { LoadConfig, Phase, PhaseResult } from './auth-load.js';
 import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
@@ -159,7 +159,6 @@ export async function generate(cfg: Omit<LoadConfig, 'phases'>, phases: Phase[],
   return results;
 }
 
-
 export async function run(): Promise<void> {
   const started = Date.now();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-auth-'));
@@ -189,11 +188,11 @@ export async function run(): Promise<void> {
     await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: 60, requests: coverage, cover: true }], home);
     const cpu0 = daemonCpu();
     const machine0 = machineCpu();
-    const peakBatches0 = await batchCounts(cfg.urls);
+    const peakBatches0 = batchCounts(await daemonMetrics(cfg.urls));
     const [peak] = await generate(cfg, [{ name: 'peak', kind: 'closed', connections: CONNECTIONS, seconds: closedSeconds }], home);
     const cpuPeak = daemonCpu() - cpu0;
     const machinePeak = busyShare(machine0, machineCpu());
-    const peakBatches = await batchCounts(cfg.urls);
+    const peakBatches = batchCounts(await daemonMetrics(cfg.urls));
     const rate = Math.max(1, Math.round(peak!.tps * OPEN_FRACTION));
     const openSeconds = secs(30, 6);
     const warmup = secs(5, 2);
@@ -201,14 +200,16 @@ export async function run(): Promise<void> {
     const io0 = await ioCounters(db.url);
     const watch = watchServer(db.url);
     const writeback = watchWriteback();
-    const runtime0 = await runtimeCounts(cfg.urls, TARGET_P99_MS);
+    const metrics0 = await daemonMetrics(cfg.urls);
+    const runtime0 = runtimeCounts(metrics0, TARGET_P99_MS);
+    const batches0 = batchCounts(metrics0);
     const machine1 = machineCpu();
-    const batches0 = await batchCounts(cfg.urls);
     const [open] = await generate(cfg, [{ name: 'open', kind: 'open', rate, seconds: openSeconds, warmupSeconds: warmup, maxSockets: 512, overMs: TARGET_P99_MS }], home);
     const machineOpen = busyShare(machine1, machineCpu());
-    const runtime1 = await runtimeCounts(cfg.urls, TARGET_P99_MS);
+    const metrics1 = await daemonMetrics(cfg.urls);
+    const runtime1 = runtimeCounts(metrics1, TARGET_P99_MS);
+    const openBatches = batchCounts(metrics1);
     const io1 = await ioCounters(db.url);
-    const openBatches = await batchCounts(cfg.urls);
     const worst3 = open!.seconds99!.worst.slice(0, 3).map((w) => w.at);
     const watched = await watch.stop(open!.startedAt!, worst3);
     const writtenBack = writeback.stop(open!.startedAt!, worst3);
@@ -225,7 +226,7 @@ export async function run(): Promise<void> {
              (select sum(balance) from card_accounts where asset = 'CNY') as value`);
     await check.end();
     const consistent = Number(c!.value) === CARDS * LOAD_PER_CARD - Number(c!.amount);
-    const batches = await batchCounts(daemons.map((d) => d.url));
+    const batches = batchCounts(await daemonMetrics(daemons.map((d) => d.url)));
     const exits = [];
     for (const d of daemons.splice(0)) exits.push(await stopProcess(d.child));
     const logLines = fs.readdirSync(home).filter((f) => f.startsWith('daemon-')).reduce((n, f) => n + fs.readFileSync(path.join(home, f), 'utf8').split('\n').filter(Boolean).length, 0);
