@@ -14,7 +14,7 @@ import { balancedEntry } from './ledger/entry.js';
 import { account } from './ledger/accounts.js';
 import { postEntries } from './ledger/post.js';
 import { openBusinessDate } from './ledger/business-date.js';
-import { localDate } from './settlement/calendar.js';
+import { localDate } from './ledger/calendar.js';
 
 /** The demo set-up as `purse demo --json` prints it (design §6 contract). */
 export interface Demo {

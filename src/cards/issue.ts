@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Context } from '../context.js';
 import { InputError, NotFoundError } from '../errors.js';
 import * as v from '../registry/validate.js';
-import { localDate } from '../settlement/calendar.js';
+import { localDate } from '../ledger/calendar.js';
 import { balancedEntry } from '../ledger/entry.js';
 import { postEntries } from '../ledger/post.js';
 import { account } from '../ledger/accounts.js';

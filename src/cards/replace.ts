@@ -6,7 +6,7 @@ import { postEntries } from '../ledger/post.js';
 import { balancedEntry, type Entry, type Posting } from '../ledger/entry.js';
 import { account } from '../ledger/accounts.js';
 import { openBusinessDate } from '../ledger/business-date.js';
-import { localDate } from '../settlement/calendar.js';
+import { localDate } from '../ledger/calendar.js';
 import { restoreDerecognised } from '../settlement/breakage-remote.js';
 import { createCard } from './cards.js';
 import { applyLotEffect, moveLots } from '../points/lots.js';

@@ -5,7 +5,7 @@ import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
 import { account } from '../ledger/accounts.js';
 import { openBusinessDate } from '../ledger/business-date.js';
-import { businessDateOf, isIsoDate } from './calendar.js';
+import { businessDateOf, isIsoDate } from '../ledger/calendar.js';
 
 export interface DormancyResult {
   as_of: string;

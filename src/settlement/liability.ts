@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { InputError } from '../errors.js';
-import { businessDateOf, isIsoDate } from './calendar.js';
+import { businessDateOf, isIsoDate } from '../ledger/calendar.js';
 
 /** Age buckets: whole days from a card's last activity to the as-of date. */
 export const AGE_BUCKETS = [
