@@ -98,7 +98,7 @@ export function refund(x: {
     commission: fx,
     legs: [
       { account: account.cardValue(x.cardId), asset: x.currency, amount: x.amount },
-      { account: account.merchant(x.merchantId), asset: x.currency, amount: -(x.amount - fx) },
+      { account: account.merchant(x.merchantId), asset: x.currency, amount: fx - x.amount },
       { account: account.revenue('merchant_commission'), asset: x.currency, amount: -fx },
     ],
   };
