@@ -7,7 +7,7 @@ import * as v from '../registry/validate.js';
 import { localDate } from '../ledger/calendar.js';
 import { balancedEntry } from '../ledger/entry.js';
 import { postEntries } from '../ledger/post.js';
-import { account } from '../ledger/accounts.js';
+import { cardFee } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { PersonalizationFile } from '../batch/personalization.js';
 import { progress } from '../batch/progress.js';
@@ -144,10 +144,7 @@ async function chargeIssuanceFee(
   if (program.issuance_fee === 0) return null;
   const total = program.issuance_fee * count;
   const businessDate = await openBusinessDate(client, now, ctx.calendar);
-  const [entryId] = await postEntries(client, businessDate, [balancedEntry('card_fee', [
-    { account: account.issuer(program.issuer_id), asset: program.currency, amount: -total },
-    { account: account.revenue('card_fees'), asset: program.currency, amount: total },
-  ], { occurredAt: now, memo: { fee: 'issuance', program: program.code, batch, cards: count, per_card: program.issuance_fee } })]);
+  const [entryId] = await postEntries(client, businessDate, [balancedEntry('card_fee', cardFee({ issuerId: program.issuer_id, currency: program.currency, fee: total }), { occurredAt: now, memo: { fee: 'issuance', program: program.code, batch, cards: count, per_card: program.issuance_fee } })]);
   return { per_card: program.issuance_fee, total, entry_id: entryId! };
 }
 

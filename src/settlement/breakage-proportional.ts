@@ -1,7 +1,7 @@
 import type { Queryable } from '../ledger/post.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { breakageMemo } from '../ledger/flows/index.js';
 import { bpsOf, roundDiv } from '../ledger/money.js';
 
 /** A cohort's redemption history as of the run date, with what the memo books recognised so far. */
@@ -149,9 +149,7 @@ export async function postMemoTrueUps(
   db: Queryable, businessDate: string, schedules: readonly ProgramSchedule[], asOf: string, runId: number, now: Date,
 ): Promise<Map<CohortLine, number>> {
   const todo = schedules.flatMap((s) => s.lines.filter((l) => l.true_up !== 0).map((line) => ({ s, line })));
-  const ids = await postEntries(db, businessDate, todo.map(({ s, line }) => balancedEntry('breakage_memo', [
-    { account: account.memo('breakage_income', s.program.issuer_id), asset: s.program.currency, amount: line.true_up },
-    { account: account.memo('breakage_reserve', s.program.id), asset: s.program.currency, amount: -line.true_up },
-  ], { occurredAt: now, memo: { as_of: asOf, program_id: s.program.id, cohort: line.cohort, run_id: runId } })));
+  const ids = await postEntries(db, businessDate, todo.map(({ s, line }) => balancedEntry('breakage_memo',
+    breakageMemo({ issuerId: s.program.issuer_id, programId: s.program.id, currency: s.program.currency, amount: line.true_up }), { occurredAt: now, memo: { as_of: asOf, program_id: s.program.id, cohort: line.cohort, run_id: runId } })));
   return new Map(todo.map(({ line }, i) => [line, ids[i]!]));
 }

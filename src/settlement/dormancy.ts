@@ -3,7 +3,7 @@ import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { dormancyFee } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { businessDateOf, isIsoDate } from '../ledger/calendar.js';
 
@@ -71,10 +71,9 @@ export async function chargeDormancy(ctx: Context, input: { asOf?: unknown; dryR
         if (rows.length === 0) return [];
         const now = ctx.clock.now();
         const date = await openBusinessDate(client, now, ctx.calendar);
-        const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee', [
-          { account: account.cardValue(r.card_id), asset: r.currency, amount: -Math.min(r.fee, r.available) },
-          { account: account.revenue('dormancy_fees'), asset: r.currency, amount: Math.min(r.fee, r.available) },
-        ], { occurredAt: now, memo: { card_id: r.card_id, month } })));
+        const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee',
+          dormancyFee({ cardId: r.card_id, currency: r.currency, fee: r.fee, available: r.available }).legs,
+          { occurredAt: now, memo: { card_id: r.card_id, month } })));
         await client.query(`
           insert into dormancy_charges (card_id, month, amount, entry_id)
           select card_id, $1::date, amount, entry_id from unnest($2::bigint[], $3::bigint[], $4::bigint[]) as x(card_id, amount, entry_id)`,
