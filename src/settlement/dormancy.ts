@@ -21,8 +21,8 @@ interface Due { card_id: number; program: string; currency: string; fee: number;
 
 const CHUNK = 500;
 
-// A card is dormant as of D when its last activity — the latest of its latest posting other than a
-// dormancy fee (fees are not activity), the daemon's last_activity_at, and its activation (or
+// A card is dormant as of D when its last activity — the latest of its latest posting of a kind
+// entry_kinds counts as activity (a dormancy fee is not), the daemon's last_activity_at, and its activation (or
 // issue) — lies at least dormancy_months before D: with 12 months, activity on 2025-03-10 makes it
 // dormant from 2026-03-10 on. Only active and frozen cards pay (an expired card's value must stay
 // recoverable); one charge per card and calendar month (dormancy_charges primary key).
@@ -33,7 +33,8 @@ const DUE_SQL = `
   join card_accounts a on a.card_id = c.id and a.asset = p.currency
   cross join lateral (
     select max(x.business_date) as last_posting from postings x
-    where x.card_id = c.id and x.entry_kind <> 'dormancy_fee' and x.business_date <= $1::date
+    where x.card_id = c.id and x.business_date <= $1::date
+      and x.entry_kind not in (select k.kind from entry_kinds k where not k.activity)
   ) lp
   where p.dormancy_months is not null and p.dormancy_fee > 0
     and c.status in ('active', 'frozen')
