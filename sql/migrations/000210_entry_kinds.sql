@@ -67,8 +67,11 @@ create function entries_check_kind() returns trigger language plpgsql as $$
 declare
   bad text;
 begin
-  select n.kind into bad from new_entries n
-    where not exists (select 1 from entry_kinds k where k.kind = n.kind) limit 1;
+  -- the entry's kind, and for a void or reversal the kind it undoes (memo.reverses, which settlement
+  -- files its legs under: postings.reverses_kind)
+  select x.kind into bad from new_entries n
+    cross join lateral (values (n.kind), (n.memo->>'reverses')) as x(kind)
+    where x.kind is not null and not exists (select 1 from entry_kinds k where k.kind = x.kind) limit 1;
   if found then
     raise exception 'entry kind % is not in entry_kinds: add it there (with its settlement category) first', bad
       using errcode = 'foreign_key_violation';
@@ -86,7 +89,9 @@ do $$
 declare
   bad text;
 begin
-  select e.kind into bad from (select distinct kind from entries) e
+  select e.kind into bad from (
+      select distinct kind from entries
+      union select distinct memo->>'reverses' from entries where kind in ('void', 'reversal') and memo ? 'reverses') e
     where not exists (select 1 from entry_kinds k where k.kind = e.kind) limit 1;
   if found then
     raise exception 'entries of kind % exist but the kind is not in entry_kinds', bad using errcode = 'foreign_key_violation';

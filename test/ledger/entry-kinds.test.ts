@@ -29,6 +29,15 @@ describe('entry kinds: one table that TypeScript and SQL both read', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('refuses a void that names as undone a kind the table does not list (settlement would file its legs under it)', async () => {
+    const legs = [{ account: 'issuer:1', asset: 'CNY', amount: 5 }, { account: 'revenue:card_fees', asset: 'CNY', amount: -5 }];
+    const post = (reverses: string) => withTransaction(ctx.db.pg, (c) => postEntries(c, '2026-01-05', [
+      balancedEntry('void', legs, { occurredAt: ctx.clock.now(), memo: { reverses } }),
+    ]));
+    expect(sqlState(await post('purchse').catch((e: unknown) => e))).toBe('23503');
+    expect(await post('purchase')).toHaveLength(1);
+  });
+
   it('keeps its rows fixed: no update, delete or truncate', async () => {
     for (const sql of [
       "update entry_kinds set category = 'purchase' where kind = 'refund'",
