@@ -36,7 +36,7 @@ export function exchangedPoints(p1: number, rateMicro: number): number {
  * points load: the sale price): points card +p, issued −p; money merchant −r(p×price),
  * float +r(p×v), revenue:points_spread +(r(p×price) − r(p×v)).
  */
-export function fundedPoints(s: SchemePrices, x: { cardId: number; merchantId: number; points: number; pricePer10k: number }): Posting[] {
+function fundedPoints(s: SchemePrices, x: { cardId: number; merchantId: number; points: number; pricePer10k: number }): Posting[] {
   const paid = pointsValue(x.points, x.pricePer10k);
   const backing = pointsValue(x.points, s.redemptionValue);
   return [
