@@ -4,6 +4,7 @@ import { clawbackLinked, earnDependents } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
 import { account } from '../../ledger/accounts.js';
 import { roundDiv } from '../../ledger/money.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * The amount a debit of `requested` may take from the card's available value: all of it, or with
@@ -62,7 +63,7 @@ export const spendLinks = {
 /** `purchase`: a debit at the merchant with commission and channel fee; `partial` approves up to the available value (10). */
 export const purchase: Handler = {
   type: 'purchase',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
+  schema: REQUESTS.purchase,
   needsPin: true,
   usesOriginal: false,
   decide(dc) {
