@@ -81,11 +81,10 @@ export const REQUESTS = {
 export type RequestType = keyof typeof REQUESTS;
 
 /** Message field → JSON field. */
-const WIRE = {
-  card: 'card', amount: 'amount', merchant: 'merchant', terminal: 'terminal', originalRequestId: 'original_request_id',
-  partial: 'partial', pin: 'pin', scheme: 'scheme', toScheme: 'to_scheme', game: 'game', currency: 'currency',
-} as const;
-type Wire = typeof WIRE;
+interface Wire {
+  card: 'card'; amount: 'amount'; merchant: 'merchant'; terminal: 'terminal'; originalRequestId: 'original_request_id';
+  partial: 'partial'; pin: 'pin'; scheme: 'scheme'; toScheme: 'to_scheme'; game: 'game'; currency: 'currency';
+}
 
 /**
  * The message of one type, derived from its schema: a field the type requires is non-null, one it
@@ -93,7 +92,7 @@ type Wire = typeof WIRE;
  */
 export type MessageOf<T extends RequestType> = MessageFrom<z.infer<(typeof REQUESTS)[T]>>;
 type MessageFrom<B extends { request_id: string; type: string }> = { requestId: string; type: B['type'] } & {
-  -readonly [K in keyof Wire]: K extends 'partial'
+  [K in keyof Wire]: K extends 'partial'
     ? boolean
     : Wire[K] extends keyof B ? (null extends B[Wire[K]] ? NonNullable<B[Wire[K]]> | null : B[Wire[K]]) : null;
 };
