@@ -79,7 +79,7 @@ async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetric
 
 /**
  * Starts the authorization daemon on the configured host and port (port 0 = any free port; the
- * bound URL is logged and returned): POST /v1/transactions, GET /healthz, GET /metrics, GET /openapi.json.
+ * bound URL is logged and returned): POST /v1/transactions, GET /healthz, GET /metrics.
  */
 export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promise<Daemon> {
   const core = new TransactionCore(ctx, opts.batch);
