@@ -21,6 +21,7 @@ export function decideOne(item: WorkItem, dc: DecideContext): Outcome | Promise<
     if (h.checksProgram !== false && accepts && !accepts.has(dc.card.programId)) return { code: '57' };
     const refused = cardChecks(dc, h, dc.card);
     if (refused) return refused;
+    if (dc.msg.currency !== null && dc.msg.currency !== dc.card.program.currency) return { code: '13' };
   }
   return h.decide(dc);
 }
