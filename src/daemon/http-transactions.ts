@@ -36,9 +36,9 @@ function signedBy(channel: ChannelInfo, ts: string, raw: Buffer, sig: string, no
 /**
  * POST /v1/transactions (design §5): authenticates the channel (X-Channel-Id, X-Timestamp within
  * ±300 s of the server clock, X-Signature), reads the JSON body into a Message (400 naming the
- * field or a duplicate key, nothing stored), hands it to the core and renders the result: 200 with the response (new
- * or stored), 409 for a reused request_id with another body, 503 + Retry-After while the database
- * is unavailable or the daemon is overloaded.
+ * field or a duplicate key, nothing stored), hands it to the core and renders the result: 200 with
+ * the response (new or stored), 409 for a reused request_id with another body, 503 + Retry-After
+ * while the database is unavailable or the daemon is overloaded.
  */
 export async function postTransaction(ctx: Context, core: TransactionCore, req: http.IncomingMessage, raw: Buffer): Promise<Answer> {
   const code = header(req, 'x-channel-id');
