@@ -53,6 +53,7 @@ export type RequestSchema = z.AnyZodObject;
 
 const f = FIELDS;
 const o = { amount: optional(f.amount), merchant: optional(f.merchant), terminal: optional(f.terminal), original_request_id: optional(f.original_request_id), partial: optional(f.partial), pin: optional(f.pin), scheme: optional(f.scheme), currency: optional(f.currency) };
+const points = f.amount.describe('an integer greater than 0 (points)');
 const at = { merchant: f.merchant, terminal: f.terminal };
 const atOptional = { merchant: o.merchant, terminal: o.terminal };
 
@@ -72,9 +73,9 @@ export const REQUESTS = {
   reversal: request('reversal', { original_request_id: f.original_request_id, ...atOptional }),
   refund: request('refund', { original_request_id: f.original_request_id, amount: f.amount, ...atOptional, currency: o.currency }),
   points_earn: request('points_earn', { card: f.card, amount: f.amount, ...at, original_request_id: o.original_request_id, currency: o.currency }),
-  points_redeem: request('points_redeem', { card: f.card, amount: f.amount, ...at, partial: o.partial, pin: o.pin, scheme: o.scheme, currency: o.currency }),
-  points_load: request('points_load', { card: f.card, amount: f.amount, ...at, scheme: o.scheme, currency: o.currency }),
-  points_exchange: request('points_exchange', { card: f.card, amount: f.amount, ...at, pin: o.pin, scheme: o.scheme, to_scheme: f.to_scheme, currency: o.currency }),
+  points_redeem: request('points_redeem', { card: f.card, amount: points, ...at, partial: o.partial, pin: o.pin, scheme: o.scheme, currency: o.currency }),
+  points_load: request('points_load', { card: f.card, amount: points, ...at, scheme: o.scheme, currency: o.currency }),
+  points_exchange: request('points_exchange', { card: f.card, amount: points, ...at, pin: o.pin, scheme: o.scheme, to_scheme: f.to_scheme, currency: o.currency }),
   lottery: request('lottery', { card: f.card, ...at, pin: o.pin, game: f.game }),
 } as const;
 
@@ -135,10 +136,10 @@ function describeOf(s: z.ZodTypeAny): string {
 }
 
 /** The 400 for the first issue zod found (shape order: a field's own error before an unknown field). */
-function issueError(schema: RequestSchema, issue: z.ZodIssue): never {
+function issueError(type: string, schema: RequestSchema, issue: z.ZodIssue): never {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    bad('unknown_field', fieldName(key), `unknown field ${shown(key)} for type ${String((schema.shape as Record<string, z.ZodTypeAny>).type?._def.value)}`);
+    bad('unknown_field', fieldName(key), `unknown field ${shown(key)} for type ${type}`);
   }
   const field = String(issue.path[0] ?? 'body');
   const fieldSchema = (schema.shape as Record<string, z.ZodTypeAny | undefined>)[field];
@@ -163,7 +164,7 @@ export function parseMessage(body: unknown, schemaOf: (type: string) => RequestS
   const schema = schemaOf(b.type);
   if (!schema) bad('invalid_message', 'type', `unknown type ${shown(b.type.slice(0, 40))}`); // answers never echo a card number
   const parsed = schema.safeParse(b);
-  if (!parsed.success) issueError(schema, parsed.error.issues[0]!);
+  if (!parsed.success) issueError(b.type, schema, parsed.error.issues[0]!);
   const d = parsed.data as Record<string, unknown>;
   const m: MessageFields = {
     requestId: b.request_id, type: b.type,

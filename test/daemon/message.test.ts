@@ -101,6 +101,9 @@ describe('parseMessage: bodies refused with a 400 naming the field', () => {
     expect(() => parseMessage({ request_id: 'r1', type: 'purchase', card: PAN, amount: 1, ...at, currency: 'usd' }, schemaOf))
       .toThrow('currency must be an ISO 4217 alphabetic code (three capital letters)');
     expect(() => parseMessage({ request_id: 'r1', type: 'capture', original_request_id: 'r0', amout: 1 }, schemaOf)).toThrow('unknown field "amout" for type capture');
+    expect(() => parseMessage({ request_id: 'r1', type: 'purchase', card: PAN, amount: 0, ...at }, schemaOf)).toThrow('amount must be an integer greater than 0 (minor units)');
+    expect(() => parseMessage({ request_id: 'r1', type: 'points_redeem', card: PAN, amount: 0, ...at }, schemaOf)).toThrow('amount must be an integer greater than 0 (points)');
+    expect(() => parseMessage({ request_id: 'r1', type: 'purchase', amount: 1, ...at }, schemaOf)).toThrow('card is required for this type');
   });
 });
 
