@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { HANDLERS } from '../../src/daemon/handlers/index.js';
-import { messageHash, parseMessage, REQUESTS, type Message, type MessageFields } from '../../src/daemon/message.js';
+import { messageHash, parseMessage, REQUESTS, type Message, type MessageFields, type MessageOf } from '../../src/daemon/message.js';
 import { duplicateKey } from '../../src/daemon/json-keys.js';
 import { InputError } from '../../src/errors.js';
 
@@ -111,6 +111,26 @@ describe('the registry declares the schemas of message.ts', () => {
   it('every handler validates with REQUESTS[type], and every type of REQUESTS has a handler', () => {
     for (const [type, h] of HANDLERS) expect(h.schema).toBe(REQUESTS[type as keyof typeof REQUESTS]);
     expect([...HANDLERS.keys()].sort()).toEqual(Object.keys(REQUESTS).sort());
+  });
+});
+
+describe('the message type is derived from the schemas (checked by npm run typecheck)', () => {
+  it('a field the type requires is non-null, one it accepts nullable, one it does not define null', () => {
+    expectTypeOf<MessageOf<'purchase'>['card']>().toEqualTypeOf<string>();
+    expectTypeOf<MessageOf<'purchase'>['amount']>().toEqualTypeOf<number>();
+    expectTypeOf<MessageOf<'purchase'>['currency']>().toEqualTypeOf<string | null>();
+    expectTypeOf<MessageOf<'purchase'>['game']>().toEqualTypeOf<null>();
+    expectTypeOf<MessageOf<'capture'>['card']>().toEqualTypeOf<null>();
+    expectTypeOf<MessageOf<'capture'>['amount']>().toEqualTypeOf<number | null>();
+    expectTypeOf<MessageOf<'capture'>['originalRequestId']>().toEqualTypeOf<string>();
+    expectTypeOf<MessageOf<'lottery'>['game']>().toEqualTypeOf<string>();
+    expectTypeOf<MessageOf<'void'>['currency']>().toEqualTypeOf<null>();
+    expectTypeOf<Message['type']>().toEqualTypeOf<keyof typeof REQUESTS>();
+    // Narrowing on `type` gives that type's fields.
+    const m = parseMessage({ request_id: 'r1', type: 'points_exchange', card: PAN, amount: 5, ...at, to_scheme: 'B' }, schemaOf);
+    if (m.type !== 'points_exchange') throw new Error('expected a points_exchange');
+    expectTypeOf(m.toScheme).toEqualTypeOf<string>();
+    expect(m.toScheme).toBe('B');
   });
 });
 
