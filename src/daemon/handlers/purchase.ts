@@ -3,6 +3,7 @@ import { available, decline, spendEntry, withinMax, channelFee, feeLegs, negatio
 import { clawbackLinked, earnDependents } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
 import { refund } from '../../ledger/flows/index.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * The amount a debit of `requested` may take from the card's available value: all of it, or with
@@ -55,7 +56,7 @@ export const spendLinks = {
 /** `purchase`: a debit at the merchant with commission and channel fee; `partial` approves up to the available value (10). */
 export const purchase: Handler = {
   type: 'purchase',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
+  schema: REQUESTS.purchase,
   needsPin: true,
   usesOriginal: false,
   decide(dc) {
