@@ -1,5 +1,5 @@
-// One measured closed loop of the authorization bench, with what it cost: WAL and index entries
-// per approved purchase, the machine's and the daemons' CPU, and the daemons' batch counters.
+// One measured closed loop of the authorization bench, with what it cost: WAL bytes and index
+// entries per approved purchase, the machine's and the daemons' CPU, and the daemons' batch counters.
 import pg from 'pg';
 import type { PhaseResult } from '../auth-load.js';
 import { batchCounters, batchDelta, daemonMetrics } from '../auth-observe.js';
@@ -20,16 +20,14 @@ export interface Closed {
   tps: number;
   /** WAL bytes (whole server) per approved purchase. */
   walPerPurchase: number;
-  /** Index entries added per approved purchase, from the bench database's table counters. */
+  /** B-tree leaf entries added per approved purchase (WAL records). */
   indexPerPurchase: number;
-  /** Heap rows inserted and non-HOT updates per approved purchase, and the tables written. */
+  /** Heap records per approved purchase and the WAL's largest record kinds. */
   rowsPerPurchase: string;
   machine: string;
   daemonCpuMs: number;
   batches: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
@@ -41,65 +39,59 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
   }
 }
 
-interface TableCounts { ins: number; nonHot: number; indexes: number }
+const flushPosition = async (url: string) => (await query<{ lsn: string }>(url, 'select pg_current_wal_flush_lsn()::text as lsn'))[0]!.lsn;
 
-/**
- * Rows inserted and non-HOT updates so far per table of the bench database, with its index count.
- * Backends report their counters at most once a second once idle, so readings wait 1.1 s first.
- */
-async function tableCounts(url: string): Promise<Map<string, TableCounts>> {
-  await sleep(1100);
-  const rows = await query<{ relname: string; ins: string; non_hot: string; indexes: number }>(url, `
-    select s.relname, s.n_tup_ins as ins, s.n_tup_upd - s.n_tup_hot_upd as non_hot,
-           (select count(*)::int from pg_index i where i.indrelid = s.relid) as indexes
-    from pg_stat_user_tables s`);
-  return new Map(rows.map((r) => [r.relname, { ins: Number(r.ins), nonHot: Number(r.non_hot), indexes: r.indexes }]));
+/** What the WAL between two positions holds, from pg_walinspect (PostgreSQL 15+; null without it). */
+async function walBetween(url: string, from: string, to: string): Promise<{ bytes: number; kinds: Map<string, { count: number; bytes: number }> } | null> {
+  const rows = await query<{ kind: string; count: string; bytes: string }>(url, `
+    select "resource_manager/record_type" as kind, count::text, combined_size::text as bytes
+    from pg_get_wal_stats('${from}', '${to}', true) where count > 0`).catch(() => null);
+  if (!rows) return null;
+  const kinds = new Map(rows.map((r) => [r.kind, { count: Number(r.count), bytes: Number(r.bytes) }]));
+  return { bytes: [...kinds.values()].reduce((s, k) => s + k.bytes, 0), kinds };
 }
 
-const walPosition = async (url: string) => Number((await query<{ b: string }>(url, `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as b`))[0]!.b);
+/** Makes pg_walinspect available in the bench database, when the server has it. */
+export async function enableWalInspect(url: string): Promise<boolean> {
+  return query(url, 'create extension if not exists pg_walinspect').then(() => true, () => false);
+}
+
+// B-tree records that add a leaf entry: a plain insert, one into a posting list, and a page split
+// (a split's record carries the entry that caused it).
+const INDEX_ENTRY = ['Btree/INSERT_LEAF', 'Btree/INSERT_POST', 'Btree/SPLIT_L', 'Btree/SPLIT_R'];
 
 /**
  * Runs one closed loop of `seconds` on `pans` over `urls` (default: the first daemon) and measures
- * it. Index entries are counted as rows inserted plus non-HOT updates, times the table's indexes
- * (a partial index that skips the row is counted all the same: an upper bound).
+ * it. WAL bytes are the server's flushed WAL over the loop; index entries and heap rows are
+ * counted from the WAL records themselves (pg_walinspect), so they need no statistics collector.
  */
 export async function closedLoop(
   b: Bench, opts: { name: string; pans: readonly string[]; seconds: number; daemons?: Daemon[]; onStart?: (at: number) => void },
 ): Promise<Closed> {
   const daemons = opts.daemons ?? [b.daemon];
   const urls = daemons.map((d) => d.url);
-  const t0 = await tableCounts(b.url);
-  const wal0 = await walPosition(b.url);
   const m0 = batchCounters(await daemonMetrics(urls));
   const cpu0 = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0);
   let machine0 = machineCpu();
+  const lsn0 = await flushPosition(b.url);
   const [result] = await generate({ urls, ...b.acquirer, pans: [...opts.pans] }, [{ name: opts.name, kind: 'closed', connections: b.connections, seconds: opts.seconds }], b.home, (_, at) => {
     machine0 = machineCpu(); // from the first request on, not while the generator signs
     opts.onStart?.(at);
   });
   const machine = busyShare(machine0, machineCpu());
   const cpu = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0) - cpu0;
-  const wal = (await walPosition(b.url)) - wal0;
+  const lsn1 = await flushPosition(b.url);
   const m1 = batchCounters(await daemonMetrics(urls));
-  const t1 = await tableCounts(b.url);
   const n = Math.max(1, result!.approved);
-  let index = 0;
-  let ins = 0;
-  let nonHot = 0;
-  const written: string[] = [];
-  for (const [table, after] of t1) {
-    const before = t0.get(table) ?? { ins: 0, nonHot: 0, indexes: after.indexes };
-    const di = after.ins - before.ins;
-    const du = after.nonHot - before.nonHot;
-    if (di + du <= 0) continue;
-    written.push(`${table} ${fmt(di / n, 2)}+${fmt(du / n, 2)}u×${after.indexes}ix`);
-    ins += di;
-    nonHot += du;
-    index += (di + du) * after.indexes;
-  }
+  const wal = await walBetween(b.url, lsn0, lsn1);
+  const per = (k: string) => (wal?.kinds.get(k)?.count ?? 0) / n;
+  const top = wal ? [...wal.kinds].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, 6)
+    .map(([k, v]) => `${k} ${fmt(v.count / n, 2)}× ${fmt(v.bytes / n)} B`).join(', ') : 'n/a (no pg_walinspect)';
   return {
-    result: result!, tps: result!.tps, walPerPurchase: wal / n, indexPerPurchase: index / n,
-    rowsPerPurchase: `${fmt(ins / n, 2)} rows inserted, ${fmt(nonHot / n, 2)} non-HOT updates (${written.join(', ') || 'none'})`,
+    result: result!, tps: result!.tps,
+    walPerPurchase: wal ? wal.bytes / n : NaN,
+    indexPerPurchase: wal ? INDEX_ENTRY.reduce((s, k) => s + per(k), 0) : NaN,
+    rowsPerPurchase: `heap inserts ${fmt(per('Heap/INSERT') + per('Heap/INSERT+INIT'), 2)}, updates ${fmt(per('Heap/UPDATE') + per('Heap/HOT_UPDATE') + per('Heap/UPDATE+INIT') + per('Heap/HOT_UPDATE+INIT'), 2)}, row locks ${fmt(per('Heap/LOCK'), 2)}; largest WAL records per purchase: ${top}`,
     machine, daemonCpuMs: (1000 * cpu) / n, batches: batchDelta(m0, m1, result!.seconds),
   };
 }
@@ -107,6 +99,6 @@ export async function closedLoop(
 /** One line describing a measured closed loop. */
 export function describeClosed(c: Closed, connections: number): string {
   return `${fmt(c.tps)} approved/s over ${c.result.seconds} s, ${connections} connections, other answers ${JSON.stringify(c.result.other)}; `
-    + `WAL ${fmt(c.walPerPurchase)} B and ≤ ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
+    + `WAL ${fmt(c.walPerPurchase)} B and ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
     + `machine CPU ${c.machine} busy, daemon CPU ${fmt(c.daemonCpuMs, 3)} ms per purchase; batches: ${c.batches}`;
 }
