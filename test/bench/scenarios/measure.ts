@@ -2,7 +2,7 @@
 // entries per approved purchase, the machine's and the daemons' CPU, and the daemons' batch counters.
 import pg from 'pg';
 import type { PhaseResult } from '../auth-load.js';
-import { batchCounters, batchDelta, daemonMetrics } from '../auth-observe.js';
+import { batchCounters, batchDelta, daemonMetrics, ioCounters } from '../auth-observe.js';
 import { busyShare, cpuOf, fmt, machineCpu } from '../machine.js';
 import { generate, type Daemon, type PurseEnv } from './processes.js';
 import type { Acquirer } from './world.js';
@@ -20,6 +20,9 @@ export interface Closed {
   tps: number;
   /** WAL bytes (whole server) per approved purchase. */
   walPerPurchase: number;
+  /** Of the WAL, bytes of full-page images per purchase (the first change to a page after a checkpoint logs it whole), and checkpoints started in the loop. */
+  fpiPerPurchase: number;
+  checkpoints: number;
   /** B-tree leaf entries added per approved purchase (WAL records). */
   indexPerPurchase: number;
   /** Heap records per approved purchase and the WAL's largest record kinds. */
@@ -42,13 +45,13 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 const flushPosition = async (url: string) => (await query<{ lsn: string }>(url, 'select pg_current_wal_flush_lsn()::text as lsn'))[0]!.lsn;
 
 /** What the WAL between two positions holds, from pg_walinspect (PostgreSQL 15+; null without it). */
-async function walBetween(url: string, from: string, to: string): Promise<{ bytes: number; kinds: Map<string, { count: number; bytes: number }> } | null> {
-  const rows = await query<{ kind: string; count: string; bytes: string }>(url, `
-    select "resource_manager/record_type" as kind, count::text, combined_size::text as bytes
+async function walBetween(url: string, from: string, to: string): Promise<{ bytes: number; fpi: number; kinds: Map<string, { count: number; bytes: number }> } | null> {
+  const rows = await query<{ kind: string; count: string; bytes: string; fpi: string }>(url, `
+    select "resource_manager/record_type" as kind, count::text, combined_size::text as bytes, fpi_size::text as fpi
     from pg_get_wal_stats('${from}', '${to}', true) where count > 0`).catch(() => null);
   if (!rows) return null;
   const kinds = new Map(rows.map((r) => [r.kind, { count: Number(r.count), bytes: Number(r.bytes) }]));
-  return { bytes: [...kinds.values()].reduce((s, k) => s + k.bytes, 0), kinds };
+  return { bytes: [...kinds.values()].reduce((s, k) => s + k.bytes, 0), fpi: rows.reduce((s, r) => s + Number(r.fpi), 0), kinds };
 }
 
 /** Makes pg_walinspect available in the bench database, when the server has it. */
@@ -74,6 +77,7 @@ export async function closedLoop(
   const cpu0 = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0);
   let machine0 = machineCpu();
   const lsn0 = await flushPosition(b.url);
+  const checkpoints0 = (await ioCounters(b.url)).checkpoints;
   const [result] = await generate({ urls, ...b.acquirer, pans: [...opts.pans] }, [{ name: opts.name, kind: 'closed', connections: b.connections, seconds: opts.seconds }], b.home, (_, at) => {
     machine0 = machineCpu(); // from the first request on, not while the generator signs
     opts.onStart?.(at);
@@ -81,6 +85,7 @@ export async function closedLoop(
   const machine = busyShare(machine0, machineCpu());
   const cpu = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0) - cpu0;
   const lsn1 = await flushPosition(b.url);
+  const checkpoints = (await ioCounters(b.url)).checkpoints - checkpoints0;
   const m1 = batchCounters(await daemonMetrics(urls));
   const n = Math.max(1, result!.approved);
   const wal = await walBetween(b.url, lsn0, lsn1);
@@ -89,7 +94,7 @@ export async function closedLoop(
     .map(([k, v]) => `${k} ${fmt(v.count / n, 2)}× ${fmt(v.bytes / n)} B`).join(', ') : 'n/a (no pg_walinspect)';
   return {
     result: result!, tps: result!.tps,
-    walPerPurchase: wal ? wal.bytes / n : NaN,
+    walPerPurchase: wal ? wal.bytes / n : NaN, fpiPerPurchase: wal ? wal.fpi / n : NaN, checkpoints,
     indexPerPurchase: wal ? INDEX_ENTRY.reduce((s, k) => s + per(k), 0) : NaN,
     rowsPerPurchase: `heap inserts ${fmt(per('Heap/INSERT') + per('Heap/INSERT+INIT'), 2)}, updates ${fmt(per('Heap/UPDATE') + per('Heap/HOT_UPDATE') + per('Heap/UPDATE+INIT') + per('Heap/HOT_UPDATE+INIT'), 2)}, row locks ${fmt(per('Heap/LOCK'), 2)}; largest WAL records per purchase: ${top}`,
     machine, daemonCpuMs: (1000 * cpu) / n, batches: batchDelta(m0, m1, result!.seconds),
@@ -99,6 +104,6 @@ export async function closedLoop(
 /** One line describing a measured closed loop. */
 export function describeClosed(c: Closed, connections: number): string {
   return `${fmt(c.tps)} approved/s over ${c.result.seconds} s, ${connections} connections, other answers ${JSON.stringify(c.result.other)}; `
-    + `WAL ${fmt(c.walPerPurchase)} B and ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
+    + `WAL ${fmt(c.walPerPurchase)} B (full-page images ${fmt(c.fpiPerPurchase)} B; ${c.checkpoints} checkpoints started) and ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
     + `machine CPU ${c.machine} busy, daemon CPU ${fmt(c.daemonCpuMs, 3)} ms per purchase; batches: ${c.batches}`;
 }
