@@ -18,7 +18,7 @@ export interface Bench extends PurseEnv {
 export interface Closed {
   result: PhaseResult;
   tps: number;
-  /** WAL bytes (whole server) per approved purchase. */
+  /** WAL bytes (whole server, flushed position over the loop) per approved purchase. */
   walPerPurchase: number;
   /** Of the WAL, bytes of full-page images per purchase (the first change to a page after a checkpoint logs it whole), and checkpoints started in the loop. */
   fpiPerPurchase: number;
@@ -45,13 +45,13 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 const flushPosition = async (url: string) => (await query<{ lsn: string }>(url, 'select pg_current_wal_flush_lsn()::text as lsn'))[0]!.lsn;
 
 /** What the WAL between two positions holds, from pg_walinspect (PostgreSQL 15+; null without it). */
-async function walBetween(url: string, from: string, to: string): Promise<{ bytes: number; fpi: number; kinds: Map<string, { count: number; bytes: number }> } | null> {
+async function walBetween(url: string, from: string, to: string): Promise<{ fpi: number; kinds: Map<string, { count: number; bytes: number }> } | null> {
   const rows = await query<{ kind: string; count: string; bytes: string; fpi: string }>(url, `
     select "resource_manager/record_type" as kind, count::text, combined_size::text as bytes, fpi_size::text as fpi
     from pg_get_wal_stats('${from}', '${to}', true) where count > 0`).catch(() => null);
   if (!rows) return null;
   const kinds = new Map(rows.map((r) => [r.kind, { count: Number(r.count), bytes: Number(r.bytes) }]));
-  return { bytes: [...kinds.values()].reduce((s, k) => s + k.bytes, 0), fpi: rows.reduce((s, r) => s + Number(r.fpi), 0), kinds };
+  return { fpi: rows.reduce((s, r) => s + Number(r.fpi), 0), kinds };
 }
 
 /** Makes pg_walinspect available in the bench database, when the server has it. */
@@ -88,13 +88,14 @@ export async function closedLoop(
   const checkpoints = (await ioCounters(b.url)).checkpoints - checkpoints0;
   const m1 = batchCounters(await daemonMetrics(urls));
   const n = Math.max(1, result!.approved);
+  const walBytes = Number((await query<{ b: string }>(b.url, `select pg_wal_lsn_diff('${lsn1}', '${lsn0}')::text as b`))[0]!.b);
   const wal = await walBetween(b.url, lsn0, lsn1);
   const per = (k: string) => (wal?.kinds.get(k)?.count ?? 0) / n;
   const top = wal ? [...wal.kinds].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, 6)
     .map(([k, v]) => `${k} ${fmt(v.count / n, 2)}× ${fmt(v.bytes / n)} B`).join(', ') : 'n/a (no pg_walinspect)';
   return {
     result: result!, tps: result!.tps,
-    walPerPurchase: wal ? wal.bytes / n : NaN, fpiPerPurchase: wal ? wal.fpi / n : NaN, checkpoints,
+    walPerPurchase: walBytes / n, fpiPerPurchase: wal ? wal.fpi / n : NaN, checkpoints,
     indexPerPurchase: wal ? INDEX_ENTRY.reduce((s, k) => s + per(k), 0) : NaN,
     rowsPerPurchase: `heap inserts ${fmt(per('Heap/INSERT') + per('Heap/INSERT+INIT'), 2)}, updates ${fmt(per('Heap/UPDATE') + per('Heap/HOT_UPDATE') + per('Heap/UPDATE+INIT') + per('Heap/HOT_UPDATE+INIT'), 2)}, row locks ${fmt(per('Heap/LOCK'), 2)}; largest WAL records per purchase: ${top}`,
     machine, daemonCpuMs: (1000 * cpu) / n, batches: batchDelta(m0, m1, result!.seconds),
