@@ -15,6 +15,7 @@ import { cardExpiry } from './cards.js';
 import { decrypt } from './vault.js';
 import { RandomPool } from './random-pool.js';
 import { cardDrawer, copyChunk, settleChunk, type CardDrawer, type IssueProgram } from './issue-chunk.js';
+import { analyzeGrown } from '../db/analyze.js';
 
 export interface IssueOptions {
   program: unknown;
@@ -126,6 +127,9 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
     await client.query('commit');
     await file.publish();
     ctx.logger.info({ program: program.code, batch, count }, 'cards issued');
+    // The cards are committed: a failed ANALYZE leaves only statistics for autovacuum to refresh.
+    await analyzeGrown(client, { cards: count, card_accounts: count }, ctx.logger)
+      .catch((err: unknown) => ctx.logger.warn({ err }, 'analyze after issuance failed; autovacuum will catch up'));
     return { program: program.code, batch, count, file: out, status, expiry, already_issued: false, first_card_id: first, last_card_id: last, fee };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
