@@ -19,6 +19,11 @@ export interface Message {
   scheme: string | null;
   toScheme: string | null;
   game: string | null;
+  /**
+   * The channel of the original when it is not this message's own: set only by the management
+   * API's WEB-SEAT refund of a transaction another channel submitted (design §10). Absent = same channel.
+   */
+  originalChannelId?: number | null;
 }
 
 /** Whether a message type requires, accepts or ignores a field. */
