@@ -109,8 +109,8 @@ export async function updateOperator(ctx: Context, id: number, patch: { disabled
 }
 
 /** Sets a new password (reset by an administrator or one's own change), clears a lock and ends other sessions. */
-export async function setPassword(ctx: Context, id: number, password: string, actor: Actor, opts: { keepSession?: number | null; action?: string } = {}): Promise<void> {
-  checkPasswordRules(password);
+export async function setPassword(ctx: Context, id: number, password: string, actor: Actor, opts: { keepSession?: number | null; action?: string; field?: string } = {}): Promise<void> {
+  checkPasswordRules(password, opts.field);
   const hash = await hashPassword(password);
   await withTransaction(ctx.db.pg, async (c) => {
     const op = await byId(ctx, c, id);

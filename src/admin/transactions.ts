@@ -9,6 +9,7 @@ import { Problem, notFound } from './problem.js';
 import { localTime } from './time.js';
 import { WEB_SEAT } from './web-seat.js';
 import type { Principal } from './roles.js';
+import { auditPg, type Actor } from './audit.js';
 
 /** A transaction as the management API shows it: the card by id and masked number, never the PAN. */
 export interface AdminTransaction {
@@ -88,9 +89,9 @@ export function adminMessage(p: Principal, key: string | null, fields: Pick<Mess
  * 退货: refunds `amount` of transaction `id` through the pipeline on the WEB-SEAT channel (no
  * fee). The core decides as for any refund: above what remains refundable is declined 13, so
  * refunds here and over HTTP together never exceed the purchase. Declines answer 409 with the
- * DE39 code; approvals the response of design §5.
+ * DE39 code; approvals the response of design §5. Audited right after the core's commit.
  */
-export async function refundTransaction(ctx: Context, core: TransactionCore, p: Principal, id: number, amount: number, key: string | null): Promise<TxnResponse> {
+export async function refundTransaction(ctx: Context, core: TransactionCore, p: Principal, actor: Actor, id: number, amount: number, key: string | null): Promise<TxnResponse> {
   const { rows } = await ctx.db.pg.query<{ channel_id: number; request_id: string; merchant: string | null; terminal: string | null }>(
     `select t.channel_id, t.request_id, m.code as merchant, tm.code as terminal from transactions t
      left join merchants m on m.id = t.merchant_id left join terminals tm on tm.id = t.terminal_id where t.id = $1`, [id]);
@@ -102,6 +103,11 @@ export async function refundTransaction(ctx: Context, core: TransactionCore, p: 
   const result = await core.process(msg, channel, ctx.logger);
   if (result.kind === 'conflict') throw new Problem(409, 'conflict', 'Idempotency-Key was used with another request', { field: 'Idempotency-Key' });
   const r = result.response;
+  // The core commits the refund in its own batch transaction; the audit record follows it at once.
+  await auditPg(ctx.db.pg, ctx, actor, {
+    action: 'transaction.refund', target: `transaction:${id}`, outcome: r.approved ? 'ok' : `declined_${r.response_code}`,
+    after: { refund_transaction_id: r.transaction_id, amount, response_code: r.response_code, request_id: msg.requestId },
+  });
   if (!r.approved) {
     throw new Problem(409, `declined_${r.response_code}`, `refund declined ${r.response_code}: ${r.message}`, { field: r.response_code === '13' ? 'amount' : 'id' });
   }

@@ -26,7 +26,7 @@ export const PEOPLE_ROUTES = [
     handle: async ({ ctx, principal, actor, body }) => {
       const { rows } = await ctx.db.pg.query<{ password_hash: string }>('select password_hash from operators where id = $1', [principal.operatorId]);
       if (!(await verifyPassword(body.current_password, rows[0]!.password_hash))) throw new Problem(400, 'wrong_password', 'current_password does not match', { field: 'current_password' });
-      await setPassword(ctx, principal.operatorId, body.new_password, actor, { keepSession: principal.sessionId, action: 'operator.change_password' });
+      await setPassword(ctx, principal.operatorId, body.new_password, actor, { keepSession: principal.sessionId, action: 'operator.change_password', field: 'new_password' });
       return reply(204);
     },
   }),

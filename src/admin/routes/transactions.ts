@@ -42,7 +42,7 @@ export const TRANSACTION_ROUTES = [
     method: 'POST', path: '/transactions/{id}/refund', roles: [MA, MO], status: 201, action: 'transaction.refund', idempotent: true,
     summary: '退货: refund part or all of a purchase through the pipeline on channel WEB-SEAT', scope: idOwner,
     body: z.object({ amount: z.number().int().positive().refine(Number.isSafeInteger, 'a safe integer') }).strict(),
-    handle: async ({ ctx, core, principal, params, body, idempotencyKey }) => refundTransaction(ctx, core, principal, Number(params.id), body.amount, idempotencyKey),
+    handle: async ({ ctx, core, principal, actor, params, body, idempotencyKey }) => refundTransaction(ctx, core, principal, actor, Number(params.id), body.amount, idempotencyKey),
   }),
   route({
     method: 'GET', path: '/loads', roles: [PA, FI, IO], status: 200, summary: 'load transactions (充值交易查询): real-time loads and bulk-load rows (issuer_ops: its issuer\'s)',
