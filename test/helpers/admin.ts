@@ -7,7 +7,8 @@ export const PASSWORD = 'correct horse battery';
 
 export interface AdminFixture extends DaemonFixture {
   admin: string;
-  /** Calls the management API; `token` as bearer. */
+  /** Calls the management API; `token` as bearer. The body is whatever JSON came back (tests assert its shape). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   login(username: string, password?: string): Promise<string>;
   /** Creates an operator (password PASSWORD) and returns its id. */
