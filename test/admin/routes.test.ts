@@ -12,6 +12,7 @@ interface Case { method: string; route: string; path: () => Promise<string> | st
 
 let f: AdminFixture;
 let tokens: Record<Who, string>;
+let tokens2: { fi2: string };
 let ids: { purchase: number; t1: number; victim: number };
 let seq = 0;
 const uniq = (p: string) => `${p}${++seq}`;
@@ -25,7 +26,9 @@ beforeAll(async () => {
   await f.operator('mo', 'merchant_operator', { merchant: 'M1' });
   await f.operator('ma2', 'merchant_admin', { merchant: 'M2' });
   const victim = await f.operator('victim', 'merchant_operator', { merchant: 'M1' });
+  await f.operator('fi2', 'finance');
   tokens = Object.fromEntries(await Promise.all(WHO.map(async (w) => [w, await f.login(w)]))) as Record<Who, string>;
+  tokens2 = { fi2: await f.login('fi2') };
   await f.fund(f.seed.cardIds[0]!, 100_000);
   const p = await f.send({ request_id: 'p1', type: 'purchase', card: f.seed.pans[0], amount: 10_000, merchant: 'M1', terminal: 'T1' });
   expect(p.body.response_code).toBe('00');
@@ -68,7 +71,17 @@ const CASES: Case[] = [
 const SESSION_ROUTES = ['POST /sessions', 'DELETE /sessions/current', 'POST /password'];
 
 function ADJUSTMENT_CASES(): Case[] {
-  return [];
+  // Each approve/reject call gets a fresh request made by fi2, so fi is never its maker.
+  const pending = async (decision: string) => {
+    const r = await f.call('POST', '/adjustments', { token: tokens2.fi2, body: { card_id: f.seed.cardIds[1], amount: 100, reason: 'goodwill' } });
+    return `/approvals/${r.body.id}/${decision}`;
+  };
+  return [
+    { method: 'POST', route: '/adjustments', path: () => '/adjustments', body: () => ({ card_id: f.seed.cardIds[1], amount: 100, reason: 'goodwill' }), expect: only(201, ['fi']) },
+    { method: 'GET', route: '/approvals', path: () => '/approvals', expect: only(200, ['fi', 'io']) },
+    { method: 'POST', route: '/approvals/{id}/approve', path: () => pending('approve'), expect: only(200, ['fi'], { io: 404 }) },
+    { method: 'POST', route: '/approvals/{id}/reject', path: () => pending('reject'), expect: only(200, ['fi'], { io: 404 }) },
+  ];
 }
 
 describe('every route with every role', () => {
