@@ -36,6 +36,8 @@ export interface Route {
   query?: z.ZodTypeAny;
   /** Audit action of a write (refusals are audited under it too). */
   action?: string;
+  /** Audit target of a refusal, from the path (default: the route and its parameters). */
+  target?: (params: Record<string, string>) => string;
   scope?: (ctx: Context, params: Record<string, string>, p: Principal) => Promise<Owner | null>;
   /** Moves money or stock: honours Idempotency-Key. */
   idempotent?: boolean;

@@ -71,7 +71,7 @@ export async function dispatch(ctx: Context, core: TransactionCore, router: Rout
     name: principal ? `api:${principal.username}` : 'api:anonymous', role: principal?.role ?? null,
     operatorId: principal?.operatorId ?? null, requestId: inc.requestId, source: inc.source,
   };
-  const target = `${route.method} ${route.path}${Object.keys(params).length ? ` ${JSON.stringify(params)}` : ''}`;
+  const target = route.target ? route.target(params) : `${route.method} ${route.path}${Object.keys(params).length ? ` ${JSON.stringify(params)}` : ''}`;
   const refuse = async (p: Problem): Promise<never> => {
     await auditPg(ctx.db.pg, ctx, actor, { action: route.action ?? `${route.method} ${route.path}`, target, outcome: outcomeOf(p.status) });
     throw p;

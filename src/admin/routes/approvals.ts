@@ -30,7 +30,7 @@ export const APPROVAL_ROUTES = [
   }),
   ...(['approve', 'reject'] as const).map((decision) => route({
     method: 'POST', path: `/approvals/{id}/${decision}`, roles: [FI, IO], status: 200, action: `approval.${decision}`, idempotent: true,
-    summary: `${decision} a pending request (never one's own: 403)`, scope: owner,
+    summary: `${decision} a pending request (never one's own: 403)`, scope: owner, target: (p) => `approval:${p.id}`,
     handle: async ({ ctx, principal, actor, params }) => decideApproval(ctx, principal, actor, Number(params.id), decision, applyApprovedLoad),
   })),
 ];

@@ -40,7 +40,7 @@ export const TRANSACTION_ROUTES = [
   }),
   route({
     method: 'POST', path: '/transactions/{id}/refund', roles: [MA, MO], status: 201, action: 'transaction.refund', idempotent: true,
-    summary: '退货: refund part or all of a purchase through the pipeline on channel WEB-SEAT', scope: idOwner,
+    summary: '退货: refund part or all of a purchase through the pipeline on channel WEB-SEAT', scope: idOwner, target: (p) => `transaction:${p.id}`,
     body: z.object({ amount: z.number().int().positive().refine(Number.isSafeInteger, 'a safe integer') }).strict(),
     handle: async ({ ctx, core, principal, actor, params, body, idempotencyKey }) => refundTransaction(ctx, core, principal, actor, Number(params.id), body.amount, idempotencyKey),
   }),
