@@ -38,6 +38,20 @@ describe('refund (退货) through the pipeline on WEB-SEAT', () => {
     expect(audit.rows).toEqual([{ actor: 'api:ma', outcome: 'ok', target: `transaction:${id}` }]);
   });
 
+  it('two racing requests with one Idempotency-Key refund once', async () => {
+    const id = await purchase('buy-4', 4000);
+    const send = () => f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'race' } });
+    const answers = await Promise.all([send(), send(), send()]);
+    for (const a of answers) expect([201, 409]).toContain(a.status);
+    const ok = answers.filter((a) => a.status === 201);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(new Set(ok.map((a) => a.body.transaction_id)).size).toBe(1);
+    const after = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'race' } });
+    expect([after.status, after.body.transaction_id]).toEqual([201, ok[0]!.body.transaction_id]);
+    const { rows } = await f.ctx.db.pg.query('select refunded_amount from transactions where id = $1', [id]);
+    expect(rows[0].refunded_amount).toBe(1000);
+  });
+
   it('declines a refund above what remains refundable (409, DE39 13, field amount)', async () => {
     const id = await purchase('buy-2', 3000);
     const r = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 3001 } });
