@@ -23,7 +23,7 @@ describe('refund (退货) through the pipeline on WEB-SEAT', () => {
     const id = await purchase('buy-1', 5000);
     const before = await f.balance(f.seed.cardIds[0]!);
     const r = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 2000 }, headers: { 'idempotency-key': 'k1' } });
-    expect([r.status, r.body.response_code, r.body.amount_approved]).toEqual([201, '00', 2000]);
+    expect([r.status, r.body.response_code, r.body.amount_approved, r.body.id]).toEqual([201, '00', 2000, r.body.transaction_id]);
     const again = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 2000 }, headers: { 'idempotency-key': 'k1' } });
     expect([again.status, again.body.transaction_id]).toEqual([201, r.body.transaction_id]);
     const other = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'k1' } });
