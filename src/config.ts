@@ -23,11 +23,17 @@ export interface Config {
   poolSize: number;
   /** Where `purse settle` and the settlement job write the files (default batches/settlement). */
   settlementDir: string;
+  /** Port of the management API listener (design §10); null = no admin listener. */
+  adminPort: number | null;
+  /** Bulk load files whose total exceeds this (minor units) wait for a second operator's approval. */
+  loadApprovalOver: number;
+  /** Days a maker-checker request waits for a decision before it expires. */
+  approvalTtlDays: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel'>>;
+export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel' | 'adminPort'>>;
 
 /**
  * Builds the configuration from the environment and command-line overrides, validating every value.
@@ -65,6 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     keysJson: env.PURSE_KEYS || undefined,
     poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
     settlementDir: path.resolve(env.PURSE_SETTLEMENT_DIR || path.join('batches', 'settlement')),
+    adminPort: overrides.adminPort !== undefined ? overrides.adminPort : env.PURSE_ADMIN_PORT ? intVar(env, 'PURSE_ADMIN_PORT', 0, 0, 65535) : null,
+    loadApprovalOver: intVar(env, 'PURSE_LOAD_APPROVAL_OVER', 10_000_000, 0, Number.MAX_SAFE_INTEGER),
+    approvalTtlDays: intVar(env, 'PURSE_APPROVAL_TTL_DAYS', 7, 1, 365),
   };
 }
 

@@ -30,11 +30,7 @@ const HEADER = ['card', 'amount', 'reference'];
  * malformed trailer, lines after the trailer).
  */
 export async function stageLoadFile(client: pg.ClientBase, keys: Keyring, file: string, bar: Progress): Promise<StagedFile> {
-  await client.query(`
-    create temporary table ${ROWS_TABLE} (
-      seq integer not null, line integer not null, token bytea, masked text not null,
-      amount bigint, reference text, reason text, message text
-    )`);
+  await createRowsTable(client);
   const found: FoundTotals = { count: 0, total: 0n, unreadableLine: null };
   let trailer: ControlTotals | null = null;
   let header = false;
@@ -75,6 +71,15 @@ export async function stageLoadFile(client: pg.ClientBase, keys: Keyring, file: 
   if (!header) throw new InputError('bad_header', `${file}: empty file; expected the header ${HEADER.join(',')}`, 'line 1');
   bar.finish(found.count);
   return { found, trailer };
+}
+
+/** Creates the run's staging table (a pending approval's rows are restored into it too). */
+export async function createRowsTable(client: pg.ClientBase): Promise<void> {
+  await client.query(`
+    create temporary table ${ROWS_TABLE} (
+      seq integer not null, line integer not null, token bytea, masked text not null,
+      amount bigint, reference text, reason text, message text
+    )`);
 }
 
 function checkHeader(no: number, text: string | null): void {

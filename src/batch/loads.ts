@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type pg from 'pg';
 import type { Context } from '../context.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { isRetryable, sqlState } from '../db/errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { checkControlTotals, type ControlTotals } from './control-totals.js';
 import { checkReadable, stageLoadFile } from './load-file.js';
 import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
-import { RejectsFile } from './rejects.js';
+import { RejectsFile, type RejectRow } from './rejects.js';
+import { auditPg, type Actor } from '../admin/audit.js';
 import { progress } from './progress.js';
 import { analyzeGrown } from '../db/analyze.js';
 
@@ -20,7 +21,17 @@ export interface LoadOptions {
   dryRun?: boolean;
   /** Rows per committed chunk (default 20000). */
   chunkRows?: unknown;
+  /**
+   * Keeps an over-limit file (total above PURSE_LOAD_APPROVAL_OVER) for approval instead of
+   * applying it: given the run's connection with the rows staged. Without it such a file is a usage error.
+   */
+  hold?: (client: pg.PoolClient, file: { file: string; lines: number; total: number }) => Promise<PendingLoad>;
+  /** Who runs the load: each chunk that credits cards is audited in its own transaction. */
+  actor?: Actor;
 }
+
+/** What `purse cards load` answers for a file waiting for approval (design §10). */
+export interface PendingLoad { status: 'pending'; approval_id: number; file: string; lines: number; total: number; file_sha256: string }
 
 /** The result of `purse cards load` (its `--json` output). */
 export interface LoadSummary {
@@ -51,9 +62,9 @@ const MAX_ATTEMPTS = 5;
  * ledger entries together with its references, so a run killed halfway and started again applies
  * every valid row once. Rejected rows go to `<file>.rejects.csv`. Throws InputError for a file
  * that cannot be used at all; otherwise returns the summary (a caller treats "no row applied or
- * already applied" as a failed file).
+ * already applied" as a failed file), or, for a file over PURSE_LOAD_APPROVAL_OVER, what `hold` made of it.
  */
-export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<LoadSummary> {
+export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<LoadSummary | PendingLoad> {
   const expected: ControlTotals[] = [];
   if (opts.expectCount !== undefined || opts.expectTotal !== undefined) {
     expected.push({
@@ -75,27 +86,17 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
     const staged = await stageLoadFile(client, ctx.keys, opts.file, progress('reading', null));
     if (staged.trailer) expected.unshift(staged.trailer);
     checkControlTotals(expected, staged.found);
-    const issuers = await prepareWork(client);
-    rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
-    const summary: LoadSummary = {
-      file: opts.file, dry_run: Boolean(opts.dryRun), lines: staged.found.count, total: jsonInt(staged.found.total),
-      control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
-      applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 },
-      rejects_file: `${opts.file}.rejects.csv`,
-    };
-    const bar = progress(opts.dryRun ? 'checking' : 'loading', staged.found.count);
-    for (let lo = 1; lo <= staged.found.count; lo += chunkRows) {
-      const hi = Math.min(lo + chunkRows - 1, staged.found.count);
-      const chunk = await runChunk(ctx, client, { lo, hi, fileName: path.basename(opts.file), issuers, dryRun: Boolean(opts.dryRun) });
-      summary.applied.count += chunk.applied.count;
-      summary.applied.amount += chunk.applied.amount;
-      summary.already_applied.count += chunk.alreadyApplied.count;
-      summary.already_applied.amount += chunk.alreadyApplied.amount;
-      await rejects.add(chunk.rejects);
-      bar.update(hi);
+    if (!opts.dryRun && staged.found.total > BigInt(ctx.config.loadApprovalOver)) {
+      // Maker-checker (design §10): the parsed rows wait in the database for a second operator.
+      if (!opts.hold) throw new UsageError(`the file total ${staged.found.total} exceeds PURSE_LOAD_APPROVAL_OVER (${ctx.config.loadApprovalOver}): run it with --as USERNAME; it then waits for another operator's approval`);
+      return await opts.hold(client, { file: opts.file, lines: staged.found.count, total: Number(staged.found.total) });
     }
-    bar.finish(staged.found.count);
-    summary.rejected.count = rejects.count;
+    rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
+    const summary = await applyStaged(ctx, client, {
+      file: opts.file, found: staged.found, dryRun: Boolean(opts.dryRun), chunkRows, rejects, actor: opts.actor,
+      control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
+    });
+    summary.rejects_file = rejects.path;
     await rejects.commit();
     log.info({ applied: summary.applied, already_applied: summary.already_applied, rejected: summary.rejected.count, dry_run: summary.dry_run }, 'load file done');
     if (!opts.dryRun) {
@@ -113,13 +114,48 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
   }
 }
 
+/** Where rejected rows go: the rejects file, or (an approved load) the approval's result. */
+export interface RejectSink {
+  readonly count: number;
+  add(rows: readonly RejectRow[]): Promise<void>;
+}
+
+/**
+ * Applies the rows staged in `purse_load_rows` on `client` (read from a file, or restored from a
+ * pending approval) in chunks, each its own transaction: the one load-apply path.
+ */
+export async function applyStaged(
+  ctx: Context, client: pg.PoolClient,
+  opts: { file: string; found: { count: number; total: bigint }; dryRun: boolean; chunkRows: number; rejects: RejectSink; control: LoadSummary['control']; actor?: Actor },
+): Promise<LoadSummary> {
+  const issuers = await prepareWork(client);
+  const summary: LoadSummary = {
+    file: opts.file, dry_run: opts.dryRun, lines: opts.found.count, total: jsonInt(opts.found.total), control: opts.control,
+    applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 }, rejects_file: '',
+  };
+  const bar = progress(opts.dryRun ? 'checking' : 'loading', opts.found.count);
+  for (let lo = 1; lo <= opts.found.count; lo += opts.chunkRows) {
+    const hi = Math.min(lo + opts.chunkRows - 1, opts.found.count);
+    const chunk = await runChunk(ctx, client, { lo, hi, fileName: path.basename(opts.file), issuers, dryRun: opts.dryRun, actor: opts.actor });
+    summary.applied.count += chunk.applied.count;
+    summary.applied.amount += chunk.applied.amount;
+    summary.already_applied.count += chunk.alreadyApplied.count;
+    summary.already_applied.amount += chunk.alreadyApplied.amount;
+    await opts.rejects.add(chunk.rejects);
+    bar.update(hi);
+  }
+  bar.finish(opts.found.count);
+  summary.rejected.count = opts.rejects.count;
+  return summary;
+}
+
 /**
  * One chunk in its own transaction (a dry run needs none: it writes only temporary tables).
  * Retried whole on a serialization failure or deadlock, and on a unique violation of
  * load_references — another run applied one of the references first; the retry reports it.
  */
 async function runChunk(
-  ctx: Context, client: pg.PoolClient, opts: { lo: number; hi: number; fileName: string; issuers: Map<number, string>; dryRun: boolean },
+  ctx: Context, client: pg.PoolClient, opts: { lo: number; hi: number; fileName: string; issuers: Map<number, string>; dryRun: boolean; actor?: Actor },
 ): Promise<ChunkResult> {
   for (let attempt = 1; ; attempt++) {
     const now = ctx.clock.now();
@@ -131,6 +167,12 @@ async function runChunk(
     try {
       const businessDate = await openBusinessDate(client, now, ctx.calendar);
       const result = await applyChunk(client, { ...opts, businessDate, occurredAt: now });
+      if (opts.actor && result.applied.count > 0) {
+        await auditPg(client, ctx, opts.actor, {
+          action: 'cards.load', target: `load_file:${opts.fileName}`, outcome: 'ok',
+          after: { lines: `${opts.lo}-${opts.hi}`, applied: result.applied, already_applied: result.alreadyApplied, rejected: result.rejects.length },
+        });
+      }
       await client.query('commit');
       return result;
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
+import { auditPg, type Actor } from '../admin/audit.js';
 import { InputError } from '../errors.js';
 import { lockCard, maskedPan, recordStatusChange, resolveCardId, type CardRef, type LockedCard } from './card-ref.js';
 
@@ -87,7 +88,7 @@ export type StatusAction = keyof typeof TRANSITIONS;
  * starting status is refused with `invalid_status`, changing nothing. Recorded in
  * card_status_changes; no money moves.
  */
-export async function changeCardStatus(ctx: Context, ref: CardRef, action: StatusAction): Promise<StatusChange> {
+export async function changeCardStatus(ctx: Context, ref: CardRef, action: StatusAction, actor?: Actor): Promise<StatusChange> {
   const rule = TRANSITIONS[action];
   return withTransaction(ctx.db.pg, async (client) => {
     const card = await lockCard(client, await resolveCardId(client, ctx.keys, ref));
@@ -96,6 +97,8 @@ export async function changeCardStatus(ctx: Context, ref: CardRef, action: Statu
     }
     await client.query('update cards set status = $2 where id = $1', [card.id, rule.to]);
     await recordStatusChange(client, card.id, action, card.status, rule.to, ctx.clock.now());
-    return { card_id: card.id, action, from_status: card.status, to_status: rule.to };
+    const change = { card_id: card.id, action, from_status: card.status, to_status: rule.to };
+    if (actor) await auditPg(client, ctx, actor, { action: `card.${action}`, target: `card:${card.id}`, outcome: 'ok', before: { status: card.status }, after: change });
+    return change;
   });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
+import { auditPg, type Actor } from '../admin/audit.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry, type Entry } from '../ledger/entry.js';
@@ -44,7 +45,7 @@ export const DEFAULT_OUT_DIR = path.join('batches', 'out');
  * PAN goes only into the personalization file (`out`, default `batches/out/<program>-replacement-<id>.csv`),
  * written atomically with mode 0600. Refused for closed cards and while a hold is open.
  */
-export async function replaceCard(ctx: Context, ref: CardRef, opts: { out?: string } = {}): Promise<Replacement> {
+export async function replaceCard(ctx: Context, ref: CardRef, opts: { out?: string } = {}, actor?: Actor): Promise<Replacement> {
   if (opts.out) await StagedCardFile.checkFree(opts.out);
   const staged = new StagedCardFile(opts.out ? path.dirname(opts.out) : DEFAULT_OUT_DIR);
   let result: Replacement;
@@ -78,6 +79,7 @@ export async function replaceCard(ctx: Context, ref: CardRef, opts: { out?: stri
       if (Object.keys(points).length > 0) await transferLots(client, card.id, fresh.id, transferId!);
       await client.query(`update cards set status = 'closed', replaced_by = $2 where id = $1`, [card.id, fresh.id]);
       await recordStatusChange(client, card.id, 'replace', card.status, 'closed', now, { ...memo, restored });
+      if (actor) await auditPg(client, ctx, actor, { action: 'card.replace', target: `card:${card.id}`, outcome: 'ok', before: { status: card.status }, after: memo });
       await staged.stage([{ pan: fresh.pan, expiry: fresh.expiry, cardId: fresh.id }]);
       return {
         old_card_id: card.id, new_card_id: fresh.id, masked_pan: maskedPan(p.bin, p.pan_length, fresh.pan.slice(-4)),

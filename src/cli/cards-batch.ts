@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
-import { output, printLine } from './output.js';
+import { output, printJson, printLine } from './output.js';
 import { issueCards, type IssueResult } from '../cards/issue.js';
-import { loadCardsFile, type LoadSummary } from '../batch/loads.js';
+import { loadCardsFile, type LoadOptions, type LoadSummary } from '../batch/loads.js';
+import { holdForApproval } from '../batch/load-approval.js';
+import { cliActor } from '../admin/audit.js';
+import { operatorFromStdin } from './operator.js';
 
 /** purse cards issue | load (batch issuance and bulk loads). */
 export function register(cards: Command): void {
@@ -19,9 +22,19 @@ export function register(cards: Command): void {
     .option('--expect-total <minor>', 'control total: sum of the amounts')
     .option('--dry-run', 'validate and report without posting')
     .option('--chunk-rows <n>', 'rows applied per committed chunk', '20000')
+    .option('--as <username>', 'operator requesting a file over PURSE_LOAD_APPROVAL_OVER (password on standard input); it waits for approval')
     .option('--json', 'print JSON')
     .action((file, o) => withContext(async (ctx) => {
-      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows });
+      const hold: LoadOptions['hold'] = o.as === undefined ? undefined : async (client, f) => {
+        const maker = await operatorFromStdin(ctx, o.as);
+        return holdForApproval(ctx, maker, cliActor({ username: maker.username, role: maker.role, id: maker.operatorId }))(client, f);
+      };
+      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, hold, actor: cliActor() });
+      if ('approval_id' in summary) {
+        // Design §10: a pending load prints { status: "pending", approval_id, ... } (JSON with or without --json) and exits 0.
+        printJson(summary);
+        return;
+      }
       output(o.json, summary, printLoad);
       if (summary.applied.count + summary.already_applied.count === 0) {
         console.error(`error: ${file}: no valid row`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
+import { cliActor } from '../admin/audit.js';
 import { output, printLine, printRecord, printTable } from './output.js';
 import { changeCardStatus, showCard, type CardView, type StatusAction } from '../cards/lifecycle.js';
 import { replaceCard } from '../cards/replace.js';
@@ -49,12 +50,12 @@ export function register(g: Command): void {
   ];
   for (const [name, action, description] of statusCommands) {
     cardCommand(g, name, description)
-      .action((o: RefOptions) => withContext(async (ctx) => output(o.json, await changeCardStatus(ctx, ref(o), action), printRecord)));
+      .action((o: RefOptions) => withContext(async (ctx) => output(o.json, await changeCardStatus(ctx, ref(o), action, cliActor()), printRecord)));
   }
 
   cardCommand(g, 'replace', 'issue a replacement card and move the whole balance (value and points) to it; the new PAN goes only into the personalization file')
     .option('--out <file>', 'personalization file for the new card (default batches/out/<program>-replacement-<id>.csv)')
-    .action((o: RefOptions & { out?: string }) => withContext(async (ctx) => output(o.json, await replaceCard(ctx, ref(o), { out: o.out }), (r) => {
+    .action((o: RefOptions & { out?: string }) => withContext(async (ctx) => output(o.json, await replaceCard(ctx, ref(o), { out: o.out }, cliActor()), (r) => {
       const { points, ...rest } = r;
       printRecord(rest);
       for (const [scheme, n] of Object.entries(points)) printLine(`points ${scheme}: ${n}`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
+import { cliActor } from '../admin/audit.js';
 import { output, printLine, printRecord, printTable } from './output.js';
 import { addChannel, allowMerchants, listChannels, rotateChannelSecret, showChannel } from '../registry/channels.js';
 
@@ -17,10 +18,10 @@ export function register(program: Command): void {
     .option('--fee-fixed <minor>', 'fee per approved financial transaction, minor units', '0')
     .option('--fee-bps <n>', 'fee in basis points of the stored-value amount', '0')
     .option('--json', 'print JSON')
-    .action((o) => withContext(async (ctx) => output(o.json, await addChannel(ctx, o), printWithSecret)));
+    .action((o) => withContext(async (ctx) => output(o.json, await addChannel(ctx, o, cliActor()), printWithSecret)));
   g.command('rotate-secret <code>').description('new secret; the old one stays valid for the overlap')
     .option('--overlap-hours <n>', 'hours the old secret stays valid', '24').option('--json', 'print JSON')
-    .action((code, o) => withContext(async (ctx) => output(o.json, await rotateChannelSecret(ctx, code, o.overlapHours), printWithSecret)));
+    .action((code, o) => withContext(async (ctx) => output(o.json, await rotateChannelSecret(ctx, code, o.overlapHours, cliActor()), printWithSecret)));
   g.command('allow <code>').description('let a channel submit for more merchants')
     .requiredOption('--merchants <codes>', 'comma-separated merchants').option('--json', 'print JSON')
     .action((code, o) => withContext(async (ctx) => output(o.json, await allowMerchants(ctx, code, o.merchants), printRecord)));

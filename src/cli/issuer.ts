@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
+import { cliActor } from '../admin/audit.js';
 import { output, printRecord, printTable } from './output.js';
 import { addIssuer, listIssuers, showIssuer } from '../registry/issuers.js';
 
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .requiredOption('--code <code>', 'issuer code').option('--name <name>', 'display name')
     .option('--operator', 'the platform itself (its breakage is revenue)')
     .option('--json', 'print JSON')
-    .action((o) => withContext(async (ctx) => output(o.json, await addIssuer(ctx, o), printRecord)));
+    .action((o) => withContext(async (ctx) => output(o.json, await addIssuer(ctx, o, cliActor()), printRecord)));
   g.command('list').description('list issuers').option('--json', 'print JSON')
     .action((o) => withContext(async (ctx) => output(o.json, await listIssuers(ctx), (r) => printTable(r, COLUMNS))));
   g.command('show <code>').description('show one issuer').option('--json', 'print JSON')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
+import { cliActor } from '../admin/audit.js';
 import { output, printRecord, printTable } from './output.js';
 import { addMerchant, addTerminal, listMerchants, listTerminals, showMerchant, showTerminal } from '../registry/merchants.js';
 
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .option('--programs <codes>', 'comma-separated accepted programs (default: all)')
     .option('--schemes <codes>', 'comma-separated extra accepted schemes')
     .option('--json', 'print JSON')
-    .action((o) => withContext(async (ctx) => output(o.json, await addMerchant(ctx, o), printRecord)));
+    .action((o) => withContext(async (ctx) => output(o.json, await addMerchant(ctx, o, cliActor()), printRecord)));
   g.command('list').description('list merchants').option('--json', 'print JSON')
     .action((o) => withContext(async (ctx) => output(o.json, await listMerchants(ctx),
       (r) => printTable(r, ['code', 'name', 'commission_bps', 'earn_scheme', 'earn_rate', 'alliances', 'terminals']))));
@@ -27,7 +28,7 @@ export function register(program: Command): void {
   t.command('add').description('register a terminal')
     .requiredOption('--merchant <code>', 'merchant code').requiredOption('--code <code>', 'terminal code (unique per merchant)')
     .option('--json', 'print JSON')
-    .action((o) => withContext(async (ctx) => output(o.json, await addTerminal(ctx, o), printRecord)));
+    .action((o) => withContext(async (ctx) => output(o.json, await addTerminal(ctx, o, cliActor()), printRecord)));
   t.command('list').description('list terminals').option('--merchant <code>', 'only this merchant').option('--json', 'print JSON')
     .action((o) => withContext(async (ctx) => output(o.json, await listTerminals(ctx, o.merchant), (r) => printTable(r, ['merchant', 'code']))));
   t.command('show <merchant> <code>').description('show one terminal').option('--json', 'print JSON')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withContext } from './context.js';
+import { cliActor } from '../admin/audit.js';
 import { output, printRecord, printTable } from './output.js';
 import { addProgram, listPrograms, showProgram } from '../registry/programs.js';
 
@@ -33,7 +34,7 @@ export function register(program: Command): void {
     .action((o) => withContext(async (ctx) => output(o.json, await addProgram(ctx, {
       ...o, reloadable: !o.notReloadable, named: Boolean(o.named), requiresPin: Boolean(o.requiresPin),
       activateOnIssue: Boolean(o.activateOnIssue), escheat: Boolean(o.escheat),
-    }), printRecord)));
+    }, cliActor()), printRecord)));
   g.command('list').description('list programs').option('--json', 'print JSON')
     .action((o) => withContext(async (ctx) => output(o.json, await listPrograms(ctx),
       (r) => printTable(r, ['code', 'issuer', 'kind', 'currency', 'bin', 'named', 'max_balance', 'validity_months', 'scheme']))));

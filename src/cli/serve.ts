@@ -7,7 +7,7 @@ import { firstContactHelp } from './demo.js';
 import { InputError, UsageError } from '../errors.js';
 
 interface ServeOptions {
-  host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string;
+  host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string; adminPort?: string;
 }
 
 /** Seconds in-flight work gets to finish after SIGTERM/SIGINT before the daemon exits anyway. */
@@ -45,7 +45,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
   const seconds = opts.shutdownTimeout === undefined ? SHUTDOWN_SECONDS : Number(opts.shutdownTimeout);
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
-  const ctx = await openContext({ overrides: { host: opts.host, port }, longRunning: true });
+  const adminPort = opts.adminPort === undefined ? undefined : Number(opts.adminPort);
+  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError('--admin-port must be 0-65535');
+  const ctx = await openContext({ overrides: { host: opts.host, port, adminPort }, longRunning: true });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   let daemon: Daemon;
   try {
@@ -59,6 +61,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw err;
   }
   process.stderr.write(`purse daemon listening on ${daemon.url}\n`);
+  if (daemon.admin) process.stderr.write(`purse admin API listening on ${daemon.admin.url}/admin/v1\n`);
   if (opts.demo) {
     try {
       const demo = await ensureDemo(ctx);
@@ -86,6 +89,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'listen port (default 8080; 0 = any free port)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--admin-port <port>', 'serve the management API and /metrics on this port (env PURSE_ADMIN_PORT)')
     .option('--demo', 'create the demo set-up and print how to send a first transaction')
     .option('--no-scheduler', 'do not run scheduled jobs in this daemon (another daemon runs them)')
     .option('--shutdown-timeout <seconds>', `on SIGTERM/SIGINT, time in-flight work gets to finish (default ${SHUTDOWN_SECONDS})`)

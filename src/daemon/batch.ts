@@ -42,7 +42,9 @@ export interface BatchResult {
 }
 
 const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
-const originalKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.originalRequestId!);
+/** The channel the original was submitted on: the message's own, unless it names another (a WEB-SEAT refund, design §10). */
+const originalChannel = (i: WorkItem) => i.msg.originalChannelId ?? i.channel.id;
+const originalKey = (i: WorkItem) => keyOf(originalChannel(i), i.msg.originalRequestId!);
 /** Whether a message names an original: capture, void, reversal, refund, and a points_earn linked to its purchase. */
 const namesOriginal = (i: WorkItem) => i.msg.originalRequestId !== null;
 
@@ -132,7 +134,7 @@ async function inTransaction(
   const markerKeys = new Map<string, Claim>();
   for (const i of items) {
     if (i.msg.type !== 'reversal') continue;
-    markerKeys.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId!, type: null, cardId: null, merchantId: null, terminalId: null, amount: null, bodyHash: null, status: 'marker' });
+    markerKeys.set(originalKey(i), { channelId: originalChannel(i), requestId: i.msg.originalRequestId!, type: null, cardId: null, merchantId: null, terminalId: null, amount: null, bodyHash: null, status: 'marker' });
   }
   const calendarDate = businessDateOf(now, env.ctx.calendar);
   const allClaims = [...claims, ...markerKeys.values()];
@@ -170,7 +172,7 @@ async function inTransaction(
   const need = new Map<string, { channelId: number; requestId: string }>();
   for (const i of items) {
     if (!ids.has(ownKey(i))) need.set(ownKey(i), { channelId: i.channel.id, requestId: i.msg.requestId });
-    if (namesOriginal(i) && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: i.channel.id, requestId: i.msg.originalRequestId! });
+    if (namesOriginal(i) && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
   }
   const locked = await lockTxns(client, [...need.values()]);
   const byKey = new Map<string, TxnState>(freshMarkers);

@@ -102,7 +102,16 @@ type MessageFrom<B extends { request_id: string; type: string }> = { requestId: 
  * One validated real-time message, independent of the protocol it came in (HTTP/JSON, ISO 8583):
  * a union discriminated by `type`. Fields a type does not define are null.
  */
-export type Message = { [T in RequestType]: MessageOf<T> }[RequestType];
+export type Message = { [T in RequestType]: MessageOf<T> & Internal }[RequestType];
+
+/** What no wire format carries: set only by front ends that act for the platform itself. */
+interface Internal {
+  /**
+   * The channel of the original when it is not this message's own: set only by the management
+   * API's WEB-SEAT refund of a transaction another channel submitted (design §10). Absent = same channel.
+   */
+  originalChannelId?: number | null;
+}
 
 /** The fields of any message, for code that builds one before knowing its type statically. */
 export interface MessageFields {
@@ -119,6 +128,11 @@ export interface MessageFields {
   toScheme: string | null;
   game: string | null;
   currency: string | null;
+  /**
+   * The channel of the original when it is not this message's own: set only by the management
+   * API's WEB-SEAT refund of a transaction another channel submitted (design §10). Absent = same channel.
+   */
+  originalChannelId?: number | null;
 }
 
 function bad(code: string, field: string, message: string): never {

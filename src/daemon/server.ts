@@ -9,6 +9,7 @@ import { startScheduler, type Scheduler, type SchedulerOptions } from './schedul
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { openApiOf } from './openapi.js';
 import { HANDLERS } from './handlers/index.js';
+import { startAdmin, type AdminListener } from '../admin/listener.js';
 
 export interface Daemon {
   server: http.Server;
@@ -17,6 +18,8 @@ export interface Daemon {
   core: TransactionCore;
   /** The job scheduler, when this daemon runs one. */
   scheduler: Scheduler | null;
+  /** The management API listener (design §10) when an admin port is configured. */
+  admin: AdminListener | null;
   /** Stops accepting, lets in-flight requests finish, closes within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -72,7 +75,8 @@ async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetric
     }
   }
   if (req.method === 'GET' && path === '/openapi.json') return { status: 200, body: openApiOf(HANDLERS) };
-  if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, runtime.lines()) };
+  // With an admin listener /metrics is served there (design §5, §10), not on the transaction port.
+  if (req.method === 'GET' && path === '/metrics' && ctx.config.adminPort === null) return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, runtime.lines()) };
   req.resume();
   return { status: 404, body: { error: { code: 'not_found', message: `no route ${req.method} ${path}` } } };
 }
@@ -117,13 +121,21 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
   ctx.logger.info({ url }, 'purse daemon listening');
+  const admin = ctx.config.adminPort === null ? null
+    : await startAdmin(ctx, core, ctx.config.adminPort, () => core.metrics.render(ctx.db.pg, core.queued, runtime.lines())).catch(async (err: unknown) => {
+      server.close();
+      runtime.stop();
+      throw err;
+    });
   const scheduler = opts.scheduler ? startScheduler(ctx, opts.scheduler === true ? {} : opts.scheduler) : null;
   return {
     server,
     url,
     core,
     scheduler,
+    admin,
     async close(deadlineMs = 10_000) {
+      const adminClosed = admin ? admin.close() : Promise.resolve();
       const schedulerStopped = scheduler ? scheduler.stop(deadlineMs) : Promise.resolve();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -133,6 +145,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       server.closeAllConnections();
       await Promise.race([closed, deadline]);
       await schedulerStopped;
+      await adminClosed;
       runtime.stop();
     },
   };

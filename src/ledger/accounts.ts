@@ -16,6 +16,8 @@ export const account = {
   escheat: (issuerId: number) => `escheat:${issuerId}`,
   settled: (party: string) => `settled:${party.replace(':', '_')}`,
   bank: () => 'bank',
+  /** Suspense: the other side of manual adjustments until finance clears them (design §10). */
+  suspense: (what: 'adjustments') => `suspense:${what}`,
   memo: (...parts: (string | number)[]) => `memo:${parts.join(':')}`,
 };
 

@@ -5,7 +5,7 @@ export type EntryCategory =
   | 'bulk_load' | 'card_fee' | 'load' | 'purchase' | 'refund' | 'undo'
   | 'points_earn' | 'points_redeem' | 'points_load' | 'points_exchange' | 'points_expiry' | 'points_revaluation'
   | 'lottery' | 'lottery_prize' | 'replacement' | 'cash_out' | 'dormancy_fee' | 'breakage' | 'escheat' | 'breakage_memo'
-  | 'settlement' | 'payment';
+  | 'settlement' | 'payment' | 'adjustment';
 
 /** How a kind's card-value legs count in a proportional-breakage cohort. */
 export type CohortFlow = 'load' | 'redemption' | 'transfer' | 'derecognition';
@@ -57,4 +57,5 @@ export const ENTRY_KINDS = {
   breakage_memo: k('breakage_memo', true, 'redemption'),
   settlement: k('settlement', true, 'redemption'),
   payment: k('payment', true, 'redemption'),
+  adjustment: k('adjustment', true, 'load'),
 } as const satisfies Record<EntryKind, EntryKindInfo>;

@@ -22,7 +22,9 @@ export type EntryKind =
   // card life and residual value
   | 'replacement' | 'cash_out' | 'dormancy_fee' | 'breakage' | 'breakage_reversal' | 'escheat' | 'breakage_memo'
   // settlement
-  | 'settlement' | 'payment';
+  | 'settlement' | 'payment'
+  // manual adjustments, maker-checker (design §10): a card against suspense:adjustments
+  | 'adjustment';
 
 /** A balanced entry ready to post. Build it with `balancedEntry`; never by hand. */
 export interface Entry extends EntryOptions {

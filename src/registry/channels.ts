@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'slonik';
 import type { Context } from '../context.js';
+import { auditSql, type Actor } from '../admin/audit.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { NotFoundError } from '../errors.js';
@@ -28,7 +29,7 @@ function newSecret(): string {
  * units per approved financial transaction plus basis points of the stored-value amount).
  * Returns the HMAC secret once; it is stored only encrypted.
  */
-export async function addChannel(ctx: Context, input: { code: unknown; name?: unknown; merchants?: unknown; feeFixed?: unknown; feeBps?: unknown }): Promise<Channel & { secret: string }> {
+export async function addChannel(ctx: Context, input: { code: unknown; name?: unknown; merchants?: unknown; feeFixed?: unknown; feeBps?: unknown }, actor?: Actor): Promise<Channel & { secret: string }> {
   const code = v.code(input.code);
   const name = v.name(input.name ?? code);
   const feeFixed = input.feeFixed === undefined ? 0 : v.int(input.feeFixed, 'fee_fixed', 0, 1e9);
@@ -43,7 +44,9 @@ export async function addChannel(ctx: Context, input: { code: unknown; name?: un
       insert into channels (code, name, secret_cipher, secret_key_id, fee_fixed, fee_bps)
       values (${code}, ${name}, ${sql.binary(enc.cipher)}, ${enc.keyId}, ${feeFixed}, ${feeBps}) returning id`))) as number;
     for (const m of merchantIds) await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) values (${id}, ${m}) on conflict do nothing`);
-    return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
+    const channel = (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
+    if (actor) await auditSql(tx, ctx, actor, { action: 'channel.add', target: `channel:${code}`, outcome: 'ok', after: channel });
+    return { ...channel, secret };
   });
 }
 
@@ -51,7 +54,7 @@ export async function addChannel(ctx: Context, input: { code: unknown; name?: un
  * Replaces a channel's secret; the old one stays valid for `overlapHours` (default 24) so the
  * channel can switch without declined traffic. Returns the new secret once.
  */
-export async function rotateChannelSecret(ctx: Context, code: string, overlapHours: unknown = 24): Promise<Channel & { secret: string }> {
+export async function rotateChannelSecret(ctx: Context, code: string, overlapHours: unknown = 24, actor?: Actor): Promise<Channel & { secret: string }> {
   const hours = v.int(overlapHours, 'overlap_hours', 0, 24 * 30);
   const secret = newSecret();
   const enc = encrypt(ctx.keys, secret);
@@ -62,6 +65,7 @@ export async function rotateChannelSecret(ctx: Context, code: string, overlapHou
       update channels set old_secret_cipher = secret_cipher, old_secret_key_id = secret_key_id, old_secret_until = ${until},
         secret_cipher = ${sql.binary(enc.cipher)}, secret_key_id = ${enc.keyId}
       where id = ${id}`);
+    if (actor) await auditSql(tx, ctx, actor, { action: 'channel.rotate_secret', target: `channel:${code}`, outcome: 'ok', after: { overlap_hours: hours } });
     return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
   });
 }

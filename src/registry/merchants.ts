@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { InputError, NotFoundError } from '../errors.js';
+import { auditSql, type Actor } from '../admin/audit.js';
 
 export interface Merchant {
   id: number; code: string; name: string; commission_bps: number;
@@ -30,9 +31,9 @@ const SELECT = sql.fragment`
  * Registers a merchant: commission in basis points on stored-value redemptions; an optional earn
  * rule (`earnRate` points per 100 minor units in `earnScheme`, capped per transaction by `earnCap`);
  * alliances it joins; accepted programs (none = every program) and extra accepted schemes (its
- * alliances' schemes and its own earn scheme are always accepted).
+ * alliances' schemes and its own earn scheme are always accepted). With an `actor`, audited in the same transaction.
  */
-export async function addMerchant(ctx: Context, input: MerchantInput): Promise<Merchant> {
+export async function addMerchant(ctx: Context, input: MerchantInput, actor?: Actor): Promise<Merchant> {
   const code = v.code(input.code);
   const name = v.name(input.name ?? code);
   const commission = input.commissionBps === undefined ? 0 : v.int(input.commissionBps, 'commission_bps', 0, 10000);
@@ -58,7 +59,9 @@ export async function addMerchant(ctx: Context, input: MerchantInput): Promise<M
     for (const a of allianceIds) await tx.query(sql.unsafe`insert into merchant_alliances (merchant_id, alliance_id) values (${id}, ${a}) on conflict do nothing`);
     for (const p of programIds) await tx.query(sql.unsafe`insert into merchant_programs (merchant_id, program_id) values (${id}, ${p}) on conflict do nothing`);
     for (const s of schemeIds) await tx.query(sql.unsafe`insert into merchant_schemes (merchant_id, scheme_id) values (${id}, ${s}) on conflict do nothing`);
-    return (await tx.one(sql.unsafe`${SELECT} where m.id = ${id}`)) as Merchant;
+    const created = (await tx.one(sql.unsafe`${SELECT} where m.id = ${id}`)) as Merchant;
+    if (actor) await auditSql(tx, ctx, actor, { action: 'merchant.add', target: `merchant:${code}`, outcome: 'ok', after: created });
+    return created;
   });
 }
 
@@ -80,15 +83,17 @@ export async function showMerchant(ctx: Context, code: string): Promise<Merchant
 
 export interface Terminal { id: number; code: string; merchant: string; created_at: string }
 
-/** Registers a terminal of a merchant; terminal codes are unique per merchant. */
-export async function addTerminal(ctx: Context, input: { merchant: unknown; code: unknown }): Promise<Terminal> {
+/** Registers a terminal of a merchant; terminal codes are unique per merchant. With an `actor`, audited in the same transaction. */
+export async function addTerminal(ctx: Context, input: { merchant: unknown; code: unknown }, actor?: Actor): Promise<Terminal> {
   const merchant = v.code(input.merchant, 'merchant');
   const code = v.code(input.code);
   return ctx.db.sql.transaction(async (tx) => {
     const merchantId = await idOf(tx, 'merchants', merchant, 'merchant');
-    return (await insertUnique(`terminal of ${merchant}`, code, 'code', () => tx.one(sql.unsafe`
+    const created = (await insertUnique(`terminal of ${merchant}`, code, 'code', () => tx.one(sql.unsafe`
       insert into terminals (merchant_id, code) values (${merchantId}, ${code})
       returning id, code, ${merchant}::text as merchant, created_at`))) as Terminal;
+    if (actor) await auditSql(tx, ctx, actor, { action: 'terminal.add', target: `terminal:${created.id}`, outcome: 'ok', after: created });
+    return created;
   });
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import type { Context } from '../context.js';
+import { auditSql, type Actor } from '../admin/audit.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { InputError, NotFoundError } from '../errors.js';
@@ -37,7 +38,7 @@ const opt = <T>(value: unknown, dflt: T, parse: (x: unknown) => T): T => (value 
  * Registers a card program with the PRC defaults: anonymous cards hold at most 100000 fen and are
  * valid at least 36 months; named cards hold at most 500000 fen and never expire.
  */
-export async function addProgram(ctx: Context, input: ProgramInput): Promise<Program> {
+export async function addProgram(ctx: Context, input: ProgramInput, actor?: Actor): Promise<Program> {
   const code = v.code(input.code);
   const issuerCode = v.code(input.issuer, 'issuer');
   const kind = opt(input.kind, 'stored_value' as const, (x) => v.oneOf(x, 'kind', ['stored_value', 'points', 'combo'] as const));
@@ -88,7 +89,9 @@ export async function addProgram(ctx: Context, input: ProgramInput): Promise<Pro
         ${row.reloadable}, ${row.requiresPin}, ${row.activateOnIssue}, ${row.holdExpiryDays}, ${row.issuanceFee}, ${row.replacementFee},
         ${row.breakageMethod}, ${row.breakageGraceDays}, ${row.breakageRateBps}, ${row.escheat}, ${row.dormancyMonths},
         ${row.dormancyFee}, ${schemeId})`));
-    return (await tx.one(sql.unsafe`${SELECT} where p.code = ${code}`)) as Program;
+    const program = (await tx.one(sql.unsafe`${SELECT} where p.code = ${code}`)) as Program;
+    if (actor) await auditSql(tx, ctx, actor, { action: 'program.add', target: `program:${code}`, outcome: 'ok', after: program });
+    return program;
   });
 }
 
