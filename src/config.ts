@@ -23,6 +23,15 @@ export interface Config {
   poolSize: number;
   /** Where `purse settle` and the settlement job write the files (default batches/settlement). */
   settlementDir: string;
+  /** Longest an authorization may take before the HTTP client gets 503 + Retry-After (PURSE_AUTH_DEADLINE_MS). */
+  authDeadlineMs: number;
+  /** Server-side timeout of each statement of the daemon's connections, ms; 0 = none (PURSE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+  /** Authentication failures per source address and minute before it gets 429 (PURSE_AUTH_FAILURE_LIMIT). */
+  authFailureLimit: number;
+  /** Open HTTP connections, in total and per source address (PURSE_MAX_CONNECTIONS, PURSE_MAX_CONNECTIONS_PER_SOURCE). */
+  maxConnections: number;
+  maxConnectionsPerSource: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -65,6 +74,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     keysJson: env.PURSE_KEYS || undefined,
     poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
     settlementDir: path.resolve(env.PURSE_SETTLEMENT_DIR || path.join('batches', 'settlement')),
+    authDeadlineMs: intVar(env, 'PURSE_AUTH_DEADLINE_MS', 5000, 100, 600_000),
+    statementTimeoutMs: intVar(env, 'PURSE_STATEMENT_TIMEOUT_MS', 60_000, 0, 86_400_000),
+    authFailureLimit: intVar(env, 'PURSE_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
+    maxConnections: intVar(env, 'PURSE_MAX_CONNECTIONS', 2000, 1, 1_000_000),
+    maxConnectionsPerSource: intVar(env, 'PURSE_MAX_CONNECTIONS_PER_SOURCE', 500, 1, 1_000_000),
   };
 }
 

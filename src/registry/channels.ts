@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors.js';
 import { decrypt, encrypt } from '../cards/vault.js';
 import type { Keyring } from '../cards/keys.js';
 import type { Queryable } from '../ledger/post.js';
+import { notifyChannelChanged } from './notify.js';
 
 export interface Channel {
   id: number; code: string; name: string; fee_fixed: number; fee_bps: number; merchants: string[];
@@ -62,6 +63,7 @@ export async function rotateChannelSecret(ctx: Context, code: string, overlapHou
       update channels set old_secret_cipher = secret_cipher, old_secret_key_id = secret_key_id, old_secret_until = ${until},
         secret_cipher = ${sql.binary(enc.cipher)}, secret_key_id = ${enc.keyId}
       where id = ${id}`);
+    await notifyChannelChanged(tx, code);
     return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
   });
 }
@@ -75,6 +77,7 @@ export async function allowMerchants(ctx: Context, code: string, merchants: unkn
       const mid = await idOf(tx, 'merchants', m, `merchants[${i}]`);
       await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) values (${id}, ${mid}) on conflict do nothing`);
     }
+    await notifyChannelChanged(tx, code);
     return (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
   });
 }
