@@ -54,7 +54,9 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
     await stopServer();
     throw err;
   }
-  const db = await openDb(url, { poolSize: config.poolSize, keepIdle: opts.longRunning === true });
+  const db = await openDb(url, {
+    poolSize: config.poolSize, keepIdle: opts.longRunning === true, statementTimeoutMs: opts.longRunning ? config.statementTimeoutMs : 0,
+  });
   return {
     config,
     logger,
