@@ -60,3 +60,10 @@ export function loadKeyring(keysJson: string | undefined, home: string): Keyring
   }
   return parseKeyring(fs.readFileSync(file, 'utf8'), file);
 }
+
+/** Where the key ring comes from: PURSE_KEYS, else `<home>/keys.json`. */
+export function keyringSource(keysJson: string | undefined, home: string): { json: string | null; source: string; file: string | null } {
+  if (keysJson) return { json: keysJson, source: 'PURSE_KEYS', file: null };
+  const file = path.join(home, 'keys.json');
+  return { json: fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null, source: file, file };
+}

