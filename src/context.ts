@@ -3,7 +3,8 @@ import { createLogger, type Logger } from './logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDb, type Db } from './db/pool.js';
 import { startEmbedded } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { migrate, migrationStatus } from './db/migrate.js';
+import { InputError } from './errors.js';
 import { loadKeyring, type Keyring } from './cards/keys.js';
 import type { Calendar } from './settlement/calendar.js';
 
@@ -31,6 +32,12 @@ export interface ContextOptions {
   migrate?: boolean;
   /** A long-running process (the daemon): its pool keeps idle connections open (see openDb). */
   longRunning?: boolean;
+  /**
+   * `refuse`: a DATABASE_URL database with pending migrations is an error instead of being
+   * migrated (`purse serve` without `--migrate`: an upgrade of a shared server is the operator's
+   * decision, after a backup). The embedded database this home owns is always migrated.
+   */
+  pendingMigrations?: 'apply' | 'refuse';
 }
 
 /**
@@ -49,7 +56,8 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
     stopServer = server.stop;
   }
   try {
-    if (opts.migrate !== false) await migrate(url, logger);
+    if (opts.migrate !== false && config.databaseUrl && opts.pendingMigrations === 'refuse') await refusePending(url);
+    else if (opts.migrate !== false) await migrate(url, logger);
   } catch (err) {
     await stopServer();
     throw err;
@@ -69,4 +77,15 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
       await stopServer();
     },
   };
+}
+
+/** Refuses a database whose schema is behind this version (or whose applied migrations changed). */
+async function refusePending(url: string): Promise<void> {
+  const status = await migrationStatus(url);
+  const changed = status.filter((m) => m.state === 'changed');
+  if (changed.length > 0) throw new InputError('migration_changed', `applied migration ${changed[0]!.version} has changed since it was applied`, 'migrations');
+  const pending = status.filter((m) => m.state === 'pending');
+  if (pending.length > 0) {
+    throw new InputError('pending_migrations', `the DATABASE_URL database has ${pending.length} pending migration(s) (from ${pending[0]!.version}): back it up, then run \`purse db migrate\` or start with \`purse serve --migrate\``, 'DATABASE_URL');
+  }
 }
