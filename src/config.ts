@@ -40,10 +40,12 @@ export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUr
 
 /**
  * Builds the configuration from the environment and command-line overrides, validating every value.
- * Throws InputError naming the variable on anything malformed.
+ * Throws InputError naming the variable on anything malformed. `defaultLogLevel`: the level without
+ * LOG_LEVEL (design §6: `warn` for CLI commands, so their output is not interleaved with log
+ * lines; `purse serve` passes `info`).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
-  const logLevel = (overrides.logLevel ?? env.LOG_LEVEL ?? 'info') as LogLevel;
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}, defaultLogLevel: LogLevel = 'warn'): Config {
+  const logLevel = (overrides.logLevel ?? (env.LOG_LEVEL || defaultLogLevel)) as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new InputError('config', `LOG_LEVEL must be one of ${LEVELS.join(', ')}`, 'LOG_LEVEL');
 
   const timezone = env.PURSE_TIMEZONE ?? 'Asia/Shanghai';

@@ -1,8 +1,10 @@
-import { loadConfig, type Config, type ConfigOverrides } from './config.js';
+import { loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDb, type Db } from './db/pool.js';
-import { startEmbedded } from './db/embedded.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { noDatabase, startEmbedded } from './db/embedded.js';
 import { migrate, migrationStatus } from './db/migrate.js';
 import { InputError } from './errors.js';
 import { loadKeyring, type Keyring } from './cards/keys.js';
@@ -38,6 +40,13 @@ export interface ContextOptions {
    * decision, after a backup). The embedded database this home owns is always migrated.
    */
   pendingMigrations?: 'apply' | 'refuse';
+  /**
+   * Whether a missing embedded database or key ring may be created (default true). A read-only
+   * command passes false: it must never answer from a new, empty database.
+   */
+  create?: boolean;
+  /** Log level without LOG_LEVEL (default warn; the daemon: info). */
+  defaultLogLevel?: LogLevel;
 }
 
 /**
@@ -45,13 +54,15 @@ export interface ContextOptions {
  * embedded PostgreSQL under PURSE_HOME (started or joined), migrated.
  */
 export async function openContext(opts: ContextOptions = {}): Promise<OpenedContext> {
-  const config = loadConfig(opts.env ?? process.env, opts.overrides);
+  const config = loadConfig(opts.env ?? process.env, opts.overrides, opts.defaultLogLevel);
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const keys = loadKeyring(config.keysJson, config.purseHome);
+  const create = opts.create !== false;
+  if (!create && !config.databaseUrl && !fs.existsSync(path.join(config.purseHome, 'pg', 'PG_VERSION'))) throw noDatabase(config.purseHome);
+  const keys = loadKeyring(config.keysJson, config.purseHome, { create });
   let url = config.databaseUrl;
   let stopServer = async () => undefined as void;
   if (!url) {
-    const server = await startEmbedded(config.purseHome, logger);
+    const server = await startEmbedded(config.purseHome, logger, { create });
     url = server.url;
     stopServer = server.stop;
   }

@@ -18,13 +18,17 @@ import * as settle from './settle.js';
 import * as report from './report.js';
 import * as breakage from './breakage.js';
 import * as game from './game.js';
+import { markCommand } from './context.js';
+import { purseVersion } from '../version.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
   const program = new Command('purse')
     .description('Purse: prepaid stored-value and loyalty-points card processor')
+    .version(purseVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
+  program.hook('preAction', (_root, action) => markCommand(action));
   const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo];
   for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {

@@ -46,7 +46,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
   const seconds = opts.shutdownTimeout === undefined ? SHUTDOWN_SECONDS : Number(opts.shutdownTimeout);
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
-  const ctx = await openContext({ overrides: { host: opts.host, port }, longRunning: true, pendingMigrations: opts.migrate ? 'apply' : 'refuse' });
+  const ctx = await openContext({ overrides: { host: opts.host, port }, longRunning: true, pendingMigrations: opts.migrate ? 'apply' : 'refuse', defaultLogLevel: 'info' });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   let daemon: Daemon;
   try {
