@@ -68,6 +68,19 @@ export async function rotateChannelSecret(ctx: Context, code: string, overlapHou
   });
 }
 
+/**
+ * Revokes a channel's previous secret now (ends a rotation's overlap early, e.g. when the old
+ * secret leaked). Running daemons refuse it at once (notifyChannelChanged).
+ */
+export async function revokeOldSecret(ctx: Context, code: string): Promise<Channel> {
+  return ctx.db.sql.transaction(async (tx) => {
+    const id = await idOf(tx, 'channels', code, 'code');
+    await tx.query(sql.unsafe`update channels set old_secret_cipher = null, old_secret_key_id = null, old_secret_until = null where id = ${id}`);
+    await notifyChannelChanged(tx, code);
+    return (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
+  });
+}
+
 /** Lets a channel submit for more merchants. */
 export async function allowMerchants(ctx: Context, code: string, merchants: unknown): Promise<Channel> {
   const list = v.codeList(merchants, 'merchants');

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
-import { rotateChannelSecret } from '../../src/registry/channels.js';
+import { revokeOldSecret, rotateChannelSecret } from '../../src/registry/channels.js';
 import { startDaemon } from '../../src/daemon/server.js';
 
 // Issue 20 §5 and §9: HTTP edges. At most 4 connections per source, so the cap is reachable.
@@ -100,6 +100,22 @@ describe('HTTP edges', () => {
     }
     expect(oldStatus).toBe(401);
     expect((await f.send(balance('rot-new'), { secret: rotated.secret })).status).toBe(200);
+    f.channel.secret = rotated.secret;
+  });
+
+  it('revoking the old secret during an overlap takes effect on the running daemon at once', async () => {
+    const old = f.channel.secret;
+    const rotated = await rotateChannelSecret(f.ctx, 'CH', 24);
+    expect((await f.send(balance('rev-1'), { secret: old })).status).toBe(200); // overlap: still valid
+    await revokeOldSecret(f.ctx, 'CH');
+    const deadline = Date.now() + 1000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await f.send(balance(`rev-old-${Date.now()}`), { secret: old })).status;
+      if (status === 200) await sleep(20);
+    }
+    expect(status).toBe(401);
+    expect((await f.send(balance('rev-new'), { secret: rotated.secret })).status).toBe(200);
     f.channel.secret = rotated.secret;
   });
 
