@@ -190,8 +190,9 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Malformed requests and resets are the client's business: debug, and close without a stack.
     ctx.logger.debug({ code: err.code }, 'client connection error');
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { InputError, TemporaryError } from '../errors.js';
 import { canReach, PgServer, reachableBinaries, serverUser } from './pg-server.js';
+import { alive, othersRegistered, register } from './server-users.js';
 
 export interface EmbeddedServer {
   /** Connection URL of the `database` on the server. */
@@ -30,15 +31,6 @@ interface ServerInfo { port: number; password: string }
  */
 const PRESENCE = 'purse-presence';
 
-/**
- * Every Purse process using the embedded server also registers in `<home>/pg.users/` (a file
- * named `<pid>-<random>`) for as long as it uses it. Unlike the presence connection, this
- * survives a restart of the server: a daemon whose server was stopped and started again under it
- * (its pools reconnect by themselves) still counts as a user, so a CLI command that started the
- * server again never stops it under the daemon. A file whose process is gone is ignored and
- * removed.
- */
-const USERS_DIR = 'pg.users';
 
 /**
  * Starts (or joins) the embedded PostgreSQL under `home/pg`, from the binaries of the
@@ -125,29 +117,6 @@ async function attend(info: ServerInfo): Promise<{ client: pg.Client; pid: numbe
   await client.connect();
   const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
   return { client, pid: rows[0]!.pid };
-}
-
-/** Registers this use of the server under USERS_DIR; returns the file. */
-async function register(home: string): Promise<string> {
-  const dir = path.join(home, USERS_DIR);
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const file = path.join(dir, `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
-  await fs.writeFile(file, String(process.pid), { mode: 0o644 });
-  return file;
-}
-
-/** Whether a live process other than this registration uses the server; removes files of dead processes. */
-async function othersRegistered(home: string, own: string): Promise<boolean> {
-  const dir = path.join(home, USERS_DIR);
-  let others = false;
-  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    const file = path.join(dir, name);
-    if (file === own) continue;
-    const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) others = true;
-    else await fs.rm(file, { force: true });
-  }
-  return others;
 }
 
 /** The last Purse process out stops the server; the others leave it running (under the home's lock). */
@@ -319,11 +288,3 @@ async function lock(file: string): Promise<() => Promise<void>> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
