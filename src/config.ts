@@ -29,6 +29,15 @@ export interface Config {
   loadApprovalOver: number;
   /** Days a maker-checker request waits for a decision before it expires. */
   approvalTtlDays: number;
+  /** Longest an authorization may take before the HTTP client gets 503 + Retry-After (PURSE_AUTH_DEADLINE_MS). */
+  authDeadlineMs: number;
+  /** Server-side timeout of each statement of the daemon's connections, ms; 0 = none (PURSE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+  /** Authentication failures per source address and minute before it gets 429 (PURSE_AUTH_FAILURE_LIMIT). */
+  authFailureLimit: number;
+  /** Open HTTP connections, in total and per source address (PURSE_MAX_CONNECTIONS, PURSE_MAX_CONNECTIONS_PER_SOURCE). */
+  maxConnections: number;
+  maxConnectionsPerSource: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -37,10 +46,12 @@ export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUr
 
 /**
  * Builds the configuration from the environment and command-line overrides, validating every value.
- * Throws InputError naming the variable on anything malformed.
+ * Throws InputError naming the variable on anything malformed. `defaultLogLevel`: the level without
+ * LOG_LEVEL (design §6: `warn` for CLI commands, so their output is not interleaved with log
+ * lines; `purse serve` passes `info`).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
-  const logLevel = (overrides.logLevel ?? env.LOG_LEVEL ?? 'info') as LogLevel;
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}, defaultLogLevel: LogLevel = 'warn'): Config {
+  const logLevel = (overrides.logLevel ?? (env.LOG_LEVEL || defaultLogLevel)) as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new InputError('config', `LOG_LEVEL must be one of ${LEVELS.join(', ')}`, 'LOG_LEVEL');
 
   const timezone = env.PURSE_TIMEZONE ?? 'Asia/Shanghai';
@@ -74,6 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     adminPort: overrides.adminPort !== undefined ? overrides.adminPort : env.PURSE_ADMIN_PORT ? intVar(env, 'PURSE_ADMIN_PORT', 0, 0, 65535) : null,
     loadApprovalOver: intVar(env, 'PURSE_LOAD_APPROVAL_OVER', 10_000_000, 0, Number.MAX_SAFE_INTEGER),
     approvalTtlDays: intVar(env, 'PURSE_APPROVAL_TTL_DAYS', 7, 1, 365),
+    authDeadlineMs: intVar(env, 'PURSE_AUTH_DEADLINE_MS', 5000, 100, 600_000),
+    statementTimeoutMs: intVar(env, 'PURSE_STATEMENT_TIMEOUT_MS', 60_000, 0, 86_400_000),
+    authFailureLimit: intVar(env, 'PURSE_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
+    maxConnections: intVar(env, 'PURSE_MAX_CONNECTIONS', 2000, 1, 1_000_000),
+    maxConnectionsPerSource: intVar(env, 'PURSE_MAX_CONNECTIONS_PER_SOURCE', 500, 1, 1_000_000),
   };
 }
 

@@ -1,9 +1,12 @@
-import { loadConfig, type Config, type ConfigOverrides } from './config.js';
+import { loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDb, type Db } from './db/pool.js';
-import { startEmbedded } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { noDatabase, startEmbedded } from './db/embedded.js';
+import { migrate, migrationStatus } from './db/migrate.js';
+import { InputError } from './errors.js';
 import { loadKeyring, type Keyring } from './cards/keys.js';
 import type { Calendar } from './ledger/calendar.js';
 
@@ -31,6 +34,19 @@ export interface ContextOptions {
   migrate?: boolean;
   /** A long-running process (the daemon): its pool keeps idle connections open (see openDb). */
   longRunning?: boolean;
+  /**
+   * `refuse`: a DATABASE_URL database with pending migrations is an error instead of being
+   * migrated (`purse serve` without `--migrate`: an upgrade of a shared server is the operator's
+   * decision, after a backup). The embedded database this home owns is always migrated.
+   */
+  pendingMigrations?: 'apply' | 'refuse';
+  /**
+   * Whether a missing embedded database or key ring may be created (default true). A read-only
+   * command passes false: it must never answer from a new, empty database.
+   */
+  create?: boolean;
+  /** Log level without LOG_LEVEL (default warn; the daemon: info). */
+  defaultLogLevel?: LogLevel;
 }
 
 /**
@@ -38,23 +54,28 @@ export interface ContextOptions {
  * embedded PostgreSQL under PURSE_HOME (started or joined), migrated.
  */
 export async function openContext(opts: ContextOptions = {}): Promise<OpenedContext> {
-  const config = loadConfig(opts.env ?? process.env, opts.overrides);
+  const config = loadConfig(opts.env ?? process.env, opts.overrides, opts.defaultLogLevel);
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const keys = loadKeyring(config.keysJson, config.purseHome);
+  const create = opts.create !== false;
+  if (!create && !config.databaseUrl && !fs.existsSync(path.join(config.purseHome, 'pg', 'PG_VERSION'))) throw noDatabase(config.purseHome);
+  const keys = loadKeyring(config.keysJson, config.purseHome, { create });
   let url = config.databaseUrl;
   let stopServer = async () => undefined as void;
   if (!url) {
-    const server = await startEmbedded(config.purseHome, logger);
+    const server = await startEmbedded(config.purseHome, logger, { create });
     url = server.url;
     stopServer = server.stop;
   }
   try {
-    if (opts.migrate !== false) await migrate(url, logger);
+    if (opts.migrate !== false && config.databaseUrl && opts.pendingMigrations === 'refuse') await refusePending(url);
+    else if (opts.migrate !== false) await migrate(url, logger);
   } catch (err) {
     await stopServer();
     throw err;
   }
-  const db = await openDb(url, { poolSize: config.poolSize, keepIdle: opts.longRunning === true });
+  const db = await openDb(url, {
+    poolSize: config.poolSize, keepIdle: opts.longRunning === true, statementTimeoutMs: opts.longRunning ? config.statementTimeoutMs : 0,
+  });
   return {
     config,
     logger,
@@ -67,4 +88,15 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
       await stopServer();
     },
   };
+}
+
+/** Refuses a database whose schema is behind this version (or whose applied migrations changed). */
+async function refusePending(url: string): Promise<void> {
+  const status = await migrationStatus(url);
+  const changed = status.filter((m) => m.state === 'changed');
+  if (changed.length > 0) throw new InputError('migration_changed', `applied migration ${changed[0]!.version} has changed since it was applied`, 'migrations');
+  const pending = status.filter((m) => m.state === 'pending');
+  if (pending.length > 0) {
+    throw new InputError('pending_migrations', `the DATABASE_URL database has ${pending.length} pending migration(s) (from ${pending[0]!.version}): back it up, then run \`purse db migrate\` or start with \`purse serve --migrate\``, 'DATABASE_URL');
+  }
 }

@@ -15,6 +15,7 @@ import { bulkLoad } from './ledger/flows/index.js';
 import { postEntries } from './ledger/post.js';
 import { openBusinessDate } from './ledger/business-date.js';
 import { localDate } from './ledger/calendar.js';
+import { InputError } from './errors.js';
 
 /** The demo set-up as `purse demo --json` prints it (design §6 contract). */
 export interface Demo {
@@ -48,14 +49,30 @@ export const DEMO = {
 const LOCK = 7_216_530_002;
 
 /**
+ * Channels every installation has whatever it serves (the management API's `WEB-SEAT`): they do
+ * not make a database a production one. Any other channel whose code does not start with `DEMO-`
+ * does (design §6: `purse demo` then refuses, since its channel secret is a published demo secret).
+ */
+export const BUILT_IN_CHANNELS: readonly string[] = ['WEB-SEAT'];
+
+/**
  * Creates the demo operator set-up if it is missing — one issuer, a stored-value and a combo
  * program, a scheme, an alliance of two merchants with a terminal each, a channel, three active
- * cards with value — and returns it. Safe to run any number of times, also concurrently.
+ * cards with value — and returns it. Safe to run any number of times, also concurrently. Refuses
+ * (InputError, nothing created) a database that holds channels other than demo and built-in
+ * ones, unless `force`.
  */
-export async function ensureDemo(ctx: Context): Promise<Demo> {
+export async function ensureDemo(ctx: Context, opts: { force?: boolean } = {}): Promise<Demo> {
   await ctx.db.sql.connect(async (conn) => {
     await conn.query(sql.unsafe`select pg_advisory_lock(${LOCK})`);
     try {
+      if (!opts.force) {
+        const others = await conn.anyFirst(sql.unsafe`
+          select code from channels where code not like 'DEMO-%' and code <> all(${sql.array([...BUILT_IN_CHANNELS], 'text')}) order by code limit 3`);
+        if (others.length > 0) {
+          throw new InputError('not_a_demo_database', `this database holds non-demo channels (${others.join(', ')}): the demo would add a channel with a published secret; use --force to do it anyway`, 'channels');
+        }
+      }
       await createMissing(ctx);
     } finally {
       await conn.query(sql.unsafe`select pg_advisory_unlock(${LOCK})`);

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from './config.js';
 import { scrubPans } from './cards/luhn.js';
 
@@ -36,11 +37,21 @@ function scrubBindings(child: Logger): void {
 }
 
 /**
- * The one root logger (house style §11): JSON to stderr, card/PIN/secret fields redacted at any
- * depth (also in child() bindings), and every Luhn-valid 13–19 digit run in any string, message
- * or error masked (first 6 + last 4) before it is written.
+ * Where logs go by default: stderr, as JSON lines, or (when stderr is a terminal) as readable
+ * lines through pino-pretty (written synchronously, so a CLI command's last lines are not lost).
+ * The redaction and PAN masking below apply before either.
  */
-export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
+function stderrDestination(): pino.DestinationStream {
+  if (!process.stderr.isTTY) return pino.destination(2);
+  return pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname' });
+}
+
+/**
+ * The one root logger (house style §11): JSON to stderr (readable lines on a terminal),
+ * card/PIN/secret fields redacted at any depth (also in child() bindings), and every Luhn-valid
+ * 13–19 digit run in any string, message or error masked (first 6 + last 4) before it is written.
+ */
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = stderrDestination()): Logger {
   return pino(
     {
       level,

@@ -45,11 +45,15 @@ export function generateKeyringJson(): string {
 }
 
 /**
- * The keyring from PURSE_KEYS if set, else `<home>/keys.json`, generated once with mode 0600.
+ * The keyring from PURSE_KEYS if set, else `<home>/keys.json`, generated once with mode 0600
+ * (unless `create` is false: a read-only command then fails naming the file).
  */
-export function loadKeyring(keysJson: string | undefined, home: string): Keyring {
+export function loadKeyring(keysJson: string | undefined, home: string, opts: { create?: boolean } = {}): Keyring {
   if (keysJson) return parseKeyring(keysJson, 'PURSE_KEYS');
   const file = path.join(home, 'keys.json');
+  if (!fs.existsSync(file) && opts.create === false) {
+    throw new InputError('no_keys', `no key ring at ${file} (PURSE_HOME) and PURSE_KEYS is not set: set the one this database uses`, 'PURSE_KEYS');
+  }
   if (!fs.existsSync(file)) {
     fs.mkdirSync(home, { recursive: true, mode: 0o755 });
     try {
@@ -59,4 +63,11 @@ export function loadKeyring(keysJson: string | undefined, home: string): Keyring
     }
   }
   return parseKeyring(fs.readFileSync(file, 'utf8'), file);
+}
+
+/** Where the key ring comes from: PURSE_KEYS, else `<home>/keys.json`. */
+export function keyringSource(keysJson: string | undefined, home: string): { json: string | null; source: string; file: string | null } {
+  if (keysJson) return { json: keysJson, source: 'PURSE_KEYS', file: null };
+  const file = path.join(home, 'keys.json');
+  return { json: fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null, source: file, file };
 }

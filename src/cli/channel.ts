@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { withContext } from './context.js';
 import { cliActor } from '../admin/audit.js';
 import { output, printLine, printRecord, printTable } from './output.js';
-import { addChannel, allowMerchants, listChannels, rotateChannelSecret, showChannel } from '../registry/channels.js';
+import { addChannel, allowMerchants, listChannels, revokeOldSecret, rotateChannelSecret, showChannel } from '../registry/channels.js';
 
 function printWithSecret(c: object): void {
   printRecord(c);
@@ -22,6 +22,9 @@ export function register(program: Command): void {
   g.command('rotate-secret <code>').description('new secret; the old one stays valid for the overlap')
     .option('--overlap-hours <n>', 'hours the old secret stays valid', '24').option('--json', 'print JSON')
     .action((code, o) => withContext(async (ctx) => output(o.json, await rotateChannelSecret(ctx, code, o.overlapHours, cliActor()), printWithSecret)));
+  g.command('revoke-old-secret <code>').description('end a rotation\'s overlap now: the previous secret stops working at once')
+    .option('--json', 'print JSON')
+    .action((code, o) => withContext(async (ctx) => output(o.json, await revokeOldSecret(ctx, code, cliActor()), printRecord)));
   g.command('allow <code>').description('let a channel submit for more merchants')
     .requiredOption('--merchants <codes>', 'comma-separated merchants').option('--json', 'print JSON')
     .action((code, o) => withContext(async (ctx) => output(o.json, await allowMerchants(ctx, code, o.merchants), printRecord)));

@@ -1,34 +1,55 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startEmbedded } from '../db/embedded.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
 import { output, printLine, printTable } from './output.js';
+import * as backup from './db-backup.js';
 
-/** Runs `fn` with a database URL (DATABASE_URL or the embedded server), without migrating first. */
-async function withUrl<T>(fn: (url: string, logger: Logger) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with a database URL (DATABASE_URL or the embedded server), without migrating first.
+ * `create: false` (read-only commands): a PURSE_HOME without a database is an error, never a new one.
+ */
+export async function withUrl<T>(fn: (url: string, logger: Logger, config: Config) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  if (config.databaseUrl) return fn(config.databaseUrl, logger);
-  const server = await startEmbedded(config.purseHome, logger);
+  if (config.databaseUrl) return fn(config.databaseUrl, logger, config);
+  const server = await startEmbedded(config.purseHome, logger, { create: opts.create });
   try {
-    return await fn(server.url, logger);
+    return await fn(server.url, logger, config);
   } finally {
     await server.stop();
   }
 }
 
+/** Which server a command uses, for people: the DATABASE_URL server (password hidden) or the embedded one under PURSE_HOME. */
+export function describeDatabase(config: Config): { server: string; home: string } {
+  if (config.databaseUrl) {
+    const u = new URL(config.databaseUrl);
+    if (u.password) u.password = '***';
+    return { server: `DATABASE_URL ${u.toString()}`, home: config.purseHome };
+  }
+  return { server: `embedded PostgreSQL in ${config.purseHome}/pg`, home: config.purseHome };
+}
+
 export function register(program: Command): void {
-  const g = program.command('db').description('database schema');
+  const g = program.command('db').description('database schema, backup and restore');
   g.command('migrate').description('apply pending migrations (forward-only, under an advisory lock)').option('--json', 'print JSON')
     .action((o) => withUrl(async (url, logger) => {
       const applied = await migrate(url, logger);
       output(o.json, { applied }, (r) => printLine(r.applied.length ? `applied ${r.applied.join(', ')}` : 'up to date'));
     }));
-  g.command('status').description('applied, pending and changed migrations (exit 1 if an applied file changed)').option('--json', 'print JSON')
-    .action((o) => withUrl(async (url) => {
+  g.command('status').description('which database, and its applied, pending and changed migrations (exit 1 if an applied file changed)').option('--json', 'print JSON')
+    .action((o) => withUrl(async (url, _logger, config) => {
       const rows = await migrationStatus(url);
-      output(o.json, rows, (r) => printTable(r, ['version', 'name', 'state', 'appliedAt']));
+      const where = describeDatabase(config);
+      // --json stays the array of migrations it always was; people see the server and home first.
+      output(o.json, rows, () => {
+        printLine(`server: ${where.server}`);
+        printLine(`home:   ${where.home}`);
+        printTable(rows, ['version', 'name', 'state', 'appliedAt']);
+      });
       if (rows.some((r) => r.state === 'changed')) process.exitCode = 1;
-    }));
+    }, { create: false }));
+  backup.register(g);
 }

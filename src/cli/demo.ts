@@ -22,8 +22,9 @@ export function firstContactHelp(demo: Demo, url: string): string[] {
 
 export function register(program: Command): void {
   program.command('demo').description('create (idempotently) a demo set-up and print it').option('--json', 'print JSON')
+    .option('--force', 'also in a database that holds non-demo channels')
     .action((o) => withContext(async (ctx) => {
-      const demo = await ensureDemo(ctx);
+      const demo = await ensureDemo(ctx, { force: o.force === true });
       output(o.json, demo, (d) => firstContactHelp(d, `http://${ctx.config.host}:${ctx.config.port}`).forEach((l) => printLine(l)));
     }));
 }

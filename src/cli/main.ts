@@ -22,13 +22,17 @@ import * as operator from './operator.js';
 import * as audit from './audit.js';
 import * as adjust from './adjust.js';
 import * as approvals from './approvals.js';
+import { markCommand } from './context.js';
+import { purseVersion } from '../version.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
   const program = new Command('purse')
     .description('Purse: prepaid stored-value and loyalty-points card processor')
+    .version(purseVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
+  program.hook('preAction', (_root, action) => markCommand(action));
   const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, operator, audit, adjust, approvals];
   for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {

@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../errors.js';
 
 interface ServeOptions {
   host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string; adminPort?: string;
+  migrate?: boolean;
 }
 
 /** Seconds in-flight work gets to finish after SIGTERM/SIGINT before the daemon exits anyway. */
@@ -47,7 +48,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
   const adminPort = opts.adminPort === undefined ? undefined : Number(opts.adminPort);
   if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError('--admin-port must be 0-65535');
-  const ctx = await openContext({ overrides: { host: opts.host, port, adminPort }, longRunning: true });
+  const ctx = await openContext({ overrides: { host: opts.host, port, adminPort }, longRunning: true, pendingMigrations: opts.migrate ? 'apply' : 'refuse', defaultLogLevel: 'info' });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   let daemon: Daemon;
   try {
@@ -93,5 +94,6 @@ export function register(program: Command): void {
     .option('--demo', 'create the demo set-up and print how to send a first transaction')
     .option('--no-scheduler', 'do not run scheduled jobs in this daemon (another daemon runs them)')
     .option('--shutdown-timeout <seconds>', `on SIGTERM/SIGINT, time in-flight work gets to finish (default ${SHUTDOWN_SECONDS})`)
+    .option('--migrate', 'apply pending migrations to a DATABASE_URL database (the embedded one is always migrated)')
     .action((o: ServeOptions) => serve(o));
 }

@@ -12,6 +12,7 @@ import { signatureMatches, timestampFresh } from './signature.js';
 import { lazyChild } from '../logger.js';
 import { scrubPans } from '../cards/luhn.js';
 import type { TxnResponse } from './work-item.js';
+import type { AuthThrottle } from './auth-throttle.js';
 
 /** An HTTP answer: status, JSON body, extra headers. */
 export interface Answer {
@@ -27,6 +28,22 @@ const header = (req: http.IncomingMessage, name: string) => {
 
 const unauthorized = (message: string): Answer => ({ status: 401, body: { error: { code: 'unauthorized', message } } });
 
+/** Raised when an authorization outlives its deadline (config authDeadlineMs). */
+class DeadlineError extends Error {}
+
+/**
+ * `work` or, past `ms`, a DeadlineError. The work itself goes on: a message already queued is
+ * processed and stored under its request_id, so the client's retry gets the stored answer.
+ */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError()), ms);
+  });
+  work.catch(() => undefined); // a failure after the deadline has nobody left to answer
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** Whether the presented signature matches the channel's secret, or its previous one during the rotation overlap. */
 function signedBy(channel: ChannelInfo, ts: string, raw: Buffer, sig: string, now: Date): boolean {
   if (signatureMatches(channel.secret, ts, raw, sig)) return true;
@@ -38,27 +55,40 @@ function signedBy(channel: ChannelInfo, ts: string, raw: Buffer, sig: string, no
  * ±300 s of the server clock, X-Signature), reads the JSON body into a Message (400 naming the
  * field or a duplicate key, nothing stored), hands it to the core and renders the result: 200 with
  * the response (new or stored), 409 for a reused request_id with another body, 503 + Retry-After
- * while the database is unavailable or the daemon is overloaded.
+ * while the database is unavailable or the daemon is overloaded, or when the answer is not ready
+ * within the deadline (config authDeadlineMs; the message may still be processed: a retry under the
+ * same request_id is safe). With a `throttle`, a source that failed authentication too often gets
+ * 429 + Retry-After before any lookup.
  */
-export async function postTransaction(ctx: Context, core: TransactionCore, req: http.IncomingMessage, raw: Buffer): Promise<Answer> {
+export async function postTransaction(ctx: Context, core: TransactionCore, req: http.IncomingMessage, raw: Buffer, throttle?: AuthThrottle): Promise<Answer> {
+  const source = req.socket?.remoteAddress ?? 'unknown';
+  const wait = throttle?.retryAfter(source, Date.now()) ?? 0;
+  if (wait > 0) {
+    return { status: 429, body: { error: { code: 'too_many_failures', message: 'too many failed authentications from this address' } }, headers: { 'retry-after': String(wait) } };
+  }
+  const refuse = (message: string): Answer => {
+    throttle?.failed(source, Date.now());
+    return unauthorized(message);
+  };
   const code = header(req, 'x-channel-id');
   const ts = header(req, 'x-timestamp');
   const sig = header(req, 'x-signature');
-  if (!code || !ts || !sig) return unauthorized('X-Channel-Id, X-Timestamp and X-Signature are required');
+  if (!code || !ts || !sig) return refuse('X-Channel-Id, X-Timestamp and X-Signature are required');
   const now = ctx.clock.now();
-  if (!timestampFresh(ts, now)) return unauthorized('X-Timestamp is not within 300 seconds of the server time');
+  if (!timestampFresh(ts, now)) return refuse('X-Timestamp is not within 300 seconds of the server time');
+  const deadline = Date.now() + ctx.config.authDeadlineMs;
   let msg: Message;
   let channel: ChannelInfo | null;
   try {
-    channel = await core.registry.channel(code);
-    if (!channel || !signedBy(channel, ts, raw, sig, now)) return unauthorized('unknown channel or bad signature');
+    channel = await withDeadline(core.registry.channel(code), ctx.config.authDeadlineMs);
+    if (!channel || !signedBy(channel, ts, raw, sig, now)) return refuse('unknown channel or bad signature');
     msg = parseMessage(readJson(raw), core.schemaOf);
   } catch (err) {
     return errorAnswer(err);
   }
   const log = lazyChild(ctx.logger, { request_id: msg.requestId, channel: channel.code, type: msg.type });
   try {
-    const result = await core.process(msg, channel, log);
+    const result = await withDeadline(core.process(msg, channel, log), Math.max(0, deadline - Date.now()));
     if (result.kind === 'conflict') {
       return { status: 409, body: { error: { code: 'request_id_reused', message: 'request_id was already used with a different body', field: 'request_id' } } };
     }
@@ -75,7 +105,8 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
     return { status: 200, body: result.response };
   } catch (err) {
     if (err instanceof MessageFailedError) return { status: 200, body: failed(msg) };
-    log.warn({ err }, 'transaction not processed');
+    if (err instanceof DeadlineError) log.warn({ deadline_ms: ctx.config.authDeadlineMs }, 'no answer within the deadline: 503 (the message may still be processed)');
+    else log.warn({ err }, 'transaction not processed');
     return errorAnswer(err);
   }
 }
@@ -111,6 +142,7 @@ function failed(msg: Message): TxnResponse {
  * the channel's: 503 like any other unavailability, never a 400.
  */
 export function errorAnswer(raw: unknown): Answer {
+  if (raw instanceof DeadlineError) return { status: 503, body: { error: { code: 'deadline', message: 'no answer within the authorization deadline; retry with the same request_id' } }, headers: { 'retry-after': '1' } };
   const err = mapDbError(raw);
   if (err instanceof OverloadedError) return { status: 503, body: { error: { code: 'overloaded', message: err.message } }, headers: { 'retry-after': '1' } };
   if (err instanceof TemporaryError) return { status: 503, body: { error: { code: 'unavailable', message: err.message } }, headers: { 'retry-after': '1' } };

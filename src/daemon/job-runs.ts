@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { mapDbError } from '../db/errors.js';
 import { PurseError } from '../errors.js';
 import { scrubPans } from '../cards/luhn.js';
+import type { Metrics } from './metrics.js';
 
 /** Advisory lock class of scheduled jobs (7216 is the business-date lock of the ledger). */
 const JOB_LOCK_CLASS = 7217;
@@ -105,4 +106,18 @@ function errorText(err: unknown): string {
   const code = e instanceof PurseError ? e.code : e.name;
   // Card numbers never reach the table, whatever a job's error says.
   return scrubPans(`${code}: ${e.message}`).slice(0, 2000);
+}
+
+/**
+ * Adds `purse_job_last_success_timestamp_seconds{job}` to the daemon's metrics: when each job last
+ * finished successfully (read from job_runs at each scrape, so it covers runs by any daemon).
+ */
+export function jobSuccessGauge(ctx: Context, metrics: Metrics): void {
+  metrics.gauge('purse_job_last_success_timestamp_seconds', 'When each scheduled job last succeeded (Unix seconds), by any daemon.', ['job'], async (set) => {
+    const { rows } = await ctx.db.pg.query<{ job: string; at: number }>({
+      name: 'metrics_job_last_success',
+      text: `select job, extract(epoch from max(finished_at))::float8 as at from job_runs where status = 'succeeded' group by job order by job`,
+    });
+    for (const r of rows) set({ job: r.job }, r.at);
+  });
 }

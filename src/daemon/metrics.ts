@@ -1,92 +1,105 @@
-import type pg from 'pg';
-import type { BatchPath } from './batch.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { purseVersion } from '../version.js';
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200];
+/** Longest a scrape waits for one gauge's values. */
+const COLLECT_MS = 500;
 
-class Histogram {
-  readonly counts: number[];
-  sum = 0;
-  count = 0;
-  constructor(readonly bounds: number[]) {
-    this.counts = bounds.map(() => 0);
-  }
-  observe(v: number): void {
-    this.sum += v;
-    this.count++;
-    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) this.counts[i]!++;
-  }
-  lines(name: string): string[] {
-    const out = this.bounds.map((b, i) => `${name}_bucket{le="${b}"} ${this.counts[i]}`);
-    out.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`, `${name}_count ${this.count}`);
-    return out;
-  }
-}
+/** Sets one labelled value of a gauge while it is collected. */
+export type GaugeSetter = (labels: Record<string, string>, value: number) => void;
 
 /**
- * The daemon's Prometheus metrics (`GET /metrics`, text format 0.0.4): transactions by type and
- * response code, HTTP answers by status, request latency, batch sizes and durations, queue depth and
- * connection pool use. Counters live in memory and start at zero with the process.
+ * The daemon's Prometheus metrics (prom-client, one registry per daemon: several daemons in one
+ * process, as in tests, never share counters): transactions by type and response code, HTTP
+ * answers by status, request latency, batch sizes and durations, `purse_build_info`, and gauges
+ * the daemon adds (`gauge`). Counters live in memory and start at zero with the process.
  */
 export class Metrics {
-  private readonly transactions = new Map<string, number>();
-  private readonly http = new Map<string, number>();
-  private readonly latency = new Histogram(LATENCY_BUCKETS);
-  private readonly batchSize = new Histogram(BATCH_BUCKETS);
-  private readonly batchSeconds = new Histogram(LATENCY_BUCKETS);
-  private readonly batchPaths = new Map<BatchPath, number>();
+  readonly registry = new Registry();
+  private readonly transactions = new Counter({
+    name: 'purse_transactions_total', help: 'Processed messages by type and DE39 response code.', labelNames: ['type', 'response_code'], registers: [this.registry],
+  });
+  private readonly http = new Counter({
+    name: 'purse_http_requests_total', help: 'Answers to POST /v1/transactions by HTTP status.', labelNames: ['status'], registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'purse_request_duration_seconds', help: 'Time from request received to answer sent.', buckets: LATENCY_BUCKETS, registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'purse_batch_size', help: 'Messages per database transaction.', buckets: BATCH_BUCKETS, registers: [this.registry],
+  });
+  private readonly batchSeconds = new Histogram({
+    name: 'purse_batch_duration_seconds', help: 'Duration of one batch transaction.', buckets: LATENCY_BUCKETS, registers: [this.registry],
+  });
+  private readonly batchPaths = new Counter({
+    name: 'purse_batches_total', help: 'Batch transactions by how they ran: one_trip (one round trip), fused (two), step (step by step).',
+    labelNames: ['path'], registers: [this.registry],
+  });
+  private defaults = false;
+
+  constructor() {
+    new Gauge({ name: 'purse_build_info', help: 'Always 1; the labels name the running build.', labelNames: ['version', 'node'], registers: [this.registry] })
+      .set({ version: purseVersion(), node: process.version }, 1);
+  }
 
   /** One processed message (answered 200). */
   transaction(type: string, code: string): void {
-    const k = `type="${type}",response_code="${code}"`;
-    this.transactions.set(k, (this.transactions.get(k) ?? 0) + 1);
+    this.transactions.inc({ type, response_code: code });
   }
 
   /** One HTTP answer of POST /v1/transactions, with its latency. */
   request(status: number, seconds: number): void {
-    const k = `status="${status}"`;
-    this.http.set(k, (this.http.get(k) ?? 0) + 1);
+    this.http.inc({ status: String(status) });
     this.latency.observe(seconds);
   }
 
-  batch(size: number, seconds: number, path: BatchPath): void {
+  /** One batch transaction: its size, duration and (optionally) the way it ran. */
+  batch(size: number, seconds: number, path?: string): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(seconds);
-    this.batchPaths.set(path, (this.batchPaths.get(path) ?? 0) + 1);
+    if (path !== undefined) this.batchPaths.inc({ path });
   }
 
-  /** The exposition text; `more`: lines of other collectors (RuntimeMetrics). */
-  render(pool: pg.Pool, queued: number, more: readonly string[] = []): string {
-    const lines: string[] = [
-      '# HELP purse_transactions_total Processed messages by type and DE39 response code.',
-      '# TYPE purse_transactions_total counter',
-      ...[...this.transactions].map(([k, v]) => `purse_transactions_total{${k}} ${v}`),
-      '# HELP purse_http_requests_total Answers to POST /v1/transactions by HTTP status.',
-      '# TYPE purse_http_requests_total counter',
-      ...[...this.http].map(([k, v]) => `purse_http_requests_total{${k}} ${v}`),
-      '# HELP purse_request_duration_seconds Time from request received to answer sent.',
-      '# TYPE purse_request_duration_seconds histogram',
-      ...this.latency.lines('purse_request_duration_seconds'),
-      '# HELP purse_batch_size Messages per database transaction.',
-      '# TYPE purse_batch_size histogram',
-      ...this.batchSize.lines('purse_batch_size'),
-      '# HELP purse_batch_duration_seconds Duration of one batch transaction.',
-      '# TYPE purse_batch_duration_seconds histogram',
-      ...this.batchSeconds.lines('purse_batch_duration_seconds'),
-      '# HELP purse_batches_total Batch transactions by how they ran: one_trip (one round trip), fused (two), step (step by step).',
-      '# TYPE purse_batches_total counter',
-      ...[...this.batchPaths].map(([k, v]) => `purse_batches_total{path="${k}"} ${v}`),
-      '# HELP purse_queue_depth Messages waiting for a batch.',
-      '# TYPE purse_queue_depth gauge',
-      `purse_queue_depth ${queued}`,
-      '# HELP purse_db_pool_connections Hot-path pool connections by state.',
-      '# TYPE purse_db_pool_connections gauge',
-      `purse_db_pool_connections{state="total"} ${pool.totalCount}`,
-      `purse_db_pool_connections{state="idle"} ${pool.idleCount}`,
-      `purse_db_pool_connections{state="waiting"} ${pool.waitingCount}`,
-      ...more,
-    ];
-    return `${lines.join('\n')}\n`;
+  /**
+   * Adds a gauge whose values are read when /metrics is scraped. `collect` sets them; if it throws
+   * or takes longer than COLLECT_MS (the database is away or stuck), the gauge shows nothing for
+   * that scrape rather than failing or hanging the page.
+   */
+  gauge(name: string, help: string, labelNames: string[], collect: (set: GaugeSetter) => void | Promise<void>): void {
+    new Gauge({
+      name, help, labelNames, registers: [this.registry],
+      async collect() {
+        this.reset();
+        let open = true;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, COLLECT_MS);
+        });
+        try {
+          await Promise.race([collect((labels, value) => {
+            if (open) this.set(labels, value);
+          }), late]);
+        } catch {
+          this.reset();
+        } finally {
+          open = false;
+          clearTimeout(timer);
+        }
+      },
+    });
+  }
+
+  /** Adds prom-client's process and Node runtime metrics (CPU, memory, handles, event-loop lag, GC); once. */
+  collectRuntime(): void {
+    if (this.defaults) return;
+    this.defaults = true;
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { decrypt, panToken } from '../cards/vault.js';
 import { mapDbError } from '../db/errors.js';
+import { Lru } from './lru.js';
 
 /** An acquiring channel as the daemon needs it. */
 export interface ChannelInfo {
@@ -39,31 +40,62 @@ export interface ProgramInfo {
   schemeId: number | null;
 }
 
-/** How long registry rows are reused before being read again (a fee or secret change takes effect within this). */
+/**
+ * How long registry rows are reused before being read again (a fee change takes effect within
+ * this; a channel's secret change at once, through RegistryListener's notification).
+ */
 export const REGISTRY_TTL_MS = 5_000;
+/** Bounds of the caches: an unauthenticated client must not be able to grow the daemon's memory. */
+const CHANNEL_CACHE_MAX = 1_000;
+const MERCHANT_CACHE_MAX = 10_000;
+const PROGRAM_CACHE_MAX = 10_000;
 const CARD_CACHE_MAX = 200_000;
+
+/** Shape of a registry code (src/registry/validate.ts): anything else cannot name a channel or merchant. */
+const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+/** Whether `code` has the shape of a registry code (checked before any lookup or cache use). */
+export function isRegistryCode(code: string): boolean {
+  return CODE.test(code);
+}
 
 interface Slot<T> { at: number; value: Promise<T | null> }
 
 /**
  * Short-lived in-memory cache of registry rows (channels, merchants, programs) and of the
  * immutable PAN-token → card id mapping. Card STATE is never cached: it is read under row locks
- * in every batch. Wall time (not the business clock) drives expiry.
+ * in every batch. Wall time (not the business clock) drives expiry. Every cache is a bounded LRU,
+ * a code that cannot be a registry code is unknown without a lookup, and misses are not kept
+ * (an unknown code is read again next time, so junk never fills memory).
  */
 export class RegistryCache {
-  private channels = new Map<string, Slot<ChannelInfo>>();
-  private merchants = new Map<string, Slot<MerchantInfo>>();
-  private programs = new Map<number, Slot<ProgramInfo>>();
-  private cards = new Map<string, number>();
+  private channels = new Lru<string, Slot<ChannelInfo>>(CHANNEL_CACHE_MAX);
+  private merchants = new Lru<string, Slot<MerchantInfo>>(MERCHANT_CACHE_MAX);
+  private programs = new Lru<number, Slot<ProgramInfo>>(PROGRAM_CACHE_MAX);
+  private cards = new Lru<string, number>(CARD_CACHE_MAX);
 
   constructor(private readonly ctx: Context) {}
 
+  /** The channel, or null when unknown (or not shaped like a code: no lookup then). */
   channel(code: string): Promise<ChannelInfo | null> {
+    if (!isRegistryCode(code)) return Promise.resolve(null);
     return this.cached(this.channels, code, () => this.loadChannel(code));
   }
 
+  /** The merchant, or null when unknown (or not shaped like a code: no lookup then). */
   merchant(code: string): Promise<MerchantInfo | null> {
+    if (!isRegistryCode(code)) return Promise.resolve(null);
     return this.cached(this.merchants, code, () => this.loadMerchant(code));
+  }
+
+  /** Forgets a channel (its secret or merchants changed): the next request reads it again. */
+  forgetChannel(code: string): void {
+    this.channels.delete(code);
+  }
+
+  /** Forgets every channel (notifications may have been missed while the listener was away). */
+  forgetChannels(): void {
+    this.channels.clear();
   }
 
   program(id: number): Promise<ProgramInfo | null> {
@@ -90,21 +122,27 @@ export class RegistryCache {
         const id = byToken.get(key);
         if (id === undefined) continue;
         out.set(m.pan, id);
-        if (this.cards.size >= CARD_CACHE_MAX) this.cards.delete(this.cards.keys().next().value!);
         this.cards.set(key, id);
       }
     }
     return out;
   }
 
-  private cached<K, T>(map: Map<K, Slot<T>>, key: K, load: () => Promise<T | null>): Promise<T | null> {
+  /** Concurrent reads of one key share a load; a miss (null) or a failure is not kept. */
+  private cached<K, T>(map: Lru<K, Slot<T>>, key: K, load: () => Promise<T | null>): Promise<T | null> {
     const now = Date.now();
     const slot = map.get(key);
     if (slot && now - slot.at < REGISTRY_TTL_MS) return slot.value;
-    const value = load().catch((err) => {
-      map.delete(key);
-      throw mapDbError(err);
-    });
+    const value = load().then(
+      (v) => {
+        if (v === null && map.get(key)?.value === value) map.delete(key);
+        return v;
+      },
+      (err) => {
+        if (map.get(key)?.value === value) map.delete(key);
+        throw mapDbError(err);
+      },
+    );
     map.set(key, { at: now, value });
     return value;
   }

@@ -1,3 +1,4 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 
 const QUANTILES = [0.5, 0.99, 1] as const;
@@ -48,18 +49,35 @@ export class RuntimeMetrics {
     this.observer.disconnect();
   }
 
-  /** Exposition lines (Prometheus text format). */
-  lines(): string[] {
-    return [
-      `# HELP purse_event_loop_delay_seconds How late the event loop ran, over the last complete ${this.windowMs / 1000} s window (quantile 1 = max).`,
-      '# TYPE purse_event_loop_delay_seconds gauge',
-      ...(this.window ? QUANTILES.map((q, i) => `purse_event_loop_delay_seconds{quantile="${q}"} ${this.window![i]}`) : []),
-      '# HELP purse_gc_pause_seconds_total Time the garbage collector paused the process, by kind.',
-      '# TYPE purse_gc_pause_seconds_total counter',
-      ...[...this.gc].map(([k, g]) => `purse_gc_pause_seconds_total{kind="${k}"} ${g.seconds}`),
-      '# HELP purse_gc_pauses_total Garbage collector pauses, by kind.',
-      '# TYPE purse_gc_pauses_total counter',
-      ...[...this.gc].map(([k, g]) => `purse_gc_pauses_total{kind="${k}"} ${g.count}`),
-    ];
+  /**
+   * Adds these measurements to a prom-client registry, read at each scrape (prom-client's own
+   * `nodejs_eventloop_lag_*` is a running histogram since start; this is the last window's).
+   */
+  registerIn(registry: Registry): void {
+    const windowOf = () => this.window;
+    const gc = this.gc;
+    new Gauge({
+      name: 'purse_event_loop_delay_seconds', help: `How late the event loop ran, over the last complete ${this.windowMs / 1000} s window (quantile 1 = max).`,
+      labelNames: ['quantile'], registers: [registry],
+      collect() {
+        this.reset();
+        const w = windowOf();
+        if (w) QUANTILES.forEach((q, i) => this.set({ quantile: String(q) }, w[i]!));
+      },
+    });
+    new Counter({
+      name: 'purse_gc_pause_seconds_total', help: 'Time the garbage collector paused the process, by kind.', labelNames: ['kind'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, g] of gc) this.inc({ kind }, g.seconds);
+      },
+    });
+    new Counter({
+      name: 'purse_gc_pauses_total', help: 'Garbage collector pauses, by kind.', labelNames: ['kind'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, g] of gc) this.inc({ kind }, g.count);
+      },
+    });
   }
 }

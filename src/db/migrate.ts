@@ -51,10 +51,11 @@ async function connect(url: string): Promise<pg.Client> {
 /**
  * Applies pending migrations in order, each in its own transaction, under a session advisory lock
  * so two concurrent runs are safe (the second waits, then finds nothing to do). An applied
- * migration whose file changed is an error (exit 1). Returns the versions applied.
+ * migration whose file changed is an error (exit 1). Returns the versions applied. `upTo`: apply
+ * none above this version (a restore brings a new database to its backup's schema first).
  */
-export async function migrate(url: string, logger?: Logger, dir = MIGRATIONS_DIR): Promise<number[]> {
-  const files = await readMigrations(dir);
+export async function migrate(url: string, logger?: Logger, dir = MIGRATIONS_DIR, opts: { upTo?: number } = {}): Promise<number[]> {
+  const files = (await readMigrations(dir)).filter((f) => opts.upTo === undefined || f.version <= opts.upTo);
   const client = await connect(url);
   try {
     await client.query('select pg_advisory_lock($1)', [LOCK_KEY]);

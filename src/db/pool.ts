@@ -36,9 +36,13 @@ export interface Db {
  * 10 s, a connection the daemon wanted only now and then was closed and opened again about every
  * 10 s under load, each time a new backend, a SCRAM authentication and its named statements
  * prepared again. The pool is bounded by `poolSize` either way.
+ * `statementTimeoutMs` (> 0) makes the server cancel any statement of the hot-path pool that runs
+ * longer (the daemon: a lock wait or a runaway query must not hold an authorization connection
+ * forever); the control-plane pool keeps slonik's own 60 s statement timeout.
  */
-export async function openDb(url: string, opts: { poolSize: number; applicationName?: string; keepIdle?: boolean }): Promise<Db> {
+export async function openDb(url: string, opts: { poolSize: number; applicationName?: string; keepIdle?: boolean; statementTimeoutMs?: number }): Promise<Db> {
   const pool = new pg.Pool({
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs, idle_in_transaction_session_timeout: opts.statementTimeoutMs } : {}),
     connectionString: url,
     max: opts.poolSize,
     idleTimeoutMillis: opts.keepIdle ? 0 : 10_000,

@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { decrypt, encrypt } from '../cards/vault.js';
 import type { Keyring } from '../cards/keys.js';
 import type { Queryable } from '../ledger/post.js';
+import { notifyChannelChanged } from './notify.js';
 
 export interface Channel {
   id: number; code: string; name: string; fee_fixed: number; fee_bps: number; merchants: string[];
@@ -66,7 +67,22 @@ export async function rotateChannelSecret(ctx: Context, code: string, overlapHou
         secret_cipher = ${sql.binary(enc.cipher)}, secret_key_id = ${enc.keyId}
       where id = ${id}`);
     if (actor) await auditSql(tx, ctx, actor, { action: 'channel.rotate_secret', target: `channel:${code}`, outcome: 'ok', after: { overlap_hours: hours } });
+    await notifyChannelChanged(tx, code);
     return { ...((await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel), secret };
+  });
+}
+
+/**
+ * Revokes a channel's previous secret now (ends a rotation's overlap early, e.g. when the old
+ * secret leaked). Running daemons refuse it at once (notifyChannelChanged).
+ */
+export async function revokeOldSecret(ctx: Context, code: string, actor?: Actor): Promise<Channel> {
+  return ctx.db.sql.transaction(async (tx) => {
+    const id = await idOf(tx, 'channels', code, 'code');
+    await tx.query(sql.unsafe`update channels set old_secret_cipher = null, old_secret_key_id = null, old_secret_until = null where id = ${id}`);
+    await notifyChannelChanged(tx, code);
+    if (actor) await auditSql(tx, ctx, actor, { action: 'channel.revoke_old_secret', target: `channel:${code}`, outcome: 'ok' });
+    return (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
   });
 }
 
@@ -79,6 +95,7 @@ export async function allowMerchants(ctx: Context, code: string, merchants: unkn
       const mid = await idOf(tx, 'merchants', m, `merchants[${i}]`);
       await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) values (${id}, ${mid}) on conflict do nothing`);
     }
+    await notifyChannelChanged(tx, code);
     return (await tx.one(sql.unsafe`${SELECT} where c.id = ${id}`)) as Channel;
   });
 }

@@ -14,7 +14,7 @@ function samples(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const m = /^([a-z_]+(?:\{[^}]*\})?) (-?[0-9.e+]+|\+Inf|NaN)$/.exec(line);
+    const m = /^([a-z0-9_]+(?:\{[^}]*\})?) (-?[0-9.e+-]+|\+Inf|NaN)$/.exec(line);
     expect(m, `not a sample line: ${line}`).not.toBeNull();
     out.set(m![1]!, Number(m![2]));
   }

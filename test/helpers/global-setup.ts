@@ -24,7 +24,7 @@ let home: string | undefined;
  * PURSE_HOME. A template database is migrated once; every test file clones it.
  */
 export async function setup(project: TestProject): Promise<void> {
-  const logger = createLogger('warn');
+  const logger = createLogger('error');
   let baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-test-'));
