@@ -10,6 +10,8 @@ import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
 import { startDaemon } from '../../src/daemon/server.js';
 import { signBody } from '../../src/daemon/signature.js';
+import { migrate } from '../../src/db/migrate.js';
+import { MIGRATION_SEEDED } from '../../src/db/snapshot.js';
 
 // Issue 20 §8: `purse db backup` / `purse db restore`, with the key ring sealed under a passphrase.
 const source = await testContext();
@@ -144,5 +146,15 @@ describe('purse db backup / restore', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/does not match its SHA-256/);
     expect(await rows(target, "select count(*)::int as n from information_schema.tables where table_name = 'cards'")).toEqual([{ n: 0 }]);
+  });
+
+  it('knows every table a new database already holds rows in (reference data the migrations insert)', async () => {
+    const url = await createEmptyDatabase();
+    await migrate(url);
+    const tables = (await rows(url, `select table_name as t from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'schema_migrations' order by 1`)) as { t: string }[];
+    const seeded: string[] = [];
+    for (const { t } of tables) if ((await rows(url, `select 1 from "${t}" limit 1`)).length > 0) seeded.push(t);
+    expect(seeded).toEqual([...MIGRATION_SEEDED].sort());
   });
 });
