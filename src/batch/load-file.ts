@@ -43,7 +43,13 @@ export async function stageLoadFile(client: pg.ClientBase, keys: Keyring, file: 
     const input = fs.createReadStream(file, { highWaterMark: 1 << 16 });
     for await (const lines of readLines(input, MAX_LINE_BYTES)) {
       let block = '';
-      for (const { no, text } of lines) {
+      for (const { no, text, unterminated } of lines) {
+        // A file copied or written in place can be read half-way: its last record would be applied
+        // cut short, then again whole under a longer reference (design §6b). Nothing is posted
+        // before the whole file is staged, so refusing here posts nothing.
+        if (unterminated) {
+          throw new InputError('truncated_file', `line ${no}: the last line has no line ending, so the file looks truncated (still being written?); file refused, nothing posted. Move load files into place complete (write elsewhere, then rename)`, `line ${no}`);
+        }
         if (text === '') continue; // blank lines are not detail lines
         if (!header) {
           checkHeader(no, text);
