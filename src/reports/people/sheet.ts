@@ -11,6 +11,8 @@ export interface Column {
   en: string;
   zh: string;
   kind: ColumnKind;
+  /** For an amount column of rows that may hold points: the row field naming the asset (`PTS:…` is shown as an integer, never as yuan). */
+  assetKey?: string;
 }
 
 export type CellValue = string | number | bigint | null;
@@ -50,6 +52,12 @@ export function cellText(value: CellValue, kind: ColumnKind, fmt: PeopleFormat):
   return String(value);
 }
 
+/** The kind a cell of column `c` in `row` is shown as (a points amount is a count). */
+export function kindIn(c: Column, row: SheetRow): ColumnKind {
+  if (c.kind === 'amount' && c.assetKey !== undefined && String(row[c.assetKey] ?? '').startsWith('PTS:')) return 'count';
+  return c.kind;
+}
+
 const NUMBER = /^-?\d+(\.\d{2})?$/;
 
 /** A cell for a CSV opened in a spreadsheet: numbers stay numbers, text is neutralised (design §6b). */
@@ -62,7 +70,7 @@ function csvCell(value: CellValue, kind: ColumnKind, fmt: PeopleFormat): string 
 /** The sheet as CSV text (LF line endings; the caller encodes it). */
 export function sheetCsv(sheet: Sheet, fmt: PeopleFormat): string {
   const records: string[][] = [sheet.columns.map((c) => safeCell(columnName(c, fmt.lang)))];
-  for (const r of [...sheet.rows, ...(sheet.totals ?? [])]) records.push(sheet.columns.map((c) => csvCell(r[c.key] ?? null, c.kind, fmt)));
+  for (const r of [...sheet.rows, ...(sheet.totals ?? [])]) records.push(sheet.columns.map((c) => csvCell(r[c.key] ?? null, kindIn(c, r), fmt)));
   if (sheet.notes?.length) {
     records.push([]);
     for (const n of sheet.notes) records.push([safeCell(columnName(n, fmt.lang)), csvCell(n.value, n.kind, fmt)]);

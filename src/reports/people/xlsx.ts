@@ -1,7 +1,7 @@
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import writeXlsxFile, { type Cell, type Row, type Sheet as XlsxSheet } from 'write-excel-file/node';
 import { displayWidth } from './width.js';
-import { cellText, columnName, type CellValue, type ColumnKind, type Sheet } from './sheet.js';
+import { cellText, columnName, kindIn, type CellValue, type ColumnKind, type Sheet } from './sheet.js';
 import type { PeopleFormat } from './format.js';
 
 /** Excel's own limit of rows per worksheet. */
@@ -20,8 +20,8 @@ function cell(value: CellValue, kind: ColumnKind, fmt: PeopleFormat, bold = fals
 
 function worksheet(sheet: Sheet, fmt: PeopleFormat): XlsxSheet<Buffer> {
   const data: Row[] = [sheet.columns.map((c) => ({ value: columnName(c, fmt.lang), type: String, fontWeight: 'bold' as const }))];
-  for (const r of sheet.rows) data.push(sheet.columns.map((c) => cell(r[c.key] ?? null, c.kind, fmt)));
-  for (const r of sheet.totals ?? []) data.push(sheet.columns.map((c) => cell(r[c.key] ?? null, c.kind, fmt, true)));
+  for (const r of sheet.rows) data.push(sheet.columns.map((c) => cell(r[c.key] ?? null, kindIn(c, r), fmt)));
+  for (const r of sheet.totals ?? []) data.push(sheet.columns.map((c) => cell(r[c.key] ?? null, kindIn(c, r), fmt, true)));
   if (sheet.notes?.length) {
     data.push([]);
     for (const n of sheet.notes) data.push([{ value: columnName(n, fmt.lang), type: String }, cell(n.value, n.kind, fmt)]);
