@@ -3,6 +3,7 @@ import * as settlement from './report-settlement.js';
 import * as liability from './report-liability.js';
 import * as statements from './report-statements.js';
 import * as journal from './report-journal.js';
+import * as custody from './report-custody.js';
 
 export function register(program: Command): void {
   const g = program.command('report').description('finance reports');
@@ -10,4 +11,5 @@ export function register(program: Command): void {
   liability.register(g);
   statements.register(g);
   journal.register(g);
+  custody.register(g);
 }
