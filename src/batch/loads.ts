@@ -9,6 +9,7 @@ import { checkReadable, stageLoadFile } from './load-file.js';
 import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
 import { RejectsFile } from './rejects.js';
 import { progress } from './progress.js';
+import { inputEncoding } from './text-encoding.js';
 
 export interface LoadOptions {
   file: string;
@@ -19,12 +20,18 @@ export interface LoadOptions {
   dryRun?: boolean;
   /** Rows per committed chunk (default 20000). */
   chunkRows?: unknown;
+  /** `utf8` or `gbk`; detected when absent. */
+  encoding?: unknown;
 }
 
 /** The result of `purse cards load` (its `--json` output). */
 export interface LoadSummary {
   file: string;
   dry_run: boolean;
+  /** The encoding the file was read in: as given with --encoding, or detected (utf8 or gbk). */
+  encoding: string;
+  /** `card` (card numbers) or `card_id` (card ids): what the file's first column names. */
+  card_column: 'card' | 'card_id';
   /** Detail lines read (header, trailer and blank lines excluded). */
   lines: number;
   /** Sum of the amounts as written on the detail lines whose amount could be read. */
@@ -43,7 +50,8 @@ const DEFAULT_CHUNK = 20_000;
 const MAX_ATTEMPTS = 5;
 
 /**
- * Loads stored value onto cards from a CSV file `card,amount,reference` (design §6), exactly once:
+ * Loads stored value onto cards from a CSV file `card,amount,reference` (design §6; §6b: or
+ * `卡号,金额,流水号`, `card_id` instead of `card`, UTF-8 or GBK given or detected), exactly once:
  * reads the whole file first (streaming, staged in the database as tokens), checks its control
  * totals — the trailer `TRAILER,<count>,<total>` and/or `expectCount`/`expectTotal` — and posts
  * nothing if they do not match; then applies the valid rows in chunks, each chunk committing its
@@ -63,6 +71,7 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
   }
   const chunkRows = opts.chunkRows === undefined ? DEFAULT_CHUNK : Number(wholeNumber(opts.chunkRows, 'chunk-rows', /^[0-9]{1,6}$/));
   if (chunkRows < 1) throw new InputError('invalid_chunk_rows', 'chunk-rows must be at least 1', 'chunk-rows');
+  const encoding = inputEncoding(opts.encoding);
   await checkReadable(opts.file);
   const log = ctx.logger.child({ job: 'cards_load', file: path.basename(opts.file) });
 
@@ -71,13 +80,13 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
   try {
     // This connection carries the run's temporary tables and is closed afterwards (release(true)).
     await client.query(`set work_mem = '128MB'`);
-    const staged = await stageLoadFile(client, ctx.keys, opts.file, progress('reading', null));
+    const staged = await stageLoadFile(client, ctx.keys, opts.file, progress('reading', null), encoding);
     if (staged.trailer) expected.unshift(staged.trailer);
     checkControlTotals(expected, staged.found);
-    const issuers = await prepareWork(client);
+    const issuers = await prepareWork(client, staged.byCardId);
     rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
     const summary: LoadSummary = {
-      file: opts.file, dry_run: Boolean(opts.dryRun), lines: staged.found.count, total: jsonInt(staged.found.total),
+      file: opts.file, dry_run: Boolean(opts.dryRun), encoding: staged.encoding, card_column: staged.byCardId ? 'card_id' : 'card', lines: staged.found.count, total: jsonInt(staged.found.total),
       control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
       applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 },
       rejects_file: `${opts.file}.rejects.csv`,

@@ -19,9 +19,10 @@ export function register(cards: Command): void {
     .option('--expect-total <minor>', 'control total: sum of the amounts')
     .option('--dry-run', 'validate and report without posting')
     .option('--chunk-rows <n>', 'rows applied per committed chunk', '20000')
+    .option('--encoding <encoding>', 'utf8 or gbk (default: detected)')
     .option('--json', 'print JSON')
     .action((file, o) => withContext(async (ctx) => {
-      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows });
+      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, encoding: o.encoding });
       output(o.json, summary, printLoad);
       if (summary.applied.count + summary.already_applied.count === 0) {
         console.error(`error: ${file}: no valid row`);
@@ -42,7 +43,7 @@ function printIssue(r: IssueResult): void {
 }
 
 function printLoad(s: LoadSummary): void {
-  printLine(`${s.file}: ${s.lines} detail lines totalling ${s.total}${s.dry_run ? ' (dry run: nothing posted)' : ''}`);
+  printLine(`${s.file}: ${s.lines} detail lines totalling ${s.total}${s.dry_run ? ' (dry run: nothing posted)' : ''}; read as ${s.encoding}, cards by ${s.card_column === 'card' ? 'number' : 'id'}`);
   for (const c of s.control) printLine(`control totals OK (${c.source}): ${[c.count !== null && `${c.count} rows`, c.total !== null && `total ${c.total}`].filter(Boolean).join(', ')}`);
   printLine(`${s.dry_run ? 'would apply' : 'applied'}: ${s.applied.count} rows, ${s.applied.amount}`);
   printLine(`already applied: ${s.already_applied.count} rows, ${s.already_applied.amount}`);
