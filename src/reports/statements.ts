@@ -62,7 +62,7 @@ export interface StatementsResult {
 
 interface LineRow {
   entry_id: number; occurred_at: Date; kind: string; currency: string; net: string; commission: string;
-  terminal: string | null; pan_last4: string | null; bin: string | null;
+  terminal: string | null; pan_last4: string | null; bin: string | null; pan_length: number | null;
 }
 
 // A statement line is one ledger entry of the date with a leg on the merchant's account
@@ -74,7 +74,7 @@ const LINES_SQL = `
   select e.id as entry_id, e.occurred_at, e.kind, p.asset as currency, sum(p.amount)::text as net,
          coalesce((select sum(c.amount) from postings c
                    where c.entry_id = e.id and c.account = 'revenue:merchant_commission' and c.asset = p.asset), 0)::text as commission,
-         tm.code as terminal, ca.pan_last4, pr.bin
+         tm.code as terminal, ca.pan_last4, pr.bin, pr.pan_length
   from postings p
   join entries e on e.id = p.entry_id
   left join transactions t on t.id = e.transaction_id
@@ -82,7 +82,7 @@ const LINES_SQL = `
   left join cards ca on ca.id = t.card_id
   left join programs pr on pr.id = ca.program_id
   where p.business_date = $1::date and p.account = $2 and p.entry_kind not in ('settlement', 'payment')
-  group by e.id, e.occurred_at, e.kind, p.asset, tm.code, ca.pan_last4, pr.bin
+  group by e.id, e.occurred_at, e.kind, p.asset, tm.code, ca.pan_last4, pr.bin, pr.pan_length
   order by e.occurred_at, e.id, p.asset`;
 
 /**
@@ -132,7 +132,9 @@ function statementSheet(code: string, lines: LineRow[], settled: Record<string, 
     sums.set(l.currency, s);
     return {
       time: localTime(l.occurred_at, timezone), type: kindName(l.kind, lang), terminal: l.terminal ?? '',
-      card: l.pan_last4 === null ? '' : `${(l.bin ?? '').slice(0, 6)}******${l.pan_last4}`,
+      // The mask of design §5 (first 6, last 4), built from the program's BIN and PAN length: the
+      // full number is never decrypted for a statement.
+      card: l.pan_last4 === null ? '' : `${(l.bin ?? '').slice(0, 6)}${'*'.repeat(Math.max(0, (l.pan_length ?? 16) - 10))}${l.pan_last4}`,
       amount: net + commission, commission, net,
     };
   });

@@ -11,6 +11,7 @@ import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
 import { settleBusinessDate } from '../../src/settlement/settle.js';
 import { writeStatements } from '../../src/reports/statements.js';
 import { yuan } from '../../src/reports/people/format.js';
+import { maskPan } from '../../src/cards/luhn.js';
 
 // 2026-03-10 (Asia/Shanghai): M1 sells twice and refunds once; the canteen 职工食堂 (M2) sells once.
 const f = await daemonFixture({ cards: 2, channelMerchants: ['M1', 'M2'], setup: async (ctx) => {
@@ -57,9 +58,9 @@ describe('purse report statements', () => {
     const rows = parse(text.slice(1), { relax_column_count: true }) as string[][];
     expect(rows[0]).toEqual(['时间', '类型', '终端', '卡号', '金额', '手续费', '净额']);
     expect(rows.slice(1, 5)).toEqual([
-      ['2026-03-10 09:30:05+08:00', '消费', 'T1', `622000******${p0.slice(-4)}`, '100.00', '1.50', '98.50'],
-      ['2026-03-10 12:15:00+08:00', '消费', 'T1', `622000******${p1.slice(-4)}`, '33.33', '0.50', '32.83'],
-      ['2026-03-10 23:59:59+08:00', '退货', 'T1', `622000******${p0.slice(-4)}`, '-40.00', '-0.60', '-39.40'],
+      ['2026-03-10 09:30:05+08:00', '消费', 'T1', maskPan(p0), '100.00', '1.50', '98.50'],
+      ['2026-03-10 12:15:00+08:00', '消费', 'T1', maskPan(p1), '33.33', '0.50', '32.83'],
+      ['2026-03-10 23:59:59+08:00', '退货', 'T1', maskPan(p0), '-40.00', '-0.60', '-39.40'],
       ['合计', '', '', '', '93.33', '1.40', '91.93'],
     ]);
     expect(text).not.toContain('POS-1');
@@ -102,7 +103,7 @@ describe('purse report statements', () => {
     const text = read(path.join(dir, `M2-${D}.csv`)).toString('utf8');
     expect(text.split('\n').slice(0, 3)).toEqual([
       'time,type,terminal,card,amount,commission,net',
-      `2026-03-10 11:00:00+08:00,purchase,POS-1,622000******${p1.slice(-4)},1234,12,1222`,
+      `2026-03-10 11:00:00+08:00,purchase,POS-1,${maskPan(p1)},1234,12,1222`,
       'total,,,,1234,12,1222',
     ]);
     expect(text).toContain('merchant_name,职工食堂\n');
