@@ -6,7 +6,8 @@ import { extensionOf, peopleFormat, type PeopleFormatInput } from './people/form
 import { kindName } from './people/labels.js';
 import type { Column, Note, Sheet, SheetRow } from './people/sheet.js';
 import { localTime } from './people/time.js';
-import { writePeopleFile } from './people/write.js';
+import { PeopleCsvFile, writePeopleFile } from './people/write.js';
+import { XLSX_MAX_ROWS } from './people/xlsx.js';
 
 export const DEFAULT_STATEMENTS_DIR = path.join('batches', 'settlement', 'statements');
 
@@ -61,9 +62,12 @@ export interface StatementsResult {
 }
 
 interface LineRow {
-  entry_id: number; occurred_at: Date; kind: string; currency: string; net: string; commission: string;
+  entry_id: number; occurred_at: Date; at_key: string; kind: string; currency: string; net: string; commission: string;
   terminal: string | null; pan_last4: string | null; bin: string | null; pan_length: number | null;
 }
+
+/** Lines read per query: a merchant's day streams into its CSV in flat memory. */
+const PAGE = 5_000;
 
 // A statement line is one ledger entry of the date with a leg on the merchant's account
 // (settlement and payment entries excluded: they are the statement's bottom line, not activity).
@@ -71,7 +75,7 @@ interface LineRow {
 // revenue:merchant_commission leg; amount = net + commission. So the lines add up to the
 // settlement row's net_amount and commission by construction.
 const LINES_SQL = `
-  select e.id as entry_id, e.occurred_at, e.kind, p.asset as currency, sum(p.amount)::text as net,
+  select e.id as entry_id, e.occurred_at, e.occurred_at::text as at_key, e.kind, p.asset as currency, sum(p.amount)::text as net,
          coalesce((select sum(c.amount) from postings c
                    where c.entry_id = e.id and c.account = 'revenue:merchant_commission' and c.asset = p.asset), 0)::text as commission,
          tm.code as terminal, ca.pan_last4, pr.bin, pr.pan_length
@@ -82,8 +86,10 @@ const LINES_SQL = `
   left join cards ca on ca.id = t.card_id
   left join programs pr on pr.id = ca.program_id
   where p.business_date = $1::date and p.account = $2 and p.entry_kind not in ('settlement', 'payment')
+    and (e.occurred_at, e.id, p.asset) > ($3::timestamptz, $4::bigint, $5::text)
   group by e.id, e.occurred_at, e.kind, p.asset, tm.code, ca.pan_last4, pr.bin, pr.pan_length
-  order by e.occurred_at, e.id, p.asset`;
+  order by e.occurred_at, e.id, p.asset
+  limit ${PAGE}`;
 
 /**
  * `purse report statements --date D`: one file per merchant with activity on settled business
@@ -111,45 +117,90 @@ export async function writeStatements(ctx: Context, input: StatementsInput): Pro
   const result: StatementsResult = { business_date: date, out_dir: outDir, statements: [] };
   for (const [merchantId, rows] of byMerchant) {
     const code = rows[0]!.merchant;
-    const { rows: lines } = await db.query<LineRow>(LINES_SQL, [date, `merchant:${merchantId}`]);
-    const sheet = statementSheet(code, lines, rows, fmt.lang, ctx.calendar.timezone);
     const file = path.join(outDir, `${code}-${date}.${extensionOf(fmt)}`);
-    await writePeopleFile(file, [sheet.sheet], fmt, date, ctx.calendar.timezone);
-    result.statements.push({ merchant: code, file, lines: lines.length, totals: sheet.totals });
+    const statement = new Statement(code, rows, fmt.lang, ctx.calendar.timezone);
+    const pages = linePages(ctx, date, merchantId);
+    if (fmt.xlsx) {
+      const all: SheetRow[] = [];
+      for await (const page of pages) {
+        all.push(...statement.lines(page));
+        if (all.length >= XLSX_MAX_ROWS) throw new InputError('too_many_rows', `merchant ${code} has more lines on ${date} than an XLSX sheet holds; write CSV`, '--xlsx');
+      }
+      await writePeopleFile(file, [{ ...statement.end(), rows: all }], fmt, date, ctx.calendar.timezone);
+    } else {
+      const csv = await PeopleCsvFile.open(file, fmt);
+      try {
+        for await (const page of pages) await csv.write({ ...statement.empty(), rows: statement.lines(page) });
+        await csv.write(statement.end());
+        await csv.commit();
+      } catch (err) {
+        await csv.abort();
+        throw err;
+      }
+    }
+    result.statements.push({ merchant: code, file, lines: statement.count, totals: statement.totals() });
   }
   return result;
 }
 
-function statementSheet(code: string, lines: LineRow[], settled: Record<string, string | number>[], lang: 'zh' | 'en', timezone: string) {
-  const sums = new Map<string, { amount: bigint; commission: bigint; net: bigint }>();
-  const rows: SheetRow[] = lines.map((l) => {
-    const net = BigInt(l.net);
-    const commission = BigInt(l.commission);
-    const s = sums.get(l.currency) ?? { amount: 0n, commission: 0n, net: 0n };
-    s.amount += net + commission;
-    s.commission += commission;
-    s.net += net;
-    sums.set(l.currency, s);
-    return {
-      time: localTime(l.occurred_at, timezone), type: kindName(l.kind, lang), terminal: l.terminal ?? '',
-      // The mask of design §5 (first 6, last 4), built from the program's BIN and PAN length: the
-      // full number is never decrypted for a statement.
-      card: l.pan_last4 === null ? '' : `${(l.bin ?? '').slice(0, 6)}${'*'.repeat(Math.max(0, (l.pan_length ?? 16) - 10))}${l.pan_last4}`,
-      amount: net + commission, commission, net,
-    };
-  });
-  const label = lang === 'zh' ? '合计' : 'total';
-  const currencies = [...sums.keys()].sort();
-  const totals: SheetRow[] = currencies.map((c) => ({
-    time: currencies.length > 1 ? `${label} ${c}` : label, ...sums.get(c)!,
-  }));
-  const notes: Note[] = settled.flatMap((r) => SETTLEMENT_FIELDS.map((f) => ({ en: f.en, zh: f.zh, kind: f.kind, value: r[f.key] ?? null })));
-  const sheet: Sheet = { name: code, columns: STATEMENT_COLUMNS, rows, totals, notes };
-  return {
-    sheet,
-    totals: currencies.map((c) => {
-      const s = sums.get(c)!;
+/** The merchant's lines of the date in time order, page by page (keyset on time, entry, currency). */
+async function* linePages(ctx: Context, date: string, merchantId: number): AsyncGenerator<LineRow[]> {
+  let after: [string, number, string] = ['-infinity', 0, ''];
+  for (;;) {
+    const { rows } = await ctx.db.pg.query<LineRow>(LINES_SQL, [date, `merchant:${merchantId}`, ...after]);
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE) return;
+    const last = rows[rows.length - 1]!;
+    after = [last.at_key, last.entry_id, last.currency];
+  }
+}
+
+/** One merchant's statement being written: its lines as they come, then totals and the settlement row. */
+class Statement {
+  count = 0;
+  private readonly sums = new Map<string, { amount: bigint; commission: bigint; net: bigint }>();
+
+  constructor(private readonly code: string, private readonly settled: Record<string, string | number>[],
+    private readonly lang: 'zh' | 'en', private readonly timezone: string) {}
+
+  /** A sheet with no rows: the header of the statement. */
+  empty(): Sheet {
+    return { name: this.code, columns: STATEMENT_COLUMNS, rows: [] };
+  }
+
+  lines(page: readonly LineRow[]): SheetRow[] {
+    this.count += page.length;
+    return page.map((l) => {
+      const net = BigInt(l.net);
+      const commission = BigInt(l.commission);
+      const s = this.sums.get(l.currency) ?? { amount: 0n, commission: 0n, net: 0n };
+      s.amount += net + commission;
+      s.commission += commission;
+      s.net += net;
+      this.sums.set(l.currency, s);
+      return {
+        time: localTime(l.occurred_at, this.timezone), type: kindName(l.kind, this.lang), terminal: l.terminal ?? '',
+        // The mask of design §5 (first 6, last 4), built from the program's BIN and PAN length: the
+        // full number is never decrypted for a statement.
+        card: l.pan_last4 === null ? '' : `${(l.bin ?? '').slice(0, 6)}${'*'.repeat(Math.max(0, (l.pan_length ?? 16) - 10))}${l.pan_last4}`,
+        amount: net + commission, commission, net,
+      };
+    });
+  }
+
+  /** The totals lines (合计 / total, one per currency) and the settlement row as label/value lines. */
+  end(): Sheet {
+    const label = this.lang === 'zh' ? '合计' : 'total';
+    const currencies = [...this.sums.keys()].sort();
+    const totals: SheetRow[] = currencies.map((c) => ({ time: currencies.length > 1 ? `${label} ${c}` : label, ...this.sums.get(c)! }));
+    const notes: Note[] = this.settled.flatMap((r) => SETTLEMENT_FIELDS.map((f) => ({ en: f.en, zh: f.zh, kind: f.kind, value: r[f.key] ?? null })));
+    return { ...this.empty(), totals, notes };
+  }
+
+  totals(): StatementFile['totals'] {
+    return [...this.sums.keys()].sort().map((c) => {
+      const s = this.sums.get(c)!;
       return { currency: c, amount: Number(s.amount), commission: Number(s.commission), net: Number(s.net) };
-    }),
-  };
+    });
+  }
 }

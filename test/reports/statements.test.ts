@@ -12,6 +12,11 @@ import { settleBusinessDate } from '../../src/settlement/settle.js';
 import { writeStatements } from '../../src/reports/statements.js';
 import { yuan } from '../../src/reports/people/format.js';
 import { maskPan } from '../../src/cards/luhn.js';
+import { withTransaction } from '../../src/db/tx.js';
+import { openBusinessDate } from '../../src/ledger/business-date.js';
+import { postEntries } from '../../src/ledger/post.js';
+import { balancedEntry } from '../../src/ledger/entry.js';
+import { account } from '../../src/ledger/accounts.js';
 
 // 2026-03-10 (Asia/Shanghai): M1 sells twice and refunds once; the canteen 职工食堂 (M2) sells once.
 const f = await daemonFixture({ cards: 2, channelMerchants: ['M1', 'M2'], setup: async (ctx) => {
@@ -118,6 +123,30 @@ describe('purse report statements', () => {
     expect(rows[4]![0]).toBe('合计');
     const notes = Object.fromEntries(rows.slice(6).map((r) => [r[0], r[1]]));
     expect(notes).toMatchObject({ 商户: 'M1', 消费笔数: 2, 结算净额: 91.93 });
+  });
+
+  it('streams a merchant with more lines than one page, in time order, each once', async () => {
+    const D2 = '2026-03-11';
+    f.ctx.clock.set('2026-03-11T09:00:00+08:00');
+    const n = 5_003;
+    await withTransaction(f.ctx.db.pg, async (c) => {
+      const d = await openBusinessDate(c, f.ctx.clock.now(), f.ctx.calendar);
+      // Three lines share each second: the page boundary falls inside a run of equal times.
+      await postEntries(c, d, Array.from({ length: n }, (_, i) => balancedEntry('lottery_prize', [
+        { account: account.merchant(f.merchantId), asset: 'CNY', amount: i + 1 },
+        { account: account.revenue('lottery'), asset: 'CNY', amount: -(i + 1) },
+      ], { occurredAt: new Date(Date.parse('2026-03-11T01:00:00Z') + Math.floor(i / 3) * 1000), merchantId: f.merchantId })));
+    });
+    f.ctx.clock.set('2026-03-12T00:10:00+08:00');
+    await settleBusinessDate(f.ctx, { date: D2, out: path.join(out, 'settlement') });
+    const dir = path.join(out, 'paged');
+    const r = await writeStatements(f.ctx, { date: D2, out: dir, amounts: 'fen', lang: 'en' });
+    expect(r.statements).toEqual([{ merchant: 'M1', file: path.join(dir, `M1-${D2}.csv`), lines: n, totals: [{ currency: 'CNY', amount: n * (n + 1) / 2, commission: 0, net: n * (n + 1) / 2 }] }]);
+    const rows = parse(read(r.statements[0]!.file).toString('utf8').slice(1), { relax_column_count: true }) as string[][];
+    expect(rows[0]![0]).toBe('time');
+    expect(rows.slice(1, n + 1).map((x) => Number(x[6]))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(rows[n + 1]).toEqual(['total', '', '', '', String(n * (n + 1) / 2), '0', String(n * (n + 1) / 2)]);
+    expect(rows.filter((x) => x[0] === 'time')).toHaveLength(1);
   });
 
   it('runs from the CLI and prints where each statement went', async () => {

@@ -30,3 +30,34 @@ export async function writePeopleFile(target: string, sheets: readonly Sheet[], 
     throw err;
   }
 }
+
+/**
+ * A CSV file for people written in parts (pages of rows), whole or not at all: the header and
+ * byte-order mark once, then each part's rows, so a large table streams in flat memory.
+ */
+export class PeopleCsvFile {
+  private started = false;
+
+  private constructor(private readonly file: AtomicFile, private readonly fmt: PeopleFormat) {}
+
+  static async open(target: string, fmt: PeopleFormat): Promise<PeopleCsvFile> {
+    return new PeopleCsvFile(await AtomicFile.open(target, 0o644), fmt);
+  }
+
+  /** Appends `sheet` (its rows, totals and notes); the header only the first time. */
+  async write(sheet: Sheet): Promise<void> {
+    let text = sheetCsv(sheet, this.fmt);
+    if (this.started) text = text.slice(text.indexOf('\n') + 1);
+    const encoding = this.started && this.fmt.encoding === 'utf8-bom' ? 'utf8' : this.fmt.encoding;
+    await this.file.writeBytes(encodeText(text, encoding));
+    this.started = true;
+  }
+
+  commit(): Promise<void> {
+    return this.file.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.file.abort();
+  }
+}
