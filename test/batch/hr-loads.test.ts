@@ -106,4 +106,17 @@ describe('purse cards load: files from HR systems', () => {
     expect(bad.stderr).toContain('卡号,金额,流水号');
     expect((await loadCli(ctx, f2, ['--encoding', 'big5'])).code).toBe(1);
   });
+
+  it('reads the HR examples in batches/examples (UTF-8 card numbers, GBK card ids): headers, encodings and control totals hold', async () => {
+    for (const [name, encoding, column] of [['load-hr-EXISS-2026-11.csv', 'utf8', 'card'], ['load-hr-EXISS-2026-11-gbk.csv', 'gbk', 'card_id']] as const) {
+      const copy = path.join(dir, name);
+      fs.copyFileSync(path.resolve(import.meta.dirname, '../../batches/examples', name), copy);
+      const r = await loadCli(ctx, copy, ['--dry-run', '--json']);
+      // Their cards belong to another database: every row is an unknown card here, so the run exits 1.
+      expect(r.code, name).toBe(1);
+      expect(JSON.parse(r.stdout), name).toMatchObject({ encoding, card_column: column, lines: 3, total: 33_800, control: [{ count: 3, total: 33_800 }] });
+      expect(readRejects(copy).map((x) => x.reason), name).toEqual(['unknown_card', 'unknown_card', 'unknown_card']);
+      expect(readRejects(copy)[0]!.reference, name).toMatch(/^工资2026年11月0[01]01$/);
+    }
+  });
 });
