@@ -9,6 +9,7 @@ import { statsReport, STATS_CSV } from '../reports/stats.js';
 import { queryTransactions, TRANSACTIONS_CSV, type TransactionFilterInput } from '../reports/transactions.js';
 import { feesSheet, revenueSheet, statsSheet, TRANSACTION_COLUMNS, transactionRows } from '../reports/people/report-sheets.js';
 import type { Sheet } from '../reports/people/sheet.js';
+import { isoLocal } from '../reports/people/time.js';
 import { AtomicFile } from '../batch/atomic-file.js';
 import { emitPeople, emitPeoplePages, reportFormat, today, wantsPeople, withPeopleOptions, type PeopleCliOptions } from './people-output.js';
 
@@ -53,7 +54,8 @@ async function exportTransactions(filter: TransactionFilterInput & PeopleCliOpti
     if (!json) await write(csvHeader(TRANSACTIONS_CSV));
     for await (const page of pages) {
       if (!json) {
-        await write(csvLines(TRANSACTIONS_CSV, page));
+        // Times in files are in the business timezone with offset (design §6b); the same instant.
+        await write(csvLines(TRANSACTIONS_CSV, page.map((t) => ({ ...t, occurred_at: isoLocal(new Date(t.occurred_at), ctx.calendar.timezone) }))));
         continue;
       }
       const text = page.map((r) => JSON.stringify(r)).join(',\n');

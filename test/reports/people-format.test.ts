@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { encodeText, peopleFormat, yuan } from '../../src/reports/people/format.js';
-import { localTime } from '../../src/reports/people/time.js';
+import { isoLocal, localTime } from '../../src/reports/people/time.js';
 import { displayWidth, padDisplay } from '../../src/reports/people/width.js';
 import { sheetCsv } from '../../src/reports/people/sheet.js';
 
@@ -45,6 +45,9 @@ describe('times for people', () => {
     expect(localTime(at, 'Asia/Shanghai')).toBe('2026-03-11 00:05:00+08:00');
     expect(localTime(at, 'UTC')).toBe('2026-03-10 16:05:00+00:00');
     expect(localTime(at, 'America/New_York')).toBe('2026-03-10 12:05:00-04:00');
+    const iso = isoLocal(new Date('2026-03-10T16:05:00.042Z'), 'Asia/Shanghai');
+    expect(iso).toBe('2026-03-11T00:05:00.042+08:00');
+    expect(new Date(iso).toISOString()).toBe('2026-03-10T16:05:00.042Z');
   });
 });
 

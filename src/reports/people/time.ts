@@ -25,3 +25,13 @@ export function localTime(at: Date, timezone: string): string {
   const offset = zone === 'GMT' ? '+00:00' : zone.slice(3);
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}${offset}`;
 }
+
+/**
+ * An instant as ISO 8601 in `timezone` with its offset and milliseconds
+ * (`2026-03-10T14:05:09.123+08:00`): the same instant as `toISOString()`, still machine-readable,
+ * but the wall time people in that zone see.
+ */
+export function isoLocal(at: Date, timezone: string): string {
+  const t = localTime(at, timezone);
+  return `${t.slice(0, 10)}T${t.slice(11, 19)}.${String(at.getUTCMilliseconds()).padStart(3, '0')}${t.slice(19)}`;
+}
