@@ -39,6 +39,12 @@ export class AtomicFile {
     if (this.size >= FLUSH_BYTES) await this.flush();
   }
 
+  /** Appends bytes (text already encoded, e.g. GBK), after any buffered text. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    if (bytes.length > 0) await this.fh.write(bytes);
+  }
+
   private async flush(): Promise<void> {
     if (this.parts.length === 0) return;
     const text = this.parts.join('');

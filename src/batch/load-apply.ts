@@ -21,10 +21,11 @@ export interface ChunkResult {
 /**
  * Resolves every staged row against the database once, set-based: its card (by pan token), the
  * card's program and issuer, and the first line of the file carrying the same reference for the
- * same issuer (first occurrence wins). Creates the per-chunk work tables. Returns the ledger
+ * same issuer (first occurrence wins); `byCardId`: the file names cards by id (a card_id column)
+ * instead of by number. Creates the per-chunk work tables. Returns the ledger
  * account of each issuer the file touches.
  */
-export async function prepareWork(client: pg.ClientBase): Promise<Map<number, string>> {
+export async function prepareWork(client: pg.ClientBase, byCardId = false): Promise<Map<number, string>> {
   // One hash join of the staged rows with cards, and one sort for the duplicate window, instead
   // of a probe per row per chunk; work_mem is raised for this session so 1,000,000 rows sort in
   // memory.
@@ -34,7 +35,7 @@ export async function prepareWork(client: pg.ClientBase): Promise<Map<number, st
            c.id as card_id, c.status, c.expiry_date, p.issuer_id, p.code as program, p.kind, p.reloadable, p.max_balance, p.currency,
            min(s.line) over (partition by p.issuer_id, s.reference) as first_line
     from ${ROWS_TABLE} s
-    left join cards c on c.pan_token = s.token
+    left join cards c on ${byCardId ? 'c.id = s.card_id' : 'c.pan_token = s.token'}
     left join programs p on p.id = c.program_id`);
   await client.query(`create index on ${WORK} (seq)`);
   await client.query(`analyze ${WORK}`);

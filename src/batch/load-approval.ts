@@ -30,13 +30,13 @@ export function holdForApproval(ctx: Context, maker: Principal, actor: Actor): N
   return async (client: pg.PoolClient, f) => {
     const digest = await sha256(f.file);
     const { rows } = await client.query<{ rows: unknown[]; issuers: number[] }>(`
-      select coalesce((select json_agg(json_build_object('seq', seq, 'line', line, 'token', encode(token, 'base64'), 'masked', masked,
+      select coalesce((select json_agg(json_build_object('seq', seq, 'line', line, 'token', encode(token, 'base64'), 'card_id', card_id, 'masked', masked,
                 'amount', amount, 'reference', reference, 'reason', reason, 'message', message) order by seq) from ${ROWS_TABLE}), '[]') as rows,
-             coalesce((select array_agg(distinct p.issuer_id) from ${ROWS_TABLE} s join cards c on c.pan_token = s.token join programs p on p.id = c.program_id), '{}') as issuers`);
+             coalesce((select array_agg(distinct p.issuer_id) from ${ROWS_TABLE} s join cards c on c.id = s.card_id or c.pan_token = s.token join programs p on p.id = c.program_id), '{}') as issuers`);
     const { rows: staged, issuers } = rows[0]!;
     const approval = await withTransaction(ctx.db.pg, (c) => createApproval(ctx, c, maker, actor, {
       kind: 'load', total: f.total, issuerId: issuers.length === 1 ? Number(issuers[0]) : null, rows: staged, fileSha256: digest,
-      payload: { file: path.basename(f.file), lines: f.lines, total: f.total },
+      payload: { file: path.basename(f.file), lines: f.lines, total: f.total, by_card_id: f.byCardId, encoding: f.encoding },
     }));
     return { status: 'pending', approval_id: approval.id, file: f.file, lines: f.lines, total: f.total, file_sha256: digest };
   };
@@ -63,11 +63,11 @@ export async function applyApprovedLoad(ctx: Context, approvalId: number, actor?
   try {
     await client.query(`set work_mem = '128MB'`);
     await createRowsTable(client);
-    const { rows } = await client.query<{ payload: { file: string }; count: number; total: string }>(`
+    const { rows } = await client.query<{ payload: { file: string; by_card_id?: boolean; encoding?: string }; count: number; total: string }>(`
       with x as (
-        insert into ${ROWS_TABLE} (seq, line, token, masked, amount, reference, reason, message)
-        select seq, line, decode(token, 'base64'), masked, amount, reference, reason, message
-        from approvals a, jsonb_to_recordset(a.rows) as r(seq integer, line integer, token text, masked text, amount bigint, reference text, reason text, message text)
+        insert into ${ROWS_TABLE} (seq, line, token, card_id, masked, amount, reference, reason, message)
+        select seq, line, decode(token, 'base64'), card_id, masked, amount, reference, reason, message
+        from approvals a, jsonb_to_recordset(a.rows) as r(seq integer, line integer, token text, card_id bigint, masked text, amount bigint, reference text, reason text, message text)
         where a.id = $1 and a.status = 'approved'
         returning amount
       )
@@ -75,7 +75,7 @@ export async function applyApprovedLoad(ctx: Context, approvalId: number, actor?
     const r = rows[0]!;
     const rejects = new RejectList();
     const summary = await applyStaged(ctx, client, {
-      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, dryRun: false, chunkRows: CHUNK, rejects, control: [], actor,
+      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, byCardId: r.payload.by_card_id === true, encoding: r.payload.encoding ?? 'utf8', dryRun: false, chunkRows: CHUNK, rejects, control: [], actor,
     });
     const result = { ...summary, rejects_file: null, rejects: rejects.rows };
     await ctx.db.pg.query('update approvals set result = $2 where id = $1', [approvalId, JSON.stringify(result)]);

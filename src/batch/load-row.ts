@@ -13,6 +13,8 @@ export type RejectReason =
 /** A detail line after the checks that need no database. */
 export interface CheckedRow {
   line: number;
+  /** The card id, in a file whose first column is `card_id` (loads by id: HR never handles card numbers). */
+  cardId: number | null;
   /** The card number when it is 13–19 digits and Luhn-valid (only ever turned into a token and a mask). */
   pan: string | null;
   /** First 6 and last 4 digits when the card field looks like a card number; '' otherwise (never the field itself). */
@@ -28,8 +30,10 @@ export interface CheckedRow {
 
 /** Longest line accepted (a valid row is under 100 bytes); longer ones are rejected unread. */
 export const MAX_LINE_BYTES = 4096;
-export const REFERENCE_FORMAT = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** 1 to 64 of A-Z a-z 0-9 _ . : - and CJK ideographs (migration 000191 checks the same set). */
+export const REFERENCE_FORMAT = /^[A-Za-z0-9_.:\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF-]{1,64}$/;
 const CARD_FORMAT = /^[0-9]{13,19}$/;
+const CARD_ID_FORMAT = /^[1-9][0-9]{0,11}$/;
 const AMOUNT_FORMAT = /^[0-9]{1,15}$/;
 const WRITTEN_AMOUNT = /^-?[0-9]{1,15}$/;
 /** NUL, the other C0 controls (tab excepted) and DEL never belong in a load file. */
@@ -42,12 +46,12 @@ function hasControl(s: string): boolean {
 }
 
 /**
- * Checks one detail line of a load file (`card,amount,reference`) without the database. The
- * first failing check names the reason; later fields are still read where possible so control
- * totals and duplicate detection see what was written.
+ * Checks one detail line of a load file (`card,amount,reference`, or `card_id,amount,reference`
+ * with `byCardId`) without the database. The first failing check names the reason; later fields
+ * are still read where possible so control totals and duplicate detection see what was written.
  */
-export function checkLoadRow(line: number, text: string | null, csv: (text: string) => CsvLine): CheckedRow {
-  const row: CheckedRow = { line, pan: null, masked: '', amount: null, written: null, reference: null, reason: null, message: null };
+export function checkLoadRow(line: number, text: string | null, csv: (text: string) => CsvLine, byCardId = false): CheckedRow {
+  const row: CheckedRow = { line, cardId: null, pan: null, masked: '', amount: null, written: null, reference: null, reason: null, message: null };
   const reject = (reason: RejectReason, message: string) => {
     if (row.reason === null) {
       row.reason = reason;
@@ -75,7 +79,16 @@ export function checkLoadRow(line: number, text: string | null, csv: (text: stri
   }
   const [card, amount, reference] = fields as [string, string, string];
 
-  if (CARD_FORMAT.test(card)) {
+  if (byCardId) {
+    // The rejects file shows the id as written; a card number put here by mistake only masked.
+    if (CARD_ID_FORMAT.test(card)) {
+      row.cardId = Number(card);
+      row.masked = `card_id:${card}`;
+    } else {
+      if (CARD_FORMAT.test(card)) row.masked = maskPan(card);
+      reject('invalid_card', 'card_id must be a card id: 1 to 12 digits, not starting with 0 (the card_id column of the personalization file)');
+    }
+  } else if (CARD_FORMAT.test(card)) {
     row.masked = maskPan(card);
     if (luhnValid(card)) row.pan = card;
     else reject('luhn_failed', 'card number fails the Luhn check');
@@ -88,6 +101,6 @@ export function checkLoadRow(line: number, text: string | null, csv: (text: stri
   else reject('invalid_amount', 'amount must be a whole number of minor units greater than 0, written with the digits 0-9 only');
 
   if (REFERENCE_FORMAT.test(reference)) row.reference = reference;
-  else reject('invalid_reference', 'reference must be 1 to 64 characters from A-Z a-z 0-9 _ . : -');
+  else reject('invalid_reference', 'reference must be 1 to 64 characters from A-Z a-z 0-9 _ . : - and Chinese characters');
   return row;
 }

@@ -11,6 +11,7 @@ import { RejectsFile, type RejectRow } from './rejects.js';
 import { auditPg, type Actor } from '../admin/audit.js';
 import { progress } from './progress.js';
 import { analyzeGrown } from '../db/analyze.js';
+import { inputEncoding } from './text-encoding.js';
 
 export interface LoadOptions {
   file: string;
@@ -25,9 +26,11 @@ export interface LoadOptions {
    * Keeps an over-limit file (total above PURSE_LOAD_APPROVAL_OVER) for approval instead of
    * applying it: given the run's connection with the rows staged. Without it such a file is a usage error.
    */
-  hold?: (client: pg.PoolClient, file: { file: string; lines: number; total: number }) => Promise<PendingLoad>;
+  hold?: (client: pg.PoolClient, file: { file: string; lines: number; total: number; byCardId: boolean; encoding: string }) => Promise<PendingLoad>;
   /** Who runs the load: each chunk that credits cards is audited in its own transaction. */
   actor?: Actor;
+  /** `utf8` or `gbk`; detected when absent. */
+  encoding?: unknown;
 }
 
 /** What `purse cards load` answers for a file waiting for approval (design §10). */
@@ -37,6 +40,10 @@ export interface PendingLoad { status: 'pending'; approval_id: number; file: str
 export interface LoadSummary {
   file: string;
   dry_run: boolean;
+  /** The encoding the file was read in: as given with --encoding, or detected (utf8 or gbk). */
+  encoding: string;
+  /** `card` (card numbers) or `card_id` (card ids): what the file's first column names. */
+  card_column: 'card' | 'card_id';
   /** Detail lines read (header, trailer and blank lines excluded). */
   lines: number;
   /** Sum of the amounts as written on the detail lines whose amount could be read. */
@@ -55,7 +62,8 @@ const DEFAULT_CHUNK = 20_000;
 const MAX_ATTEMPTS = 5;
 
 /**
- * Loads stored value onto cards from a CSV file `card,amount,reference` (design §6), exactly once:
+ * Loads stored value onto cards from a CSV file `card,amount,reference` (design §6; §6b: or
+ * `卡号,金额,流水号`, `card_id` instead of `card`, UTF-8 or GBK given or detected), exactly once:
  * reads the whole file first (streaming, staged in the database as tokens), checks its control
  * totals — the trailer `TRAILER,<count>,<total>` and/or `expectCount`/`expectTotal` — and posts
  * nothing if they do not match; then applies the valid rows in chunks, each chunk committing its
@@ -75,6 +83,7 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
   }
   const chunkRows = opts.chunkRows === undefined ? DEFAULT_CHUNK : Number(wholeNumber(opts.chunkRows, 'chunk-rows', /^[0-9]{1,6}$/));
   if (chunkRows < 1) throw new InputError('invalid_chunk_rows', 'chunk-rows must be at least 1', 'chunk-rows');
+  const encoding = inputEncoding(opts.encoding);
   await checkReadable(opts.file);
   const log = ctx.logger.child({ job: 'cards_load', file: path.basename(opts.file) });
 
@@ -83,17 +92,17 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
   try {
     // This connection carries the run's temporary tables and is closed afterwards (release(true)).
     await client.query(`set work_mem = '128MB'`);
-    const staged = await stageLoadFile(client, ctx.keys, opts.file, progress('reading', null));
+    const staged = await stageLoadFile(client, ctx.keys, opts.file, progress('reading', null), encoding);
     if (staged.trailer) expected.unshift(staged.trailer);
     checkControlTotals(expected, staged.found);
     if (!opts.dryRun && staged.found.total > BigInt(ctx.config.loadApprovalOver)) {
       // Maker-checker (design §10): the parsed rows wait in the database for a second operator.
       if (!opts.hold) throw new UsageError(`the file total ${staged.found.total} exceeds PURSE_LOAD_APPROVAL_OVER (${ctx.config.loadApprovalOver}): run it with --as USERNAME; it then waits for another operator's approval`);
-      return await opts.hold(client, { file: opts.file, lines: staged.found.count, total: Number(staged.found.total) });
+      return await opts.hold(client, { file: opts.file, lines: staged.found.count, total: Number(staged.found.total), byCardId: staged.byCardId, encoding: staged.encoding });
     }
     rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
     const summary = await applyStaged(ctx, client, {
-      file: opts.file, found: staged.found, dryRun: Boolean(opts.dryRun), chunkRows, rejects, actor: opts.actor,
+      file: opts.file, found: staged.found, byCardId: staged.byCardId, encoding: staged.encoding, dryRun: Boolean(opts.dryRun), chunkRows, rejects, actor: opts.actor,
       control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
     });
     summary.rejects_file = rejects.path;
@@ -126,11 +135,14 @@ export interface RejectSink {
  */
 export async function applyStaged(
   ctx: Context, client: pg.PoolClient,
-  opts: { file: string; found: { count: number; total: bigint }; dryRun: boolean; chunkRows: number; rejects: RejectSink; control: LoadSummary['control']; actor?: Actor },
+  opts: {
+    file: string; found: { count: number; total: bigint }; byCardId: boolean; encoding: LoadSummary['encoding']; dryRun: boolean; chunkRows: number;
+    rejects: RejectSink; control: LoadSummary['control']; actor?: Actor;
+  },
 ): Promise<LoadSummary> {
-  const issuers = await prepareWork(client);
+  const issuers = await prepareWork(client, opts.byCardId);
   const summary: LoadSummary = {
-    file: opts.file, dry_run: opts.dryRun, lines: opts.found.count, total: jsonInt(opts.found.total), control: opts.control,
+    file: opts.file, dry_run: opts.dryRun, encoding: opts.encoding, card_column: opts.byCardId ? 'card_id' : 'card', lines: opts.found.count, total: jsonInt(opts.found.total), control: opts.control,
     applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 }, rejects_file: '',
   };
   const bar = progress(opts.dryRun ? 'checking' : 'loading', opts.found.count);

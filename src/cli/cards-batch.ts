@@ -23,13 +23,14 @@ export function register(cards: Command): void {
     .option('--dry-run', 'validate and report without posting')
     .option('--chunk-rows <n>', 'rows applied per committed chunk', '20000')
     .option('--as <username>', 'operator requesting a file over PURSE_LOAD_APPROVAL_OVER (password on standard input); it waits for approval')
+    .option('--encoding <encoding>', 'utf8 or gbk (default: detected)')
     .option('--json', 'print JSON')
     .action((file, o) => withContext(async (ctx) => {
       const hold: LoadOptions['hold'] = o.as === undefined ? undefined : async (client, f) => {
         const maker = await operatorFromStdin(ctx, o.as);
         return holdForApproval(ctx, maker, cliActor({ username: maker.username, role: maker.role, id: maker.operatorId }))(client, f);
       };
-      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, hold, actor: cliActor() });
+      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, encoding: o.encoding, hold, actor: cliActor() });
       if ('approval_id' in summary) {
         // Design §10: a pending load prints { status: "pending", approval_id, ... } (JSON with or without --json) and exits 0.
         printJson(summary);
@@ -55,7 +56,7 @@ function printIssue(r: IssueResult): void {
 }
 
 function printLoad(s: LoadSummary): void {
-  printLine(`${s.file}: ${s.lines} detail lines totalling ${s.total}${s.dry_run ? ' (dry run: nothing posted)' : ''}`);
+  printLine(`${s.file}: ${s.lines} detail lines totalling ${s.total}${s.dry_run ? ' (dry run: nothing posted)' : ''}; read as ${s.encoding}, cards by ${s.card_column === 'card' ? 'number' : 'id'}`);
   for (const c of s.control) printLine(`control totals OK (${c.source}): ${[c.count !== null && `${c.count} rows`, c.total !== null && `total ${c.total}`].filter(Boolean).join(', ')}`);
   printLine(`${s.dry_run ? 'would apply' : 'applied'}: ${s.applied.count} rows, ${s.applied.amount}`);
   printLine(`already applied: ${s.already_applied.count} rows, ${s.already_applied.amount}`);

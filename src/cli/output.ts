@@ -1,4 +1,5 @@
 /** stdout carries only a command's output (design §6); logs and progress go to stderr. */
+import { displayWidth, padDisplay } from '../reports/people/width.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -8,17 +9,22 @@ export function printLine(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** A plain aligned table for people. */
-export function printTable(rows: readonly object[], columns: string[]): void {
-  if (rows.length === 0) {
-    printLine('(none)');
-    return;
-  }
+/**
+ * The lines of a plain aligned table for people. Columns are padded by display width, so names
+ * in Chinese (two columns per character in a terminal) line up with ASCII ones.
+ */
+export function formatTable(rows: readonly object[], columns: string[]): string[] {
+  if (rows.length === 0) return ['(none)'];
   const cell = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
   const get = (r: object, c: string) => cell((r as Record<string, unknown>)[c]);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => get(r, c).length)));
-  printLine(columns.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  for (const r of rows) printLine(columns.map((c, i) => get(r, c).padEnd(widths[i]!)).join('  ').trimEnd());
+  const widths = columns.map((c) => Math.max(displayWidth(c), ...rows.map((r) => displayWidth(get(r, c)))));
+  const line = (cells: string[]) => cells.map((v, i) => padDisplay(v, widths[i]!)).join('  ').trimEnd();
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => get(r, c))))];
+}
+
+/** A plain aligned table for people (see formatTable). */
+export function printTable(rows: readonly object[], columns: string[]): void {
+  for (const l of formatTable(rows, columns)) printLine(l);
 }
 
 /** A record as `key: value` lines. */

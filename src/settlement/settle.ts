@@ -9,6 +9,7 @@ import { SETTLE_LOCK_SQL, checkEarlierDatesSettled, closeBusinessDate } from './
 import { aggregateDate, storeFileRows } from './settle-aggregate.js';
 import { postRevaluations, postSettlementEntries } from './settle-post.js';
 import { writeSettlementFiles, type SettlementFile, type SettlementSummary } from './settle-files.js';
+import { localTime } from '../reports/people/time.js';
 
 /** Default directory of the settlement files. */
 
@@ -47,7 +48,7 @@ export async function settleBusinessDate(ctx: Context, opts: { date: string; out
   const closable = new Date(cutoffInstant(date, ctx.calendar).getTime() + ctx.config.settleGraceMinutes * 60_000);
   if (now.getTime() < closable.getTime()) {
     throw new InputError('date_not_over',
-      `business date ${date} cannot be settled before ${closable.toISOString()} (its cut-off plus ${ctx.config.settleGraceMinutes} minutes' grace)`, 'date');
+      `business date ${date} cannot be settled before ${localTime(closable, ctx.calendar.timezone)} (its cut-off plus ${ctx.config.settleGraceMinutes} minutes' grace)`, 'date');
   }
   const log = ctx.logger.child({ job: 'settle', business_date: date });
 

@@ -205,6 +205,8 @@ describe('purse report through the CLI', () => {
     expect(all.code).toBe(0);
     for (const pan of f.seed.pans) expect(all.stdout.includes(pan)).toBe(false);
     expect(csv(all.stdout).map((r) => r.request_id)).toContain(pinId);
+    // Times in the business timezone with offset (design §6b), the same instants as the JSON's.
+    for (const r of csv(all.stdout)) expect(r.occurred_at).toMatch(/^2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/);
     const tx = await runCli(['report', 'transactions', '--channel', 'CH2'], f.ctx.env);
     expect(tx.code).toBe(0);
     const rows = csv(tx.stdout);
