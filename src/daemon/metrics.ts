@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { BatchPath } from './batch.js';
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -35,7 +34,9 @@ export class Metrics {
   private readonly latency = new Histogram(LATENCY_BUCKETS);
   private readonly batchSize = new Histogram(BATCH_BUCKETS);
   private readonly batchSeconds = new Histogram(LATENCY_BUCKETS);
-  private readonly batchPaths = new Map<BatchPath, number>();
+  private batches = 0;
+  private batchRetries = 0;
+  private batchSplits = 0;
 
   /** One processed message (answered 200). */
   transaction(type: string, code: string): void {
@@ -50,10 +51,26 @@ export class Metrics {
     this.latency.observe(seconds);
   }
 
-  batch(size: number, seconds: number, path: BatchPath): void {
+  /** One committed batch of `size` messages. */
+  batch(size: number, seconds: number): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(seconds);
-    this.batchPaths.set(path, (this.batchPaths.get(path) ?? 0) + 1);
+    this.batches++;
+  }
+
+  /** A batch rolled back on a deadlock or serialization failure and run again (never a normal case). */
+  batchRetry(): void {
+    this.batchRetries++;
+  }
+
+  /** A failed batch split to run message by message. */
+  batchSplit(): void {
+    this.batchSplits++;
+  }
+
+  /** The batch counters, for tests and benchmarks. */
+  get batchCounts(): { batches: number; retries: number; splits: number } {
+    return { batches: this.batches, retries: this.batchRetries, splits: this.batchSplits };
   }
 
   /** The exposition text; `more`: lines of other collectors (RuntimeMetrics). */
@@ -74,9 +91,15 @@ export class Metrics {
       '# HELP purse_batch_duration_seconds Duration of one batch transaction.',
       '# TYPE purse_batch_duration_seconds histogram',
       ...this.batchSeconds.lines('purse_batch_duration_seconds'),
-      '# HELP purse_batches_total Batch transactions by how they ran: one_trip (one round trip), fused (two), step (step by step).',
+      '# HELP purse_batches_total Batch transactions committed (each: prefetch and write, two round trips).',
       '# TYPE purse_batches_total counter',
-      ...[...this.batchPaths].map(([k, v]) => `purse_batches_total{path="${k}"} ${v}`),
+      `purse_batches_total ${this.batches}`,
+      '# HELP purse_batch_retries_total Batches rolled back on a deadlock or serialization failure and run again.',
+      '# TYPE purse_batch_retries_total counter',
+      `purse_batch_retries_total ${this.batchRetries}`,
+      '# HELP purse_batch_splits_total Failed batches run again message by message.',
+      '# TYPE purse_batch_splits_total counter',
+      `purse_batch_splits_total ${this.batchSplits}`,
       '# HELP purse_queue_depth Messages waiting for a batch.',
       '# TYPE purse_queue_depth gauge',
       `purse_queue_depth ${queued}`,

@@ -5,7 +5,8 @@ export const balance: Handler = {
   type: 'balance',
   fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true },
   needsPin: true,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: null,
   skipStatus: 'expiry',
   decide: () => ({ code: '00' }),
 };

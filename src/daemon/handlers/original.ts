@@ -1,17 +1,18 @@
 import { andThen, type DecideContext, type Handler, type Outcome, type TxnState, type UndoKind } from './types.js';
-import { cardChecks, decline, negation } from './common.js';
+import { decline, negation } from './common.js';
+import { checkCard } from '../precedence.js';
 
 /**
- * The checks every type that names an original shares: the original exists on this channel (25),
- * the message's merchant, when given, is the original's (58), and the original's card passes the
- * generic card checks. Returns the original, or the decline.
+ * The checks every type that names an original shares, in the order of design §5: the original
+ * exists on this channel (25), the message's merchant, when given, is the original's (58), and the
+ * original's card passes the card checks (precedence.ts). Returns the original, or the decline.
  */
 export function originalFor(dc: DecideContext, handler: Handler): TxnState | Outcome {
   const o = dc.original;
   if (!o || o.status === 'marker') return decline('25');
   if (dc.merchant && o.merchantId !== dc.merchant.id) return decline('58', { originalId: o.id });
   if (dc.card) {
-    const refused = cardChecks(dc, handler, dc.card);
+    const refused = checkCard(dc, handler, dc.card);
     if (refused) return { ...refused, originalId: o.id };
   }
   return o;

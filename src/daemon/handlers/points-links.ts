@@ -4,7 +4,6 @@
  * in proportion, capped at what is still on the earn's card (the shortfall is reported in the
  * response's `detail` and in points_clawbacks, never a negative balance).
  */
-import type pg from 'pg';
 import { roundDiv } from '../../ledger/money.js';
 import { prepareClawback } from '../../points/clawback.js';
 import type { PointsApproval } from '../../points/outcome.js';
@@ -21,27 +20,11 @@ export interface LinkedEarn {
 
 const LINKS = 'points:linked_earns';
 
-/** Linked earns by purchase transaction id, as loaded for this batch (and added to by its earns). */
+/** Linked earns by purchase transaction id, as the prefetch read them (and added to by the batch's own earns). */
 export function linkedEarns(extra: Map<string, unknown>): Map<number, LinkedEarn[]> {
   let links = extra.get(LINKS) as Map<number, LinkedEarn[]> | undefined;
   if (!links) extra.set(LINKS, (links = new Map()));
   return links;
-}
-
-/**
- * `dependents` of purchase and capture: the approved earns linked to these originals (locked by the
- * batch, so no earn can link meanwhile); their cards are locked with the batch's own.
- */
-export async function earnDependents(client: pg.ClientBase, originals: readonly TxnState[], extra: Map<string, unknown>): Promise<number[]> {
-  const links = linkedEarns(extra);
-  const { rows } = await client.query<{ id: number; original_id: number; card_id: number; amount_requested: number }>({
-    name: 'daemon_linked_earns',
-    text: `select id, original_id, card_id, amount_requested from transactions
-           where original_id = any($1::bigint[]) and type = 'points_earn' and status = 'approved' order by id`,
-    values: [originals.map((o) => o.id)],
-  });
-  for (const r of rows) links.set(r.original_id, [...(links.get(r.original_id) ?? []), { transactionId: r.id, cardId: r.card_id, amount: r.amount_requested }]);
-  return rows.map((r) => r.card_id);
 }
 
 /**

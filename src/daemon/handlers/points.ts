@@ -29,7 +29,7 @@ function requestOf(dc: DecideContext): PointsRequest {
 /** Every points type is voided or reversed by negating its points entries, lots and draws exactly (points-outcome.ts). */
 const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Promise<Outcome> => undoPoints(kind, original, dc);
 
-const common = { needsPin: false, usesOriginal: false, decidesInDb: true, undo } as const;
+const common = { needsPin: false, needs: { card: 'message', original: false }, decidesInDb: true, undo } as const;
 
 /**
  * The purchase a points_earn names (`original_request_id`): unknown 25; not an approved, not undone
@@ -56,8 +56,10 @@ function linkedPurchase(dc: DecideContext): TxnState | Outcome {
  */
 export const pointsEarn: Handler = {
   type: 'points_earn',
+  entryKind: 'points_earn',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'optional' },
   ...common,
+  needs: { card: 'message', original: true },
   async decide(dc) {
     let purchase: TxnState | null = null;
     if (dc.msg.originalRequestId !== null) {
@@ -88,6 +90,7 @@ export const pointsEarn: Handler = {
 /** `points_redeem`: pays with points at the merchant; `partial` approves what is spendable (10), else 51. */
 export const pointsRedeem: Handler = {
   type: 'points_redeem',
+  entryKind: 'points_redeem',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true, scheme: 'optional' },
   ...common,
   needsPin: true,
@@ -100,6 +103,7 @@ export const pointsRedeem: Handler = {
 /** `points_load`: points sold to the cardholder at the merchant, at the scheme's sale price. */
 export const pointsLoad: Handler = {
   type: 'points_load',
+  entryKind: 'points_load',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', scheme: 'optional' },
   ...common,
   async decide(dc) {
@@ -111,6 +115,7 @@ export const pointsLoad: Handler = {
 /** `points_exchange`: `amount` points of `scheme` into `to_scheme` at the rate in force when the request arrived. */
 export const pointsExchange: Handler = {
   type: 'points_exchange',
+  entryKind: 'points_exchange',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', pin: true, scheme: 'optional', toScheme: 'required' },
   ...common,
   needsPin: true,
@@ -123,6 +128,7 @@ export const pointsExchange: Handler = {
 /** `lottery`: a draw of the configured `game`, paid with its cost in points; the prize is in `detail`. */
 export const lottery: Handler = {
   type: 'lottery',
+  entryKind: 'lottery',
   fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true, game: 'required' },
   ...common,
   needsPin: true,

@@ -12,8 +12,8 @@ export const preauth: Handler = {
   type: 'preauth',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
   needsPin: true,
-  usesOriginal: false,
-  placesHolds: true,
+  needs: { card: 'message', original: false },
+  entryKind: null,
   decide(dc) {
     const card = dc.card!;
     const ok = approvable(dc, dc.msg.amount!);

@@ -1,6 +1,6 @@
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { available, decline, spendEntry, withinMax, channelFee, feeLegs, negation } from './common.js';
-import { clawbackLinked, earnDependents } from './points-links.js';
+import { clawbackLinked } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
 import { account } from '../../ledger/accounts.js';
 import { roundDiv } from '../../ledger/money.js';
@@ -48,7 +48,6 @@ export function refundSpend(amount: number, original: TxnState, dc: DecideContex
  * the points earned on it by a linked points_earn (design §5 `original_request_id`), when there is one.
  */
 export const spendLinks = {
-  dependents: earnDependents,
   undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
     return clawbackLinked(kind, original, dc, negation(kind, original, dc, dc.card));
   },
@@ -64,11 +63,12 @@ export const purchase: Handler = {
   type: 'purchase',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
   needsPin: true,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: 'purchase',
   decide(dc) {
     const ok = approvable(dc, dc.msg.amount!);
     if (!ok) return decline('51');
-    const { entry, commission, fee } = spendEntry('purchase', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, ok.amount);
+    const { entry, commission, fee } = spendEntry(purchase.entryKind!, dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, ok.amount);
     return { code: ok.code, amountApproved: ok.amount, entries: [entry], commission, channelFee: fee };
   },
   ...spendLinks,

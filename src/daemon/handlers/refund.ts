@@ -12,7 +12,8 @@ export const refund: Handler = {
   type: 'refund',
   fields: { card: 'unused', amount: 'required', merchant: 'optional', original: 'required' },
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'refund',
   decide(dc) {
     const o = originalFor(dc, refund);
     if (isOutcome(o)) return o;

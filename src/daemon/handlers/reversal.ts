@@ -12,7 +12,8 @@ export const reversal: Handler = {
   type: 'reversal',
   fields: { card: 'unused', amount: 'unused', merchant: 'optional', original: 'required' },
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'reversal',
   skipStatus: 'all',
   decide(dc) {
     const o = dc.original;

@@ -11,7 +11,8 @@ export const voidTxn: Handler = {
   type: 'void',
   fields: { card: 'unused', amount: 'unused', merchant: 'optional', original: 'required' },
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'void',
   decide(dc) {
     const o = originalFor(dc, voidTxn);
     if (isOutcome(o)) return o;
