@@ -105,7 +105,12 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   const values = prefetchValues({
     calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: items.length + reversalKeys.length,
   });
-  const [, [row]] = await runFused(client, ['begin', execute(STATEMENT.prefetch, values)]) as [unknown, { p: unknown }[]];
+  // Generic plans with sequential scans off: every statement of the batch looks rows up by key
+  // over arrays, so its plan is an index plan whatever the tables' statistics say (a table that
+  // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
+  const [, , , [row]] = await runFused(client, [
+    'begin', 'set local plan_cache_mode = force_generic_plan', 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values),
+  ]) as [unknown, unknown, unknown, { p: unknown }[]];
   const state = await readPrefetched(row!.p, env.registry);
   for (const [pan, token] of tokens) {
     const id = state.cardByToken.get(token.toString('hex'));
