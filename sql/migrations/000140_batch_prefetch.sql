@@ -36,6 +36,7 @@ declare
   result json;
   cards_json json;
   accounts_json json;
+  tokens_json json;
 begin
   bd := open_business_date(p_calendar_date);
 
@@ -81,8 +82,11 @@ begin
   -- The cards: by PAN token, the originals' cards, and the cards of points earned on originals
   -- (a void, reversal or refund of a purchase claws them back); locked in ascending id order, as
   -- every batch and job locks cards.
+  select coalesce(json_agg(json_build_object('id', id, 'token', pan_token)), '[]'::json), array_agg(id)
+  into tokens_json, card_ids
+  from cards where pan_token = any(p_tokens);
   select array_agg(distinct c order by c) into card_ids from (
-    select id as c from cards where pan_token = any(p_tokens)
+    select unnest(card_ids) as c
     union all
     select card_id from transactions where id = any(txn_ids) and card_id is not null
     union all
@@ -105,7 +109,7 @@ begin
     'business_date', bd,
     'ids', (select coalesce(json_agg(nextval(txn_seq)), '[]'::json) from generate_series(1, p_new_ids)),
     'txns', result,
-    'tokens', (select coalesce(json_agg(json_build_object('id', id, 'token', pan_token)), '[]'::json) from cards where pan_token = any(p_tokens)),
+    'tokens', tokens_json,
     'cards', cards_json,
     'accounts', accounts_json,
     'earns', (select coalesce(json_agg(json_build_object('id', id, 'original_id', original_id, 'card_id', card_id, 'amount', amount_requested) order by id), '[]'::json)
