@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { tempDir, writeLoadFile } from '../helpers/batch.js';
@@ -10,8 +11,8 @@ import { verifyLedger } from '../../src/ledger/verify.js';
 // second daemon change a card between two purchases on the first daemon: the first daemon's next
 // decision sees both, and no batch is rolled back and run again to find out.
 const f = await daemonFixture({ cards: 2 });
-const [c0] = f.seed.cardIds as [number, number];
-const [p0] = f.seed.pans as [string, string];
+const [c0, c1] = f.seed.cardIds as [number, number];
+const [p0, p1] = f.seed.pans as [string, string];
 const base = { merchant: 'M1', terminal: 'T1' };
 const dir = tempDir('purse-pipeline-');
 
@@ -62,5 +63,31 @@ describe('the one pipeline against other writers', () => {
     expect(metrics).toMatch(/^purse_batch_retries_total 0$/m);
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
     await second.close(2000);
+  });
+
+  it('a batch costs two round trips: BEGIN with the prefetch, then the writes with COMMIT', async () => {
+    await f.fund(c1, 10_000);
+    await f.send({ ...base, request_id: 'rt-0', type: 'purchase', card: p1, amount: 100 }); // connections have prepared their statements
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0] as string | { text?: string };
+      sent.push(typeof q === 'string' ? q : q.text ?? '');
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      for (const n of [1, 2, 3]) {
+        expect((await f.send({ ...base, request_id: `rt-${n}`, type: 'purchase', card: p1, amount: 100 })).body).toMatchObject({ response_code: '00' });
+      }
+      expect((await f.send({ ...base, request_id: 'rt-4', type: 'void', original_request_id: 'rt-3' })).body).toMatchObject({ response_code: '00' });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    const batch = sent.filter((t) => /purse_batch_|^begin|commit/.test(t));
+    expect(batch).toHaveLength(8);
+    batch.forEach((t, n) => {
+      if (n % 2 === 0) expect(t).toMatch(/^begin;[\s\S]*execute "purse_batch_prefetch"/);
+      else expect(t).toMatch(/;\ncommit$/);
+    });
   });
 });
