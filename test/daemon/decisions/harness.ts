@@ -98,7 +98,7 @@ export function decide(msg: Message, state: State = {}): Decided {
   const prefetched: Prefetched = {
     businessDate: TODAY, ids: [], byKey: new Map(), byId: new Map(orig ? [[orig.id, orig]] : []), cardByToken: new Map(), cardByPan: new Map(),
     cards: new Map(card ? [[card.id, card]] : []), holds, postings: new Map(orig?.entryId ? [[orig.entryId, state.postings ?? purchasePostings(orig.amountApproved)]] : []),
-    earns: new Map(),
+    earns: new Map(), points: null,
   };
   const info = state.merchant === null || msg.merchant === null ? null : { ...merchant, ...state.merchant };
   const item = { msg, handler, channel, merchant: { info, terminalId: 1, refused: state.refused ?? false }, bodyHash: Buffer.alloc(32) } as unknown as WorkItem;
