@@ -1,149 +1,139 @@
 /**
- * SQL of the batch pipeline (batch.ts). Each runs as a named (prepared) statement on the worker's
- * checked-out connection, set-based over arrays, so a batch of any size costs the same few round trips.
+ * SQL of the batch pipeline's write step (batch-write.ts): set-based over arrays, run as SQL-level
+ * prepared statements (fused.ts) in one message ending with COMMIT. The row lists are generated
+ * from the one column list of each table (columns.ts).
  */
+import { POST_SQL } from '../ledger/post.js';
+import { CLOSE_SQL, PLACE_SQL } from '../ledger/holds.js';
+import type { TxnStatus } from './handlers/types.js';
+import type { TxnResponse } from './work-item.js';
+import { names, selectList, setList, unnestOf, type Column } from './columns.js';
+import { PREFETCH_SQL } from './prefetch.js';
+import type { Statements } from './fused.js';
 
-/** Columns of a stored transaction as TxnState reads them. */
-export const TXN_COLUMNS = `id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
-  approved, response_code, business_date, original_id, entry_id, hold_id, status, commission, channel_fee, refunded_amount, body_hash, response`;
+/** A transactions row as the batch writes it: once, complete. */
+export interface TxnRow {
+  id: number;
+  channelId: number;
+  requestId: string;
+  type: string | null;
+  cardId: number | null;
+  merchantId: number | null;
+  terminalId: number | null;
+  asset: string | null;
+  amountRequested: number | null;
+  amountApproved: number;
+  approved: boolean;
+  responseCode: string | null;
+  businessDate: string;
+  occurredAt: Date;
+  originalId: number | null;
+  /** 0: the first entry posted for this row in the same message (looked up by entries.transaction_id). */
+  entryId: number | null;
+  /** 0: the hold placed for this row in the same message. */
+  holdId: number | null;
+  status: TxnStatus;
+  commission: number;
+  channelFee: number;
+  bodyHash: Buffer | null;
+  response: TxnResponse | null;
+}
 
-// Claims the idempotency keys of a batch and takes the shared lock on the open business date.
-// Keys are inserted in (channel, request_id) order so two batches claiming overlapping keys wait on
-// each other in the same order (no deadlock). A key already taken (a repeat, or a reversal's
-// original) is skipped: the caller reads it afterwards in a new statement, whose snapshot sees the
-// row the blocking transaction committed. The left join returns the date even when every key conflicts.
-// Each row's id is given ($12): the daemon takes them from the sequence ahead (id-pool.ts).
-export const CLAIM_SQL = `
-with bd as materialized (select open_business_date($1::date) as d),
-x as (
-  select * from unnest($12::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[], $10::text[])
-    as x(id, channel_id, request_id, type, card_id, merchant_id, terminal_id, amount_requested, body_hash, status)
-), ins as (
-  insert into transactions (id, channel_id, request_id, type, card_id, merchant_id, terminal_id, amount_requested, body_hash, status, business_date, occurred_at)
-  select id, channel_id, request_id, type, card_id, merchant_id, terminal_id, amount_requested, body_hash, status, (select d from bd), $11::timestamptz
-  from x order by channel_id, request_id
-  on conflict (channel_id, request_id) do nothing
-  returning id, channel_id, request_id
-)
-select bd.d as business_date, ins.id, ins.channel_id, ins.request_id from bd left join ins on true`;
+/** The transactions columns the batch writes (refunded_amount and created_at keep their defaults). */
+export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
+  { name: 'id', type: 'bigint', value: (r) => r.id },
+  { name: 'channel_id', type: 'bigint', value: (r) => r.channelId },
+  { name: 'request_id', type: 'text', value: (r) => r.requestId },
+  { name: 'type', type: 'text', value: (r) => r.type },
+  { name: 'card_id', type: 'bigint', value: (r) => r.cardId },
+  { name: 'merchant_id', type: 'bigint', value: (r) => r.merchantId },
+  { name: 'terminal_id', type: 'bigint', value: (r) => r.terminalId },
+  { name: 'asset', type: 'text', value: (r) => r.asset },
+  { name: 'amount_requested', type: 'bigint', value: (r) => r.amountRequested },
+  { name: 'amount_approved', type: 'bigint', value: (r) => r.amountApproved },
+  { name: 'approved', type: 'boolean', value: (r) => r.approved },
+  { name: 'response_code', type: 'text', value: (r) => r.responseCode },
+  { name: 'business_date', type: 'date', value: (r) => r.businessDate },
+  { name: 'occurred_at', type: 'timestamptz', value: (r) => r.occurredAt },
+  { name: 'original_id', type: 'bigint', value: (r) => r.originalId },
+  {
+    name: 'entry_id', type: 'bigint', value: (r) => r.entryId,
+    expr: (u) => `case when ${u}.entry_id = 0 then (select min(e.id) from entries e where e.transaction_id = ${u}.id) else ${u}.entry_id end`,
+  },
+  {
+    name: 'hold_id', type: 'bigint', value: (r) => r.holdId,
+    expr: (u) => `case when ${u}.hold_id = 0 then (select h.id from holds h where h.card_id = ${u}.card_id and h.transaction_id = ${u}.id) else ${u}.hold_id end`,
+  },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'commission', type: 'bigint', value: (r) => r.commission },
+  { name: 'channel_fee', type: 'bigint', value: (r) => r.channelFee },
+  { name: 'body_hash', type: 'bytea', value: (r) => r.bodyHash },
+  { name: 'response', type: 'json', value: (r) => (r.response === null ? null : JSON.stringify(r.response)) },
+];
 
-// Locks the stored transactions a batch refers to, in id order: originals named by
-// (channel, request_id), repeated keys, and for refunds among them the purchase they refund (a void
-// or reversal of a refund gives the amount back to it).
-export const LOCK_TXNS_SQL = `
-with k as (select * from unnest($1::bigint[], $2::text[]) as k(channel_id, request_id))
-select ${TXN_COLUMNS} from transactions
-where (channel_id, request_id) in (select channel_id, request_id from k)
-   or id in (select t.original_id from transactions t join k using (channel_id, request_id) where t.type = 'refund')
-order by id
-for no key update`;
+// The batch's new rows (and the markers its reversals left), each inserted once, complete. Their
+// keys were claimed by the prefetch's advisory locks, so no other batch can have inserted them: a
+// unique violation here is a bug, and fails the whole message (nothing after it, COMMIT included, runs).
+export const INSERT_TXNS_SQL = `
+insert into transactions (${names(TXN_COLUMNS)})
+select ${selectList(TXN_COLUMNS)} from ${unnestOf(TXN_COLUMNS, 1)}`;
 
-// Locks cards and all their accounts (every asset: points handlers need PTS rows too) in ascending
-// card id order: every batch and the hold-expiry job lock cards in this order, so they never deadlock.
-export const LOCK_CARDS_SQL = `
-select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
-from cards c join card_accounts a on a.card_id = c.id
-where c.id = any($1::bigint[])
-order by c.id, a.asset
-for no key update`;
+// A late original: the marker its reversal left becomes its (declined 94) row.
+export const ADOPT_MARKERS_SQL = `
+update transactions t set ${setList(TXN_COLUMNS, ['id', 'channel_id', 'request_id'])}
+from ${unnestOf(TXN_COLUMNS, 1)}
+where t.id = u.id and t.status = 'marker'`;
 
-// The one-round-trip batch's rows (one-trip.ts), decided before the transaction and so written
-// once, complete, where the other paths claim a 'pending' row and update it. In (channel,
-// request_id) order and with the business date's shared lock, as CLAIM_SQL. The batch decided on
-// its keys being new and on its calendar date being open: a key already taken inserts nothing, a
-// closed date moves the rows to the next one, and purse_expect raises on either.
-export const RECORD_SQL = `
-with bd as materialized (select open_business_date($1::date) as d),
-ins as (
-  insert into transactions (id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
-    approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response, business_date, occurred_at)
-  select u.id, u.channel_id, u.request_id, u.type, u.card_id, u.merchant_id, u.terminal_id, u.asset, u.amount_requested, u.amount_approved,
-    u.approved, u.response_code, u.original_id, u.entry_id, u.hold_id, u.status, u.commission, u.channel_fee, u.body_hash, u.response,
-    (select d from bd), $22::timestamptz
-  from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],
-              $12::boolean[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::bigint[], $19::bigint[], $20::bytea[], $21::json[])
-    as u(id, channel_id, request_id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved,
-         approved, response_code, original_id, entry_id, hold_id, status, commission, channel_fee, body_hash, response)
-  order by u.channel_id, u.request_id
-  on conflict (channel_id, request_id) do nothing
-  returning business_date
-)
-select purse_expect(count(*) = cardinality($2::bigint[]) and bool_and(business_date = $1::date), 'new keys on the calendar date') from ins`;
+/** An original whose status or refunded amount a decision changed. */
+export interface OriginalChange { id: number; status: TxnStatus; refundedAmount: number }
 
-// The one-round-trip batch's check (one-trip.ts), between its rows and its entries: its cards,
-// locked here as LOCK_CARDS_SQL locks them, are exactly as the batch remembered them (every column
-// a decision reads, every account). purse_expect raises otherwise. last_activity_at is compared to
-// the millisecond, the precision a JavaScript Date keeps.
-export const EXPECT_SQL = `
-with locked as materialized (
-  select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
-  from cards c join card_accounts a on a.card_id = c.id
-  where c.id = any($1::bigint[])
-  order by c.id, a.asset
-  for no key update
-), remembered as (
-  select * from unnest($2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::bytea[], $7::smallint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::bigint[])
-    as r(id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at, asset, balance, held)
-)
-select purse_expect(
-  (select count(*) from locked) = (select count(*) from remembered)
-  and not exists (
-    select 1 from remembered r
-    where not exists (
-      select 1 from locked l
-      where l.id = r.id and l.asset = r.asset and l.balance = r.balance and l.held = r.held and l.program_id = r.program_id
-        and l.status = r.status and l.pin_tries = r.pin_tries and l.expiry_date is not distinct from r.expiry_date
-        and l.pin_hmac is not distinct from r.pin_hmac
-        and date_trunc('milliseconds', l.last_activity_at) is not distinct from r.last_activity_at)),
-  'remembered cards')`;
+export const ORIGINAL_COLUMNS: readonly Column<OriginalChange>[] = [
+  { name: 'id', type: 'bigint', value: (r) => r.id },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'refunded_amount', type: 'bigint', value: (r) => r.refundedAmount },
+];
 
-/** Cards without any account row yet (the join above misses them). */
-export const LOCK_BARE_CARDS_SQL = `
-select id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at from cards where id = any($1::bigint[]) order by id for no key update`;
+export const UPDATE_ORIGINALS_SQL = `
+update transactions t set ${setList(ORIGINAL_COLUMNS, ['id'])}
+from ${unnestOf(ORIGINAL_COLUMNS, 1)}
+where t.id = u.id`;
 
-/** Shared locks on earlier business dates a reversal posts into, and whether each is still open. */
-export const LOCK_DATES_SQL = `
-select d::text as d, lock_business_date_if_open(d) as open from unnest($1::date[]) as d order by d`;
+/** What a batch changes on a cards row (null: unchanged). */
+export interface CardChange { id: number; status: string | null; pinTries: number | null; activatedAt: Date | null; lastActivityAt: Date | null }
 
-export const POSTINGS_SQL = `
-select entry_id, account, asset, amount from postings where entry_id = any($1::bigint[]) order by entry_id, account, asset`;
+export const CARD_COLUMNS: readonly Column<CardChange>[] = [
+  { name: 'id', type: 'bigint', value: (r) => r.id },
+  { name: 'status', type: 'text', value: (r) => r.status, expr: (u) => `coalesce(${u}.status, c.status)` },
+  { name: 'pin_tries', type: 'smallint', value: (r) => r.pinTries, expr: (u) => `coalesce(${u}.pin_tries, c.pin_tries)` },
+  { name: 'activated_at', type: 'timestamptz', value: (r) => r.activatedAt, expr: (u) => `coalesce(${u}.activated_at, c.activated_at)` },
+  { name: 'last_activity_at', type: 'timestamptz', value: (r) => r.lastActivityAt, expr: (u) => `coalesce(${u}.last_activity_at, c.last_activity_at)` },
+];
 
-// Completes a batch in one statement: the batch's own rows (claimed as 'pending', or an adopted
-// marker), the originals whose status or refunded amount changed, the cards' status / PIN tries /
-// activity, and markers claimed for reversals that ended up not needing them.
-export const APPLY_SQL = `
-with own as (
-  update transactions t set type = u.type, card_id = u.card_id, merchant_id = u.merchant_id, terminal_id = u.terminal_id,
-    asset = u.asset, amount_requested = u.amount_requested, amount_approved = u.amount_approved, approved = u.approved,
-    response_code = u.response_code, original_id = u.original_id, entry_id = u.entry_id, hold_id = u.hold_id, status = u.status,
-    commission = u.commission, channel_fee = u.channel_fee, body_hash = u.body_hash, response = u.response
-  from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::boolean[],
-              $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::bigint[], $16::bigint[], $17::bytea[], $18::json[])
-    as u(id, type, card_id, merchant_id, terminal_id, asset, amount_requested, amount_approved, approved, response_code, original_id,
-         entry_id, hold_id, status, commission, channel_fee, body_hash, response)
-  where t.id = u.id
-), originals as (
-  update transactions t set status = u.status, refunded_amount = u.refunded_amount
-  from unnest($19::bigint[], $20::text[], $21::bigint[]) as u(id, status, refunded_amount)
-  where t.id = u.id
-), card_rows as (
-  update cards c set status = coalesce(u.status, c.status), pin_tries = coalesce(u.pin_tries, c.pin_tries),
-    activated_at = coalesce(u.activated_at, c.activated_at), last_activity_at = coalesce(u.last_activity_at, c.last_activity_at)
-  from unnest($22::bigint[], $23::text[], $24::smallint[], $25::timestamptz[], $26::timestamptz[])
-    as u(id, status, pin_tries, activated_at, last_activity_at)
-  where c.id = u.id
-), unused_markers as (
-  delete from transactions where id = any($27::bigint[]) and status = 'marker'
-)
-select 1`;
+export const UPDATE_CARDS_SQL = `
+update cards c set ${setList(CARD_COLUMNS, ['id'])}
+from ${unnestOf(CARD_COLUMNS, 1)}
+where c.id = u.id`;
 
-// APPLY_SQL for the fused path (fused.ts), where the batch's entries are posted by the previous
-// statement of the same message and their ids never come back to TypeScript: $12 only says
-// whether the message posted an entry (any non-null value), and its entry_id is the first entry
-// posted for its transaction row (entries.transaction_id is the row's id; a message's entries are
-// posted in order, and a fresh row has no earlier entries).
-export const APPLY_FUSED_SQL = APPLY_SQL.replace(
-  'entry_id = u.entry_id,',
-  'entry_id = case when u.entry_id is null then null else (select min(e.id) from entries e where e.transaction_id = u.id) end,',
-);
-if (APPLY_FUSED_SQL === APPLY_SQL) throw new Error('APPLY_FUSED_SQL: entry_id assignment not found in APPLY_SQL');
+/** Names of the pipeline's SQL-level prepared statements. */
+export const STATEMENT = {
+  prefetch: 'purse_batch_prefetch',
+  closeHolds: 'purse_batch_close_holds',
+  postEntries: 'purse_batch_post_entries',
+  placeHolds: 'purse_batch_place_holds',
+  insertTxns: 'purse_batch_insert_txns',
+  adoptMarkers: 'purse_batch_adopt_markers',
+  updateOriginals: 'purse_batch_update_originals',
+  updateCards: 'purse_batch_update_cards',
+} as const;
+
+/** The statements every batch connection prepares once. */
+export const STATEMENTS: Statements = {
+  [STATEMENT.prefetch]: PREFETCH_SQL,
+  [STATEMENT.closeHolds]: CLOSE_SQL,
+  [STATEMENT.postEntries]: POST_SQL,
+  [STATEMENT.placeHolds]: PLACE_SQL,
+  [STATEMENT.insertTxns]: INSERT_TXNS_SQL,
+  [STATEMENT.adoptMarkers]: ADOPT_MARKERS_SQL,
+  [STATEMENT.updateOriginals]: UPDATE_ORIGINALS_SQL,
+  [STATEMENT.updateCards]: UPDATE_CARDS_SQL,
+};

@@ -1,14 +1,13 @@
-import type pg from 'pg';
-import { postEntries, postEntriesValues } from '../ledger/post.js';
-import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
+import { postEntriesValues } from '../ledger/post.js';
+import type { Hold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
 import { InvariantError } from '../errors.js';
 import { localDate } from '../ledger/calendar.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
-import { APPLY_SQL } from './batch-sql.js';
-import { execute, runFused } from './fused.js';
-import { FUSED } from './batch-fused.js';
+import { CARD_COLUMNS, ORIGINAL_COLUMNS, STATEMENT, TXN_COLUMNS, type CardChange, type OriginalChange, type TxnRow } from './batch-sql.js';
+import { columnArrays } from './columns.js';
+import { execute } from './fused.js';
 import type { CardState, Outcome, TxnState } from './handlers/types.js';
 import type { TxnResponse, WorkItem } from './work-item.js';
 
@@ -16,6 +15,8 @@ import type { TxnResponse, WorkItem } from './work-item.js';
 export interface RowWrite {
   item: WorkItem;
   txnId: number;
+  /** Its key held a marker (a reversal came first): the marker row becomes this message's row. */
+  adoptsMarker: boolean;
   outcome: Outcome;
   card: CardState | null;
   cardIdForRow: number | null;
@@ -103,154 +104,82 @@ function activityDayChanges(card: CardState, now: Date, timezone: string): boole
   return card.lastActivityAt === null || localDate(card.lastActivityAt, timezone) !== localDate(now, timezone);
 }
 
-/** What a batch's decided messages write: entries (with each message's first index, -1 none), holds, responses. */
-export interface Collected {
-  entries: Entry[];
-  entryIndex: number[];
-  closes: { holdId: number; status: HoldClose }[];
-  places: NewHold[];
-  placeIndex: number[];
-  responses: TxnResponse[];
+/** A batch's decisions and what they changed, as the write step needs them. */
+export interface BatchWrites {
+  businessDate: string;
+  now: Date;
+  writes: readonly RowWrite[];
+  cards: Map<number, CardState>;
+  /** Originals whose status or refunded amount changed. */
+  dirty: readonly TxnState[];
+  /** Markers claimed for reversals of unknown originals that an approved reversal uses (others are not written). */
+  markers: readonly TxnState[];
 }
 
-/** Gathers what a batch's decided messages write, in message order. */
-export function collect(writes: readonly RowWrite[]): Collected {
-  const c: Collected = { entries: [], entryIndex: [], closes: [], places: [], placeIndex: [], responses: [] };
-  for (const w of writes) {
+/**
+ * The write step (design §2) as the statements of ONE message, COMMIT last: holds closed, every
+ * entry of the batch (one statement), holds placed, the batch's rows inserted once and complete
+ * (plus used markers; late originals take their marker's row), originals and cards changed. A
+ * statement that fails stops the message, so nothing after it, the COMMIT included, runs.
+ * Entries of points outcomes, posted before (batch.ts), are not posted again.
+ */
+export function writeStatements(b: BatchWrites): string[] {
+  const entries: Entry[] = [];
+  const closes: { holdId: number; status: string }[] = [];
+  const places: unknown[][] = [[], [], [], [], []];
+  const fresh: TxnRow[] = [];
+  const adopted: TxnRow[] = [];
+  for (const w of b.writes) {
     const o = w.outcome;
     const approved = isApproval(o.code);
-    if (w.closesHold) c.closes.push(o.closeHold!);
-    // An outcome posted immediately (points, batch.ts) is not posted again.
-    const posted = approved && o.postedEntryIds !== undefined;
-    c.entryIndex.push(approved && o.entries?.length && !posted ? c.entries.length : -1);
-    if (approved && !posted) for (const e of o.entries ?? []) c.entries.push({ ...e, transactionId: w.txnId });
-    c.placeIndex.push(approved && o.placeHold ? c.places.length : -1);
-    if (approved && o.placeHold && w.card) {
-      c.places.push({ cardId: w.card.id, asset: o.placeHold.asset, amount: o.placeHold.amount, transactionId: w.txnId, expiresAt: o.placeHold.expiresAt });
-    }
-    c.responses.push(w.response!);
+    if (w.closesHold) closes.push(o.closeHold!);
+    if (approved && o.after && o.postedEntryIds === undefined) throw new InvariantError('batch_after_unposted', `${w.item.msg.type}: an outcome with SQL of its own must be posted before the write`);
+    const posts = approved && (o.entries?.length ?? 0) > 0 && o.postedEntryIds === undefined;
+    if (posts) for (const e of o.entries!) entries.push({ ...e, transactionId: w.txnId });
+    const placesHold = approved && o.placeHold !== undefined && w.card !== null;
+    if (placesHold) [w.card!.id, o.placeHold!.asset, o.placeHold!.amount, w.txnId, o.placeHold!.expiresAt].forEach((v, n) => places[n]!.push(v));
+    const entryId = posts ? 0 : approved ? o.postedEntryIds?.[0] ?? null : null;
+    (w.adoptsMarker ? adopted : fresh).push(rowOf(w, b, entryId, placesHold ? 0 : null));
   }
-  return c;
+  for (const m of b.markers) fresh.push(markerRow(m, b.now));
+  const changes: CardChange[] = [...b.cards.values()].filter(isPatched).map((c) => ({
+    id: c.id, status: c.patch.status ?? null, pinTries: c.patch.pinTries ?? null, activatedAt: c.patch.activatedAt ?? null, lastActivityAt: c.patch.lastActivityAt ?? null,
+  }));
+  const originals: OriginalChange[] = b.dirty.map((t) => ({ id: t.id, status: t.status, refundedAmount: t.refundedAmount }));
+
+  const statements: string[] = [];
+  if (closes.length) statements.push(execute(STATEMENT.closeHolds, [closes.map((c) => c.holdId), closes.map((c) => c.status), b.now]));
+  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries)));
+  if (places[0]!.length) statements.push(execute(STATEMENT.placeHolds, places));
+  if (fresh.length) statements.push(execute(STATEMENT.insertTxns, columnArrays(TXN_COLUMNS, fresh)));
+  if (adopted.length) statements.push(execute(STATEMENT.adoptMarkers, columnArrays(TXN_COLUMNS, adopted)));
+  if (originals.length) statements.push(execute(STATEMENT.updateOriginals, columnArrays(ORIGINAL_COLUMNS, originals)));
+  if (changes.length) statements.push(execute(STATEMENT.updateCards, columnArrays(CARD_COLUMNS, changes)));
+  statements.push('commit');
+  return statements;
 }
 
-/**
- * A batch's entries, rows and COMMIT as statements of one message (see fused.ts), or null when
- * something needs an id back before the rows are written (holds to close or place, handler SQL
- * afterwards). The connection must have FUSED_STATEMENTS prepared.
- */
-export function fusedWrites(
-  businessDate: string, writes: readonly RowWrite[], cards: Map<number, CardState>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
-): { statements: string[]; responses: TxnResponse[] } | null {
-  if (writes.some((w) => w.outcome.after)) return null;
-  const c = collect(writes);
-  if (c.closes.length > 0 || c.places.length > 0) return null;
-  const statements = c.entries.length ? [execute(FUSED.postEntries, postEntriesValues(businessDate, c.entries))] : [];
-  // APPLY_FUSED_SQL finds the entry ids itself; 0 only marks "posted an entry".
-  const entryMarks = c.entryIndex.map((i) => (i >= 0 ? 0 : null));
-  statements.push(execute(FUSED.applyFused, applyValues(writes, c.responses, entryMarks, c.placeIndex.map(() => null), cards, dirty, unusedMarkers)), 'commit');
-  return { statements, responses: c.responses };
+/** A decided message's row, complete. */
+function rowOf(w: RowWrite, b: BatchWrites, entryId: number | null, holdId: number | null): TxnRow {
+  const o = w.outcome;
+  const approved = isApproval(o.code);
+  return {
+    id: w.txnId, channelId: w.item.channel.id, requestId: w.item.msg.requestId, type: w.item.msg.type, cardId: w.cardIdForRow,
+    merchantId: w.merchantIdForRow, terminalId: w.item.merchant.terminalId, asset: o.asset ?? w.card?.program.currency ?? null,
+    amountRequested: w.item.msg.amount, amountApproved: w.response!.amount_approved, approved, responseCode: o.code,
+    businessDate: b.businessDate, occurredAt: b.now, originalId: o.originalId ?? null, entryId, holdId,
+    status: approved ? 'approved' : 'declined', commission: approved ? o.commission ?? 0 : 0, channelFee: approved ? o.channelFee ?? 0 : 0,
+    bodyHash: w.item.bodyHash, response: w.response!,
+  };
 }
 
-/**
- * Writes a batch whose outcomes applyInMemory has applied: holds closed, all entries in one
- * statement, holds placed, handlers' extra SQL, then rows, originals and cards in one statement.
- * Returns the responses. With `commit`, a batch fusedWrites can write sends its entries, its rows
- * and COMMIT in one round trip, and reports `committed`; otherwise the caller commits.
- */
-export async function writeBatch(
-  client: pg.ClientBase, businessDate: string, now: Date, writes: readonly RowWrite[], cards: Map<number, CardState>,
-  dirty: readonly TxnState[], unusedMarkers: readonly number[], opts: { commit: boolean } = { commit: false },
-): Promise<{ responses: TxnResponse[]; committed: boolean }> {
-  const fused = opts.commit ? fusedWrites(businessDate, writes, cards, dirty, unusedMarkers) : null;
-  if (fused) {
-    await runFused(client, fused.statements);
-    return { responses: fused.responses, committed: true };
-  }
-
-  const { entries, entryIndex, closes, places, placeIndex, responses } = collect(writes);
-  await closeHolds(client, closes, now);
-  const entryIds = await postEntries(client, businessDate, entries);
-  const holdIds = await placeHolds(client, places);
-  for (const [n, w] of writes.entries()) {
-    const first = entryIndex[n]!;
-    if (w.outcome.after) await w.outcome.after(client, { transactionId: w.txnId, entryIds: first < 0 ? [] : entryIds.slice(first, first + (w.outcome.entries?.length ?? 0)) });
-  }
-
-  await client.query({
-    name: 'daemon_apply',
-    text: APPLY_SQL,
-    values: applyValues(
-      writes, responses, entryIndex.map((i, n) => (i >= 0 ? entryIds[i]! : writes[n]!.outcome.postedEntryIds?.[0] ?? null)), placeIndex.map((i) => (i >= 0 ? holdIds[i]! : null)), cards, dirty, unusedMarkers,
-    ),
-  });
-  return { responses, committed: false };
-}
-
-/** The parameters of APPLY_SQL (and APPLY_FUSED_SQL): each message's row, changed originals, card patches, unused markers. */
-function applyValues(
-  writes: readonly RowWrite[], responses: readonly TxnResponse[], entryIds: readonly (number | null)[], holdIds: readonly (number | null)[],
-  cards: Map<number, CardState>, dirty: readonly TxnState[], unusedMarkers: readonly number[],
-): unknown[] {
-  return [
-    writes.map((w) => w.txnId), ...rowColumns(writes, responses, entryIds, holdIds),
-    dirty.map((t) => t.id), dirty.map((t) => t.status), dirty.map((t) => t.refundedAmount),
-    ...patchColumns(cards),
-    unusedMarkers,
-  ];
-}
-
-/** How many columns rowColumns gives: `type` … `response` (a batch with no rows still sends them, empty). */
-const ROW_COLUMNS = 17;
-
-/**
- * The columns of each message's transaction row from `type` to `response`, in the order APPLY_SQL
- * and RECORD_SQL take them.
- */
-function rowColumns(writes: readonly RowWrite[], responses: readonly TxnResponse[], entryIds: readonly (number | null)[], holdIds: readonly (number | null)[]): unknown[][] {
-  const rows = writes.map((w, n) => {
-    const o = w.outcome;
-    const approved = isApproval(o.code);
-    return [
-      w.item.msg.type, w.cardIdForRow, w.merchantIdForRow, w.item.merchant.terminalId, o.asset ?? w.card?.program.currency ?? null,
-      w.item.msg.amount, responses[n]!.amount_approved, approved, o.code, o.originalId ?? null, entryIds[n] ?? null, holdIds[n] ?? null,
-      approved ? 'approved' : 'declined', approved ? o.commission ?? 0 : 0, approved ? o.channelFee ?? 0 : 0, w.item.bodyHash, JSON.stringify(responses[n]),
-    ];
-  });
-  return Array.from({ length: ROW_COLUMNS }, (_, col) => rows.map((r) => r[col]));
+/** The row of a marker: a reversal's original key, taken before the original arrived. */
+function markerRow(m: TxnState, now: Date): TxnRow {
+  return {
+    id: m.id, channelId: m.channelId, requestId: m.requestId, type: null, cardId: null, merchantId: null, terminalId: null, asset: null,
+    amountRequested: null, amountApproved: 0, approved: false, responseCode: null, businessDate: m.businessDate, occurredAt: now,
+    originalId: null, entryId: null, holdId: null, status: 'marker', commission: 0, channelFee: 0, bodyHash: null, response: null,
+  };
 }
 
 const isPatched = (c: CardState) => Object.keys(c.patch).length > 0;
-
-/** APPLY_SQL's card columns: status, PIN tries, activation and activity of the cards a batch changed. */
-function patchColumns(cards: Map<number, CardState>): unknown[][] {
-  const patched = [...cards.values()].filter(isPatched);
-  return [
-    patched.map((c) => c.id), patched.map((c) => c.patch.status ?? null), patched.map((c) => c.patch.pinTries ?? null),
-    patched.map((c) => c.patch.activatedAt ?? null), patched.map((c) => c.patch.lastActivityAt ?? null),
-  ];
-}
-
-/**
- * The one-round-trip batch's writes (one-trip.ts) as statements of one message: `record`, its
- * complete rows (RECORD_SQL, sent before its check), and `rest`: its entries under `entryIds`
- * (taken ahead, one per entry of `c`), its cards' changes, COMMIT. Only for batches that close or
- * place no hold and run no handler SQL (runOneTrip takes no others): those need ids back before
- * the rows are written.
- */
-export function recordedWrites(
-  calendarDate: string, now: Date, writes: readonly RowWrite[], c: Collected, cards: Map<number, CardState>, entryIds: readonly number[],
-): { record: string; rest: string[] } {
-  if (c.closes.length > 0 || c.places.length > 0 || writes.some((w) => w.outcome.after)) {
-    throw new InvariantError('one_trip_ids_needed', 'a one-round-trip batch closes or places a hold or runs handler SQL');
-  }
-  const rowEntryIds = c.entryIndex.map((i) => (i >= 0 ? entryIds[i]! : null));
-  const record = execute(FUSED.record, [
-    calendarDate, writes.map((w) => w.txnId), writes.map((w) => w.item.channel.id), writes.map((w) => w.item.msg.requestId),
-    ...rowColumns(writes, c.responses, rowEntryIds, writes.map(() => null)), now,
-  ]);
-  const rest = c.entries.length ? [execute(FUSED.postEntries, postEntriesValues(calendarDate, c.entries, entryIds))] : [];
-  // Card changes (PIN tries, status, activity day) go through APPLY_SQL with no rows to complete.
-  if ([...cards.values()].some(isPatched)) rest.push(execute(FUSED.applyFused, applyValues([], [], [], [], cards, [], [])));
-  rest.push('commit');
-  return { record, rest };
-}

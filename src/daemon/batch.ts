@@ -1,100 +1,74 @@
 import type pg from 'pg';
 import type { Context } from '../context.js';
 import { luhnValid } from '../cards/luhn.js';
+import { panToken } from '../cards/vault.js';
 import { businessDateOf } from '../ledger/calendar.js';
-import type { Hold } from '../ledger/holds.js';
-import type { Posting } from '../ledger/entry.js';
-import type { RegistryCache } from './registry-cache.js';
-import type { CardState, Handler, Outcome, TxnState } from './handlers/types.js';
-import {
-  cardStates, claimed, claimKeys, claimOf, claimValues, lockCards, lockDates, lockOrder, lockTxns, loadUndoData, markerState,
-  type CardAccountRow, type Claim, type ClaimRow,
-} from './batch-state.js';
-import { ensurePrepared, execute, runFused } from './fused.js';
-import { FUSED, FUSED_STATEMENTS } from './batch-fused.js';
-import { decideOne, makeContext, type Loaded } from './decide.js';
-import { applyInMemory, writeBatch, type RowWrite } from './batch-write.js';
-import { isApproval } from './codes.js';
 import { postEntries } from '../ledger/post.js';
+import { drawValue } from '../points/lottery/mapping.js';
+import type { RegistryCache } from './registry-cache.js';
+import type { Handler, Outcome, TxnState } from './handlers/types.js';
+import { linkedEarns } from './handlers/points-links.js';
+import { readPrefetched, prefetchValues, type Key, type Prefetched } from './prefetch.js';
+import { STATEMENT, STATEMENTS } from './batch-sql.js';
+import { ensurePrepared, execute, runFused } from './fused.js';
+import { decideOne, makeContext, type DecideEnv } from './decide.js';
+import { applyInMemory, writeStatements, type RowWrite } from './batch-write.js';
+import { isApproval } from './codes.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
-import { runOneTrip } from './one-trip.js';
-import type { CardMemory } from './card-memory.js';
-import type { IdPool } from './id-pool.js';
 
 export interface BatchEnv {
   ctx: Context;
   registry: RegistryCache;
   handlers: ReadonlyMap<string, Handler>;
-  /** Cards as the last batches committed them (one-trip.ts). */
-  memory: CardMemory;
-  /** Transaction and entry ids taken ahead (one-trip.ts). */
-  ids: { transactions: IdPool; entries: IdPool };
 }
-
-/** How a batch ran: one round trip, two (fused), or step by step. */
-export type BatchPath = 'one_trip' | 'fused' | 'step';
 
 export interface BatchResult {
   results: Map<WorkItem, CoreResult>;
   /** Items to run in the next batch (a repeat of a key in this batch, or a message about an original in it). */
   deferred: WorkItem[];
-  path: BatchPath;
 }
 
 const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
-/** The channel the original was submitted on: the message's own, unless it names another (a WEB-SEAT refund, design §10). */
+/** The original's channel: the message's own, except for the management API's WEB-SEAT refunds (message.ts). */
 const originalChannel = (i: WorkItem) => i.msg.originalChannelId ?? i.channel.id;
 const originalKey = (i: WorkItem) => keyOf(originalChannel(i), i.msg.originalRequestId!);
 /** Whether a message names an original: capture, void, reversal, refund, and a points_earn linked to its purchase. */
-const namesOriginal = (i: WorkItem) => i.msg.originalRequestId !== null;
+const namesOriginal = (i: WorkItem) => i.handler.needs.original && i.msg.originalRequestId !== null;
+/** Whether the message's card is looked up by its PAN (a readable PAN of a card-bearing type from a permitted merchant). */
+const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.card !== null && !i.merchant.refused && luhnValid(i.msg.card);
 
 /**
- * Runs messages as ONE database transaction on `client` (design §7 micro-batching):
- * begin; claim every idempotency key (one statement, also the business-date lock); lock the
- * originals referred to (id order) and the cards (ascending id; with the cards of points earned on
- * purchases being undone) — only then decide each message in arrival order against the locked state
- * kept in memory (a points message is posted and finished right after its decision, `immediate`,
- * as the next decision on its card reads its lots); post all other entries in one statement; write
- * holds, rows and card changes; commit. A purchase-only batch costs one round trip whatever its
- * size when its cards are remembered (one-trip.ts, which decides first and checks after locking),
- * else two (the fused path below); one with originals about six.
- * Throws on any database error without resolving anything: the caller retries or splits the batch.
+ * Runs messages as ONE database transaction on `client`: the one pipeline of design §2, whatever
+ * the batch holds and whether or not its cards were seen before.
+ *
+ * 1. prefetch, one round trip: BEGIN and purse_prefetch (migration 000140): the business date's
+ *    shared lock, the keys claimed (advisory locks, in order), originals then cards locked, and
+ *    everything the decisions read: card accounts, holds, the originals' rows and postings, points
+ *    earned on them, the PAN → card lookup;
+ *    (and for points messages the points state: schemes, rates, games, lots);
+ * 2. decide, in arrival order over that state kept in memory, so a decision sees the ones before it
+ *    on the same card (pure TypeScript: no database, no clock read; the time and lottery draws were
+ *    taken before);
+ * 3. write, one round trip: entries, holds, rows (each inserted once, complete), originals, cards, COMMIT.
+ *
+ * A key already taken (a repeat, a marker) is simply read back by the prefetch: an identical body
+ * gets its stored answer, another body 409. Points messages cost more round trips: their entries
+ * are posted and their lots, draws and claw-back records finished before step 3 (finishing needs
+ * the entries' ids). Throws on any database error without resolving anything: the caller retries
+ * or splits the batch.
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
+  const results = new Map<WorkItem, CoreResult>();
+  if (active.length === 0) return { results, deferred };
   const now = env.ctx.clock.now();
-  const pans = active.filter((i) => !i.handler.usesOriginal && i.msg.card && !i.merchant.refused && luhnValid(i.msg.card)).map((i) => i.msg.card!);
-  // The PAN → card mapping never changes, so it is read before the transaction (and cached).
-  const cardIds = pans.length ? await env.registry.cardIds(pans) : new Map<string, number>();
-  const cardOf = (i: WorkItem) => (i.msg.card && !i.handler.usesOriginal ? cardIds.get(i.msg.card) ?? null : null);
-  // Batches whose cards are known before the transaction: no message names an original (capture,
-  // void, reversal, refund lock originals first, then their cards) and no handler loads data of
-  // its own. They run in one round trip when their cards are remembered (one-trip.ts); else
-  // fused (fused.ts), in two: begin + claim + card locks, then entries + rows + commit. If a key
-  // turns out to be taken (a repeat, or a reversal's marker), the card locks came before the
-  // stored rows' locks, against the lock order: it rolls back and the batch runs step by step.
-  if (active.length > 0 && active.every((i) => !namesOriginal(i) && !i.handler.prepare && !i.handler.decidesInDb)) {
-    try {
-      await ensurePrepared(client, FUSED_STATEMENTS);
-      const oneTrip = await runOneTrip(env, client, active, cardOf, now);
-      if (oneTrip) return { results: oneTrip, deferred, path: 'one_trip' };
-      const done = await inTransaction(env, client, active, cardOf, now, deferred, true);
-      if (done) {
-        if (!done.committed) await client.query('commit');
-        env.memory.remember(done.cards.values());
-        return { results: done.results, deferred, path: 'fused' };
-      }
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    }
-  }
   try {
-    const done = (await inTransaction(env, client, active, cardOf, now, deferred, false))!;
-    if (!done.committed) await client.query('commit');
-    // Handlers' own SQL (points) may have moved these cards beyond what the batch kept in memory.
-    env.memory.forget(done.cards.keys());
-    return { results: done.results, deferred, path: 'step' };
+    await ensurePrepared(client, STATEMENTS);
+    const state = await prefetch(env, client, active, now);
+    const decided = await decideBatch(env, client, state, active, now, results);
+    await runFused(client, writeStatements(decided));
+    for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
+    return { results, deferred: [...deferred, ...decided.deferred] };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -121,151 +95,148 @@ function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: 
   return { active, deferred };
 }
 
+/** Step 1: BEGIN and the prefetch, in one round trip. */
+async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], now: Date): Promise<Prefetched> {
+  const keys: Key[] = items.map((i) => ({ channelId: i.channel.id, requestId: i.msg.requestId }));
+  const seen = new Set(items.map(ownKey));
+  const reversalKeys: number[] = [];
+  for (const i of items) {
+    if (!namesOriginal(i) || seen.has(originalKey(i))) continue;
+    seen.add(originalKey(i));
+    if (i.msg.type === 'reversal') reversalKeys.push(keys.length);
+    keys.push({ channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
+  }
+  const tokens = new Map<string, Buffer>();
+  for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
+  const points = items.filter((i) => i.handler.touchesLots && namesCard(i));
+  const values = prefetchValues({
+    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: items.length + reversalKeys.length, at: now,
+    points: {
+      merchantIds: [...new Set(points.map((i) => i.merchant.info!.id))], tokens: points.map((i) => tokens.get(i.msg.card!)!),
+      games: [...new Set(points.flatMap((i) => (i.msg.game === null ? [] : [i.msg.game])))],
+    },
+  });
+  // Generic plans with sequential scans off: every statement of the batch looks rows up by key
+  // over arrays, so its plan is an index plan whatever the tables' statistics say (a table that
+  // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
+  const [, , , [row]] = await runFused(client, [
+    'begin', 'set local plan_cache_mode = force_generic_plan', 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values),
+  ]) as [unknown, unknown, unknown, { p: unknown }[]];
+  const state = await readPrefetched(row!.p, env.registry);
+  for (const [pan, token] of tokens) {
+    const id = state.cardByToken.get(token.toString('hex'));
+    if (id !== undefined) state.cardByPan.set(pan, id);
+  }
+  return state;
+}
+
 /**
- * Begins the transaction and runs the batch in it; commits too when the writes could be fused with
- * the commit (`committed`). `fused`: begin, claim and card locks in one round trip, and null
- * (rolled back, nothing resolved) when a key was already taken.
+ * Step 2: each message in arrival order. Repeats get their stored answer (or 409); a late original
+ * (its key holds a marker) is declined 94; every other message is decided over the prefetched
+ * state, and its effect applied to that state before the next decision.
  */
-async function inTransaction(
-  env: BatchEnv, client: pg.ClientBase, items: WorkItem[], cardOf: (i: WorkItem) => number | null, now: Date, deferred: WorkItem[], fused: boolean,
-): Promise<{ results: Map<WorkItem, CoreResult>; committed: boolean; cards: Map<number, CardState> } | null> {
-  const results = new Map<WorkItem, CoreResult>();
-  const claims = items.map((i) => claimOf(i, cardOf(i)));
-  const markerKeys = new Map<string, Claim>();
+async function decideBatch(
+  env: BatchEnv, client: pg.ClientBase, state: Prefetched, items: readonly WorkItem[], now: Date, results: Map<WorkItem, CoreResult>,
+) {
+  const { businessDate } = state;
+  const ids = [...state.ids];
+  // Reversals of originals not (yet) stored leave a marker under the original's key.
+  const markers = new Map<string, TxnState>();
   for (const i of items) {
-    if (i.msg.type !== 'reversal') continue;
-    markerKeys.set(originalKey(i), { channelId: originalChannel(i), requestId: i.msg.originalRequestId!, type: null, cardId: null, merchantId: null, terminalId: null, amount: null, bodyHash: null, status: 'marker' });
+    if (i.msg.type !== 'reversal' || state.byKey.has(originalKey(i)) || markers.has(originalKey(i))) continue;
+    markers.set(originalKey(i), markerState(ids.pop()!, originalChannel(i), i.msg.originalRequestId!, businessDate));
   }
-  const calendarDate = businessDateOf(now, env.ctx.calendar);
-  const allClaims = [...claims, ...markerKeys.values()];
-  // Ids from the daemon's pool, as the one-round-trip path's: transactions ids follow the order batches start in.
-  const txnIds = await env.ids.transactions.take(client, allClaims.length);
-  let claim: { businessDate: string; ids: Map<string, number> };
-  let fusedCards: { order: number[]; rows: CardAccountRow[] } | null = null;
-  if (fused) {
-    const order = lockOrder(items.map(cardOf).filter((c): c is number => c !== null));
-    // Generic plans: the fused statements are planned once per connection instead of at every
-    // execution (custom plans for array parameters cost a few hundred µs of server CPU per batch
-    // statement); LOCAL, so other users of the pooled connection keep the default.
-    const statements = ['begin', 'set local plan_cache_mode = force_generic_plan', execute(FUSED.claim, claimValues(calendarDate, now, allClaims, txnIds))];
-    if (order.length > 0) statements.push(execute(FUSED.lockCards, [order]));
-    const res = await runFused(client, statements);
-    claim = claimed(res[2] as ClaimRow[]);
-    if (claim.ids.size < allClaims.length) {
-      await client.query('rollback');
-      env.ids.transactions.giveBack(txnIds);
-      return null;
-    }
-    fusedCards = { order, rows: (res[3] ?? []) as CardAccountRow[] };
-  } else {
-    await client.query('begin');
-    claim = await claimKeys(client, calendarDate, now, allClaims, txnIds);
-  }
-  const { businessDate, ids } = claim;
+  const extra = new Map<string, unknown>();
+  const links = linkedEarns(extra);
+  for (const [purchase, earns] of state.earns) links.set(purchase, [...earns]);
+  const denv: DecideEnv = { ctx: env.ctx, handlers: env.handlers, state, extra, businessDate, now };
 
-  // Stored rows this batch needs: repeats of its keys, and the originals its messages name.
-  const freshMarkers = new Map<string, TxnState>();
-  for (const [k, c] of markerKeys) {
-    const id = ids.get(k);
-    if (id !== undefined) freshMarkers.set(k, markerState(id, c.channelId, c.requestId, businessDate));
-  }
-  const need = new Map<string, { channelId: number; requestId: string }>();
-  for (const i of items) {
-    if (!ids.has(ownKey(i))) need.set(ownKey(i), { channelId: i.channel.id, requestId: i.msg.requestId });
-    if (namesOriginal(i) && !freshMarkers.has(originalKey(i))) need.set(originalKey(i), { channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
-  }
-  const locked = await lockTxns(client, [...need.values()]);
-  const byKey = new Map<string, TxnState>(freshMarkers);
-  const byId = new Map<number, TxnState>();
-  for (const t of [...locked, ...freshMarkers.values()]) {
-    byId.set(t.id, t);
-    byKey.set(keyOf(t.channelId, t.requestId), t);
-  }
-
-  // Repeats: an identical body gets the stored response, another body 409; a marker is a late original (94).
-  const work: { item: WorkItem; txnId: number; lateOriginal: boolean }[] = [];
-  for (const i of items) {
-    const id = ids.get(ownKey(i));
-    if (id !== undefined) {
-      work.push({ item: i, txnId: id, lateOriginal: false });
+  // Randomness is taken before deciding: a lottery's draw value, from the CSPRNG.
+  const draws = new Map(items.filter((i) => i.msg.type === 'lottery').map((i) => [i, drawValue()]));
+  const lots = new LotTouches(env.handlers, links);
+  const writes: RowWrite[] = [];
+  const deferred: WorkItem[] = [];
+  for (const item of items) {
+    const existing = state.byKey.get(ownKey(item));
+    if (existing && existing.status !== 'marker') {
+      results.set(item, existing.bodyHash?.equals(item.bodyHash) ? { kind: 'response', response: existing.response as never, replay: true } : { kind: 'conflict' });
       continue;
     }
-    const existing = byKey.get(ownKey(i));
-    if (!existing) deferred.push(i); // the row vanished meanwhile (an unused marker deleted): try again
-    else if (existing.status === 'marker') work.push({ item: i, txnId: existing.id, lateOriginal: true });
-    else if (existing.bodyHash?.equals(i.bodyHash)) results.set(i, { kind: 'response', response: existing.response as never, replay: true });
-    else results.set(i, { kind: 'conflict' });
-  }
-
-  const originalOf = (i: WorkItem) => (namesOriginal(i) ? byKey.get(originalKey(i)) ?? null : null);
-  const pastDates = new Set<string>();
-  for (const w of work) {
-    const o = originalOf(w.item);
-    if (w.item.msg.type === 'reversal' && o && o.approved && o.businessDate !== businessDate) pastDates.add(o.businessDate);
-  }
-  const openDates = await lockDates(client, [...pastDates].sort());
-
-  const cardIdOfWork = (w: { item: WorkItem }) => (w.item.handler.usesOriginal ? originalOf(w.item)?.cardId ?? null : cardOf(w.item));
-  const originals = work.map((w) => originalOf(w.item)).filter((o): o is TxnState => o !== null);
-  const extra = new Map<string, unknown>();
-  const dependentCards = originals.length ? await loadDependents(env, client, originals, byId, extra) : [];
-  const cards = fusedCards
-    ? await cardStates(client, env.registry, fusedCards.order, fusedCards.rows)
-    : await lockCards(client, env.registry, [...work.map(cardIdOfWork).filter((c): c is number => c !== null), ...dependentCards]);
-
-  const undoData = originals.length
-    ? await loadUndoData(client, originals.flatMap((o) => (o.holdId === null ? [] : [o.holdId])), originals.flatMap((o) => (o.entryId === null ? [] : [o.entryId])))
-    : { holds: new Map<number, Hold>(), postings: new Map<number, Posting[]>() };
-
-  const loaded: Loaded = { cards, byId, undoData, openDates, extra };
-  const contexts = work.map((w) => makeContext(env, client, w.item, w.txnId, cardIdOfWork(w), originalOf(w.item), loaded, businessDate, now));
-  for (const handler of new Set(work.map((w) => w.item.handler))) {
-    if (handler.prepare) await handler.prepare(client, contexts.filter((dc) => dc.msg.type === handler.type), extra);
-  }
-
-  const writes: RowWrite[] = [];
-  for (const [n, w] of work.entries()) {
-    const dc = contexts[n]!;
-    let decided = w.lateOriginal ? { code: '94' as const } : decideOne(w.item, dc);
-    if (decided instanceof Promise) decided = await decided;
-    const outcome: Outcome = decided.immediate ? await postImmediately(client, businessDate, w.txnId, decided) : decided;
+    const original = namesOriginal(item) ? state.byKey.get(originalKey(item)) ?? markers.get(originalKey(item)) ?? null : null;
+    const cardId = item.handler.needs.card === 'original' ? original?.cardId ?? null : namesCard(item) ? state.cardByPan.get(item.msg.card!) ?? null : null;
+    if (!existing && !lots.take(item, cardId, original)) {
+      deferred.push(item);
+      continue;
+    }
+    const txnId = existing ? existing.id : ids.shift()!;
+    const dc = makeContext(denv, item, txnId, cardId, original, draws.get(item) ?? null);
+    const outcome: Outcome = existing ? { code: '94' } : decideOne(item, dc);
     const write: RowWrite = {
-      item: w.item, txnId: w.txnId, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardIdOfWork(w),
-      merchantIdForRow: w.item.msg.merchant === null ? originalOf(w.item)?.merchantId ?? null : w.item.merchant.info?.id ?? null,
+      item, txnId, adoptsMarker: existing !== undefined, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardId,
+      merchantIdForRow: item.msg.merchant === null ? original?.merchantId ?? null : item.merchant.info?.id ?? null,
     };
-    applyInMemory(write, cards, undoData.holds, now, env.ctx.calendar.timezone);
+    applyInMemory(write, state.cards, state.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }
-  const unusedMarkers = [...freshMarkers.values()].filter((m) => !writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00')).map((m) => m.id);
-  const { responses, committed } = await writeBatch(
-    client, businessDate, now, writes, cards, [...byId.values()].filter((t) => t.dirty), unusedMarkers, { commit: fused },
-  );
-  writes.forEach((w, n) => results.set(w.item, { kind: 'response', response: responses[n]!, replay: false }));
-  return { results, committed, cards };
+  // Points entries, then their lots, draws and claw-back records (finishing them needs the entries' ids).
+  for (const w of writes) if (w.outcome.after) w.outcome = await postPoints(client, businessDate, w.txnId, w.outcome);
+  const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');
+  return {
+    businessDate, now, writes, cards: state.cards, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
+  };
 }
 
 /**
- * Runs the `dependents` hooks of the originals' types (and of the purchases that refunds among them
- * refund): what depends on them (points earned on a purchase) goes into `extra`; returns the cards to lock too.
+ * Which cards' points lots a batch's messages touch. A points decision reads the lots as
+ * prefetched, and the lots are changed only when its outcome is finished: so a batch decides one
+ * message touching a card's lots (a points type on its card; the undo or refund of a points
+ * original, or of a purchase points were earned on, on those cards), and a later one touching the
+ * same lots goes to the next batch — with every later message on its cards, so each card's messages
+ * keep their order.
  */
-async function loadDependents(env: BatchEnv, client: pg.ClientBase, originals: readonly TxnState[], byId: Map<number, TxnState>, extra: Map<string, unknown>): Promise<number[]> {
-  const all = new Set(originals);
-  for (const o of originals) if (o.originalId !== null && byId.has(o.originalId)) all.add(byId.get(o.originalId)!);
-  const byType = new Map<string, TxnState[]>();
-  for (const o of all) {
-    if (o.type === null || o.status === 'marker' || !env.handlers.get(o.type)?.dependents) continue;
-    byType.set(o.type, [...(byType.get(o.type) ?? []), o]);
+class LotTouches {
+  private readonly touched = new Set<number>();
+  private readonly blocked = new Set<number>();
+
+  constructor(private readonly handlers: ReadonlyMap<string, Handler>, private readonly links: ReadonlyMap<number, readonly { cardId: number }[]>) {}
+
+  /** Whether the message may be decided in this batch (and if so, records the lots it touches). */
+  take(item: WorkItem, cardId: number | null, original: TxnState | null): boolean {
+    const cards = this.lotCards(item, cardId, original);
+    const own = cardId === null ? [] : [cardId];
+    if ([...own, ...cards].some((c) => this.blocked.has(c)) || cards.some((c) => this.touched.has(c))) {
+      for (const c of [...own, ...cards]) this.blocked.add(c);
+      return false;
+    }
+    for (const c of cards) this.touched.add(c);
+    return true;
   }
-  const cardIds: number[] = [];
-  for (const [type, list] of byType) cardIds.push(...await env.handlers.get(type)!.dependents!(client, list, extra));
-  return cardIds;
+
+  private lotCards(item: WorkItem, cardId: number | null, original: TxnState | null): number[] {
+    if (item.handler.touchesLots) return cardId === null ? [] : [cardId];
+    if (!original || original.status === 'marker' || original.type === null) return [];
+    const earns = this.links.get(original.id) ?? [];
+    const points = this.handlers.get(original.type)?.touchesLots === true || original.type === 'refund';
+    if (!points && earns.length === 0) return [];
+    return [...(original.cardId === null ? [] : [original.cardId]), ...earns.map((e) => e.cardId)];
+  }
+}
+
+/** A marker claimed for a reversal whose original is unknown: written only if an approved reversal uses it. */
+function markerState(id: number, channelId: number, requestId: string, businessDate: string): TxnState {
+  return {
+    id, channelId, requestId, type: null, cardId: null, merchantId: null, terminalId: null, asset: null, amountRequested: null,
+    amountApproved: 0, approved: false, responseCode: null, businessDate, originalId: null, entryId: null, holdId: null, status: 'marker',
+    commission: 0, channelFee: 0, refundedAmount: 0, bodyHash: null, response: null, commissionBps: null, dateOpen: null,
+  };
 }
 
 /**
- * Posts an `immediate` outcome (points) before the batch decides its next message, and runs its
- * `after` SQL; returns it marked posted so writeBatch applies it in memory without posting it again.
+ * Posts an outcome with `after` SQL (points: lots, draws, claw-back records need its entries' ids)
+ * and runs it, once every message of the batch is decided; returns it marked posted so the write
+ * step does not post it again.
  */
-async function postImmediately(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
+async function postPoints(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
   if (!isApproval(o.code)) return o;
   const entryIds = await postEntries(client, businessDate, (o.entries ?? []).map((e) => ({ ...e, transactionId })));
   if (o.after) await o.after(client, { transactionId, entryIds });

@@ -48,8 +48,8 @@ export function takeBatch<T extends { msg: { card: string | null } }>(queue: T[]
 
 /**
  * Micro-batching (design §7): messages queue up while earlier batches run; each free worker takes
- * everything waiting (up to maxBatch) into one transaction. A batch that fails on a deadlock or
- * serialization error is retried whole; any other failure is retried message by message, so one
+ * everything waiting (up to maxBatch) into one transaction (batch.ts). A batch that fails on a
+ * deadlock or serialization error is retried whole (never a normal case: counted in the metrics); any other failure is retried message by message, so one
  * bad message cannot sink the others. While the database is unreachable every message fails with
  * TemporaryError (503) and the next batch reconnects.
  */
@@ -119,6 +119,7 @@ export class Batcher {
       } else {
         // Split: each message alone on a fresh connection, so one bad message cannot sink the others.
         this.env.ctx.logger.warn({ err, size: items.length }, 'batch failed; retrying message by message');
+        this.metrics.batchSplit();
         client.release(true);
         for (const i of items) await this.runItems([i]);
         return;
@@ -153,8 +154,8 @@ export class Batcher {
     for (let n = 1; ; n++) {
       const started = process.hrtime.bigint();
       try {
-        const { results, deferred, path } = await runBatch(this.env, client, items);
-        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9, path);
+        const { results, deferred } = await runBatch(this.env, client, items);
+        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9);
         for (const [item, result] of results) item.resolve(result);
         if (deferred.length) {
           this.queue.unshift(...deferred);
@@ -162,7 +163,10 @@ export class Batcher {
         }
         return;
       } catch (err) {
-        if (n < RETRIES && isRetryable(err)) continue;
+        if (n < RETRIES && isRetryable(err)) {
+          this.metrics.batchRetry();
+          continue;
+        }
         throw err;
       }
     }

@@ -2,8 +2,6 @@ import os from 'node:os';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { CardMemory } from './card-memory.js';
-import { IdPool } from './id-pool.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Handler } from './handlers/types.js';
 import { messageHash, type Message, type RequestSchema } from './message.js';
@@ -20,17 +18,15 @@ export class TransactionCore {
   readonly registry: RegistryCache;
   readonly metrics = new Metrics();
   private readonly batcher: Batcher;
-  private readonly ids: { transactions: IdPool; entries: IdPool };
 
   constructor(private readonly ctx: Context, opts: Partial<BatcherOptions> = {}, private readonly handlers: ReadonlyMap<string, Handler> = HANDLERS) {
     this.registry = new RegistryCache(ctx);
-    this.ids = { transactions: new IdPool('transactions', ctx.db.pg), entries: new IdPool('entries', ctx.db.pg) };
     // Batches in flight: one per CPU core, at most 3. Two overlap one batch's commit wait with the
     // next one's work; on a 2-core machine a third only competes for the same cores (smaller
     // batches, more per-batch work: the authorization bench measured 0.39 ms of PostgreSQL CPU per
     // purchase with 3 (0.43 under perf) against 0.34 with 2, and open-loop p99 277–319 ms against 94 ms).
     this.batcher = new Batcher(
-      { ctx, registry: this.registry, handlers, memory: new CardMemory(), ids: this.ids },
+      { ctx, registry: this.registry, handlers },
       { concurrency: opts.concurrency ?? Math.max(1, Math.min(3, os.availableParallelism(), ctx.config.poolSize - 2)), maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000 },
       this.metrics,
     );
@@ -59,10 +55,9 @@ export class TransactionCore {
     return this.batcher.queued;
   }
 
-  /** Finishes every queued message, releases the batch connections and waits for id refills in flight. */
+  /** Finishes every queued message and releases the batch connections. */
   async drain(): Promise<void> {
     await this.batcher.drain();
-    await Promise.all([this.ids.transactions.settled(), this.ids.entries.settled()]);
   }
 
   private async resolveMerchant(msg: Message, channel: ChannelInfo): Promise<WorkItem['merchant']> {

@@ -1,57 +1,34 @@
 import pg from 'pg';
 
 /**
- * Several statements of a batch in ONE round trip (design §7: one database round trip per batch
- * step). node-pg sends every parameterized query on its own and waits for its answer, so
- * `begin` + claim + card locks, or the writes + `commit`, would each cost a round trip: on a
- * loaded 2-core machine every round trip is two context switches that wait in the run queue.
- * Instead the statements are PREPAREd once per connection (SQL-level prepared statements: the plan
- * is still cached) and run as `EXECUTE name(args…); …` in one simple-protocol message. Arguments
- * are string constants holding the text node-pg's parameter serialization makes (prepareValue; its
- * array literals rebuilt here without its copying), so they reach the server exactly as bound
- * parameters would.
+ * Several statements of a batch in ONE round trip (design §7: at most two database round trips
+ * per batch). node-pg sends every parameterized query on its own and waits for its answer, so
+ * BEGIN + prefetch, or the writes + COMMIT, would each cost several round trips: on a loaded
+ * 2-core machine every round trip is two context switches that wait in the run queue. Instead the
+ * statements are PREPAREd once per connection (SQL-level prepared statements: the plan is cached)
+ * and run as `EXECUTE name(args…); …` in one simple-protocol message. Arguments are string
+ * constants holding the text node-pg's parameter serialization makes (prepareValue; its array
+ * literals rebuilt here without its copying), so they reach the server exactly as bound parameters
+ * would. In a message, a statement that fails stops the rest: nothing after it, COMMIT included, runs.
  */
 
-/** The SQL-level prepared statements of the fused path: name → SQL text (parameters typed by casts). */
+/** SQL-level prepared statements: name → SQL text (parameters typed by casts). */
 export type Statements = Readonly<Record<string, string>>;
 
-/**
- * What a connection has PREPAREd, and when to plan again. A generic plan is made at the first
- * EXECUTE and kept for the connection's life, with the table sizes of that moment: made while
- * `transactions` (or `entries`) was still nearly empty — a fresh database, a daemon started right
- * after set-up — it joins them by a sequential scan (the cheapest plan for one page) and keeps
- * scanning the whole table at every batch as it grows (the authorization bench: 37 million
- * transactions rows read by 4,245 scans in two minutes, most of PostgreSQL's CPU). So the
- * statements are prepared again after 16, 32, 64… batches on the connection (each interval twice
- * the last, a few hundred µs of planning each time): the plan follows the tables' growth
- * early on and costs nothing later.
- */
-interface PreparedState { names: Set<string>; batches: number; replanAt: number }
-
-const FIRST_REPLAN = 16;
-const prepared = new WeakMap<pg.ClientBase, PreparedState>();
+const prepared = new WeakMap<pg.ClientBase, Set<string>>();
 
 /**
  * PREPAREs, on this connection, those of `statements` it does not have yet (one round trip, once
- * per connection), and all of them again when their plans are due for a re-plan (PreparedState).
- * Called once per batch.
+ * per connection). The batch runs them with generic plans and sequential scans off (batch.ts), so
+ * a plan made while a table was nearly empty stays an index plan as the table grows.
  */
 export async function ensurePrepared(client: pg.ClientBase, statements: Statements): Promise<void> {
-  let state = prepared.get(client);
-  if (!state) prepared.set(client, (state = { names: new Set(), batches: 0, replanAt: FIRST_REPLAN }));
-  state.batches++;
-  const replan = state.batches >= state.replanAt;
-  const missing = Object.keys(statements).filter((n) => replan || !state.names.has(n));
+  let names = prepared.get(client);
+  if (!names) prepared.set(client, (names = new Set()));
+  const missing = Object.keys(statements).filter((n) => !names.has(n));
   if (missing.length === 0) return;
-  const sql = missing.map((n) => `${state.names.has(n) ? `deallocate ${pg.escapeIdentifier(n)}; ` : ''}prepare ${pg.escapeIdentifier(n)} as ${statements[n]}`);
-  await client.query(sql.join(';\n'));
-  for (const n of missing) state.names.add(n);
-  if (replan) state.replanAt *= 2;
-}
-
-/** Forgets what was prepared on a connection (after an error that may have left it unknown). */
-export function forgetPrepared(client: pg.ClientBase): void {
-  prepared.delete(client);
+  await client.query(missing.map((n) => `prepare ${pg.escapeIdentifier(n)} as ${statements[n]}`).join(';\n'));
+  for (const n of missing) names.add(n);
 }
 
 /** A literal for one parameter value, serialized as node-pg serializes a bound parameter. */

@@ -33,10 +33,15 @@ export class Metrics {
   private readonly batchSeconds = new Histogram({
     name: 'purse_batch_duration_seconds', help: 'Duration of one batch transaction.', buckets: LATENCY_BUCKETS, registers: [this.registry],
   });
-  private readonly batchPaths = new Counter({
-    name: 'purse_batches_total', help: 'Batch transactions by how they ran: one_trip (one round trip), fused (two), step (step by step).',
-    labelNames: ['path'], registers: [this.registry],
+  private readonly batches = new Counter({ name: 'purse_batches_total', help: 'Committed batch transactions.', registers: [this.registry] });
+  private readonly batchRetries = new Counter({
+    name: 'purse_batch_retries_total', help: 'Batches rolled back on a deadlock or serialization failure and run again (never a normal case).', registers: [this.registry],
   });
+  private readonly batchSplits = new Counter({
+    name: 'purse_batch_splits_total', help: 'Failed batches split to run message by message.', registers: [this.registry],
+  });
+  /** The batch counters as plain numbers (prom-client reads its own asynchronously). */
+  private readonly counts = { batches: 0, retries: 0, splits: 0 };
   private defaults = false;
 
   constructor() {
@@ -55,13 +60,30 @@ export class Metrics {
     this.latency.observe(seconds);
   }
 
-  /** One batch transaction: its size, duration and (optionally) the way it ran. */
-  batch(size: number, seconds: number, path?: string): void {
+  /** One committed batch of `size` messages. */
+  batch(size: number, seconds: number): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(seconds);
-    if (path !== undefined) this.batchPaths.inc({ path });
+    this.batches.inc();
+    this.counts.batches++;
   }
 
+  /** A batch rolled back on a deadlock or serialization failure and run again (never a normal case). */
+  batchRetry(): void {
+    this.batchRetries.inc();
+    this.counts.retries++;
+  }
+
+  /** A failed batch split to run message by message. */
+  batchSplit(): void {
+    this.batchSplits.inc();
+    this.counts.splits++;
+  }
+
+  /** The batch counters, for tests and benchmarks. */
+  get batchCounts(): { batches: number; retries: number; splits: number } {
+    return { ...this.counts };
+  }
   /**
    * Adds a gauge whose values are read when /metrics is scraped. `collect` sets them; if it throws
    * or takes longer than COLLECT_MS (the database is away or stuck), the gauge shows nothing for

@@ -41,7 +41,7 @@ export async function placeHolds(db: Queryable, holds: readonly NewHold[]): Prom
 
 // One statement: the new holds, then held += their sum per (card, asset). Ordinality keeps the
 // returned ids in input order.
-const PLACE_SQL = `
+export const PLACE_SQL = `
 with x as (
   select * from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[])
     with ordinality as x(card_id, asset, amount, transaction_id, expires_at, ord)
@@ -72,7 +72,7 @@ export async function closeHolds(db: Queryable, closes: readonly { holdId: numbe
   return rows.map((r) => ({ id: r.id, cardId: r.card_id, released: r.released }));
 }
 
-const CLOSE_SQL = `
+export const CLOSE_SQL = `
 with x as (
   select * from unnest($1::bigint[], $2::text[]) as x(id, status)
 ), closed as (

@@ -23,9 +23,9 @@ export async function postEntries(db: Queryable, businessDate: string, entries: 
 }
 
 /**
- * The parameters of POST_SQL for `entries` (postEntries binds them; the daemon's fused batch
- * path runs the same statement as a SQL-level prepared statement, see daemon/fused.ts). `ids`:
- * the entries' ids, when the caller took them from the sequence ahead (daemon/one-trip.ts).
+ * The parameters of POST_SQL for `entries` (postEntries binds them; the daemon's batch write step
+ * runs the same statement as a SQL-level prepared statement, see daemon/fused.ts). `ids`: the
+ * entries' ids, when the caller took them from the sequence ahead.
  */
 export function postEntriesValues(businessDate: string, entries: readonly Entry[], ids: readonly number[] | null = null): unknown[] {
   const kinds: string[] = [], dates: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], merchants: (number | null)[] = [];

@@ -11,7 +11,8 @@ export const activate: Handler = {
   type: 'activate',
   schema: REQUESTS.activate,
   needsPin: false,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: 'activate',
   decide(dc) {
     const card = dc.card!;
     if (card.status !== 'issued') return decline('12');
@@ -21,7 +22,7 @@ export const activate: Handler = {
     card.patch.status = 'active';
     card.patch.activatedAt = dc.now;
     if (amount === 0) return { code: '00' };
-    const { entry, fee } = creditEntry('activate', dc, card, dc.merchant!.id, amount);
+    const { entry, fee } = creditEntry(activate.entryKind!, dc, card, dc.merchant!.id, amount);
     return { code: '00', amountApproved: amount, entries: [entry], channelFee: fee };
   },
   /** Undoing an activation also returns the card to `issued`. */

@@ -6,7 +6,8 @@ export const balance: Handler = {
   type: 'balance',
   schema: REQUESTS.balance,
   needsPin: true,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: null,
   skipStatus: 'expiry',
   decide: () => ({ code: '00' }),
 };

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import type { Handler, Outcome } from './types.js';
+import type { Handler } from './types.js';
 import { decline, spendEntry } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 import { spendLinks } from './purchase.js';
@@ -16,7 +15,8 @@ export const capture: Handler = {
   type: 'capture',
   schema: REQUESTS.capture,
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'capture',
   decide(dc) {
     const o = originalFor(dc, capture);
     if (isOutcome(o)) return o;
@@ -28,19 +28,9 @@ export const capture: Handler = {
     if (hold.expiresAt.getTime() <= dc.now.getTime()) return decline('12', { originalId: o.id, closeHold: { holdId: hold.id, status: 'expired' } });
     const amount = dc.msg.amount ?? hold.remaining;
     if (amount > hold.remaining) return decline('13', { originalId: o.id });
-    const captured = (commissionBps: number): Outcome => {
-      const { entry, commission, fee } = spendEntry('capture', dc, dc.card!, o.merchantId!, commissionBps, amount);
-      return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
-    };
-    return dc.merchant ? captured(dc.merchant.commissionBps) : commissionBpsOf(dc.db, o.merchantId!).then(captured);
+    // A capture naming no merchant is charged at its preauth merchant's rate now (prefetched with the original).
+    const { entry, commission, fee } = spendEntry(capture.entryKind!, dc, dc.card!, o.merchantId!, dc.merchant?.commissionBps ?? o.commissionBps ?? 0, amount);
+    return { code: '00', amountApproved: amount, entries: [entry], originalId: o.id, closeHold: { holdId: hold.id, status: 'captured' }, commission, channelFee: fee };
   },
   ...spendLinks,
 };
-
-/** A merchant's commission rate, for a capture that does not name its merchant. */
-async function commissionBpsOf(db: pg.ClientBase, merchantId: number): Promise<number> {
-  const { rows } = await db.query<{ commission_bps: number }>({
-    name: 'daemon_merchant_commission', text: 'select commission_bps from merchants where id = $1', values: [merchantId],
-  });
-  return rows[0]!.commission_bps;
-}

@@ -1,13 +1,8 @@
-import crypto from 'node:crypto';
 import { balancedEntry, type Entry, type EntryKind, type Posting } from '../../ledger/entry.js';
 import { channelFeeLegs, channelFeeOf, isChannelFeeLeg, posLoad, spend, undo } from '../../ledger/flows/index.js';
-import { pinHmac } from '../../cards/vault.js';
 import type { ChannelInfo } from '../registry-cache.js';
 import type { ResponseCode } from '../codes.js';
-import type { CardState, DecideContext, Handler, Outcome, TxnState } from './types.js';
-
-/** PIN tries allowed before the card answers 75. */
-export const MAX_PIN_TRIES = 3;
+import type { CardState, DecideContext, Outcome, TxnState } from './types.js';
 
 /** Channel fee c = fixed + r(a × bps / 10000) on an approved financial transaction of stored-value amount a (design §4). */
 export function channelFee(channel: ChannelInfo, amount: number): number {
@@ -64,37 +59,6 @@ export function creditEntry(kind: EntryKind, dc: DecideContext, card: CardState,
     ...feeLegs(dc.channel, fee, cur),
   ], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
   return { entry, fee };
-}
-
-/**
- * The generic checks on the message's card, in order: lost 41; expired 54 (status or expiry date
- * before the business date); not active 62 (issued, frozen, closed; `activate` accepts issued);
- * PIN 55/75 where the handler and the program require it (a wrong PIN counts a try, a missing one
- * does not; the try counter is updated in memory and written with the batch). Returns a decline, or null when the card may proceed.
- */
-export function cardChecks(dc: DecideContext, handler: Handler, card: CardState): Outcome | null {
-  if (handler.skipStatus !== 'all') {
-    if (card.status === 'lost') return decline('41');
-    if (handler.skipStatus !== 'expiry' && (card.status === 'expired' || (card.expiryDate !== null && card.expiryDate < dc.businessDate))) return decline('54');
-    const activating = handler.type === 'activate' && card.status === 'issued';
-    if (!activating && card.status !== 'active' && !(handler.skipStatus === 'expiry' && card.status === 'expired')) return decline('62');
-  }
-  if (handler.needsPin && card.program.requiresPin) {
-    if (card.pinTries >= MAX_PIN_TRIES) return decline('75', { showBalance: false });
-    // No PIN sent (a terminal that did not ask for one): nothing was tried, so no try is counted.
-    if (dc.msg.pin === null) return decline('55', { showBalance: false });
-    const ok = card.pinHmac !== null && crypto.timingSafeEqual(pinHmac(dc.keys, card.id, dc.msg.pin), card.pinHmac);
-    if (!ok) {
-      card.pinTries += 1;
-      card.patch.pinTries = card.pinTries;
-      return decline(card.pinTries >= MAX_PIN_TRIES ? '75' : '55', { showBalance: false });
-    }
-    if (card.pinTries > 0) {
-      card.pinTries = 0;
-      card.patch.pinTries = 0;
-    }
-  }
-  return null;
 }
 
 /**

@@ -7,13 +7,14 @@ export const load: Handler = {
   type: 'load',
   schema: REQUESTS.load,
   needsPin: false,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: 'load',
   decide(dc) {
     const card = dc.card!;
     const amount = dc.msg.amount!;
     if (!card.program.reloadable) return decline('57');
     if (!withinMax(card, amount)) return decline('61');
-    const { entry, fee } = creditEntry('load', dc, card, dc.merchant!.id, amount);
+    const { entry, fee } = creditEntry(load.entryKind!, dc, card, dc.merchant!.id, amount);
     return { code: '00', amountApproved: amount, entries: [entry], channelFee: fee };
   },
 };

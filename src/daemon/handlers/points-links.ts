@@ -4,11 +4,10 @@
  * in proportion, capped at what is still on the earn's card (the shortfall is reported in the
  * response's `detail` and in points_clawbacks, never a negative balance).
  */
-import type pg from 'pg';
 import { roundDiv } from '../../ledger/money.js';
-import { prepareClawback } from '../../points/clawback.js';
+import { decideClawback } from '../../points/clawback.js';
 import type { PointsApproval } from '../../points/outcome.js';
-import { withPoints } from './points-outcome.js';
+import { pointsState, withPoints } from './points-outcome.js';
 import type { DecideContext, Outcome, TxnState, UndoKind } from './types.js';
 
 /** An approved points_earn linked to a purchase. */
@@ -21,27 +20,11 @@ export interface LinkedEarn {
 
 const LINKS = 'points:linked_earns';
 
-/** Linked earns by purchase transaction id, as loaded for this batch (and added to by its earns). */
+/** Linked earns by purchase transaction id, as the prefetch read them (and added to by the batch's own earns). */
 export function linkedEarns(extra: Map<string, unknown>): Map<number, LinkedEarn[]> {
   let links = extra.get(LINKS) as Map<number, LinkedEarn[]> | undefined;
   if (!links) extra.set(LINKS, (links = new Map()));
   return links;
-}
-
-/**
- * `dependents` of purchase and capture: the approved earns linked to these originals (locked by the
- * batch, so no earn can link meanwhile); their cards are locked with the batch's own.
- */
-export async function earnDependents(client: pg.ClientBase, originals: readonly TxnState[], extra: Map<string, unknown>): Promise<number[]> {
-  const links = linkedEarns(extra);
-  const { rows } = await client.query<{ id: number; original_id: number; card_id: number; amount_requested: number }>({
-    name: 'daemon_linked_earns',
-    text: `select id, original_id, card_id, amount_requested from transactions
-           where original_id = any($1::bigint[]) and type = 'points_earn' and status = 'approved' order by id`,
-    values: [originals.map((o) => o.id)],
-  });
-  for (const r of rows) links.set(r.original_id, [...(links.get(r.original_id) ?? []), { transactionId: r.id, cardId: r.card_id, amount: r.amount_requested }]);
-  return rows.map((r) => r.card_id);
 }
 
 /**
@@ -53,10 +36,10 @@ export async function earnDependents(client: pg.ClientBase, originals: readonly 
  */
 export function clawbackLinked(
   returned: UndoKind | { before: number; after: number }, purchase: TxnState, dc: DecideContext, base: Outcome,
-): Outcome | Promise<Outcome> {
+): Outcome {
   const earns = linkedEarns(dc.extra).get(purchase.id);
   if (!earns?.length || base.code !== '00') return base;
-  return (async () => {
+  {
     const parts: PointsApproval[] = [];
     let intended = 0, clawed = 0, shortfall = 0;
     for (const e of earns) {
@@ -66,7 +49,7 @@ export function clawbackLinked(
         share = roundDiv(BigInt(returned.after) * BigInt(e.amount), a) - roundDiv(BigInt(returned.before) * BigInt(e.amount), a);
         if (share === 0) continue;
       }
-      const c = await prepareClawback(dc.db, {
+      const c = decideClawback(pointsState(dc), {
         earnTransactionId: e.transactionId, returned: share, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id,
         businessDate: typeof returned === 'string' ? purchase.businessDate : null,
       });
@@ -77,5 +60,5 @@ export function clawbackLinked(
       parts.push(c);
     }
     return withPoints(base, parts, { points_intended: intended, points_clawed_back: clawed, shortfall });
-  })();
+  }
 }

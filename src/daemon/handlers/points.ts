@@ -2,22 +2,23 @@
  * The points types of design §5 over the daemon's pipeline: `points_earn`, `points_redeem`,
  * `points_load`, `points_exchange`, `lottery`. The generic checks (58 registry, 14 card, 57 program,
  * card status and expiry, PIN) run first as for every card-bearing type; then the points domain
- * (src/points/**) decides against the batch's connection, and the batch posts and finishes the
- * outcome before its next decision (`immediate`). `amount_requested` echoes the request's amount
+ * (src/points/**) decides, purely, over the batch's prefetched points state (`dc.points`); the
+ * batch posts and finishes the outcome before its write step. `amount_requested` echoes the request's amount
  * (unused by lottery); `amount_approved` and the row's asset are in points of the scheme (lottery:
  * the game's cost) — except for points_earn, whose amounts stay the purchase amount in minor units
  * (what a refund of it returns, and transactions.refunded_amount <= amount_approved), the points
  * awarded being in `detail.points` and `balance.points`.
  */
-import { prepareEarn, preparePointsLoad } from '../../points/earn.js';
-import { prepareRedeem } from '../../points/redeem.js';
-import { prepareExchange } from '../../points/exchange.js';
-import { prepareLottery } from '../../points/lottery/draw.js';
-import { prepareClawback } from '../../points/clawback.js';
+import { decideEarn, decidePointsLoad } from '../../points/earn.js';
+import { decideRedeem } from '../../points/redeem.js';
+import { decideExchange } from '../../points/exchange.js';
+import { decideLottery } from '../../points/lottery/draw.js';
+import { decideClawback } from '../../points/clawback.js';
+import { InvariantError } from '../../errors.js';
 import type { PointsRequest } from '../../points/request.js';
 import { decline } from './common.js';
 import { undone } from './original.js';
-import { finisher, pointsOutcome, undoPoints } from './points-outcome.js';
+import { finisher, pointsOutcome, pointsState, undoPoints } from './points-outcome.js';
 import { linkedEarns } from './points-links.js';
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { REQUESTS } from '../message.js';
@@ -28,9 +29,11 @@ function requestOf(dc: DecideContext): PointsRequest {
 }
 
 /** Every points type is voided or reversed by negating its points entries, lots and draws exactly (points-outcome.ts). */
-const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Promise<Outcome> => undoPoints(kind, original, dc);
+const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Outcome => undoPoints(kind, original, dc);
 
-const common = { needsPin: false, usesOriginal: false, decidesInDb: true, undo } as const;
+const common = { needsPin: false, needs: { card: 'message', original: false }, touchesLots: true, undo } as const;
+
+const view = pointsState;
 
 /**
  * The purchase a points_earn names (`original_request_id`): unknown 25; not an approved, not undone
@@ -57,16 +60,18 @@ function linkedPurchase(dc: DecideContext): TxnState | Outcome {
  */
 export const pointsEarn: Handler = {
   type: 'points_earn',
+  entryKind: 'points_earn',
   schema: REQUESTS.points_earn,
   ...common,
-  async decide(dc) {
+  needs: { card: 'message', original: true },
+  decide(dc) {
     let purchase: TxnState | null = null;
     if (dc.msg.originalRequestId !== null) {
       const p = linkedPurchase(dc);
       if ('code' in p) return p;
       purchase = p;
     }
-    const o = await prepareEarn(dc.ctx, dc.db, { ...requestOf(dc), amount: dc.msg.amount!, purchaseTransactionId: purchase?.id ?? null });
+    const o = decideEarn(view(dc), dc.ctx.calendar, { ...requestOf(dc), amount: dc.msg.amount!, purchaseTransactionId: purchase?.id ?? null });
     const out = pointsOutcome(o, dc, { asset: dc.card!.program.currency, originalId: purchase?.id });
     if (purchase && o.approved) {
       const links = linkedEarns(dc.extra);
@@ -74,13 +79,13 @@ export const pointsEarn: Handler = {
     }
     return out;
   },
-  async refund(amount, original, dc) {
+  refund(amount, original, dc) {
     if (amount > original.amountApproved - original.refundedAmount) return decline('13', { originalId: original.id });
-    const c = await prepareClawback(dc.db, { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
+    const c = decideClawback(pointsState(dc), { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
     original.refundedAmount += amount;
     original.dirty = true;
     return {
-      code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries, immediate: true,
+      code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries,
       after: finisher([c], 0), detail: c.detail,
     };
   },
@@ -89,11 +94,12 @@ export const pointsEarn: Handler = {
 /** `points_redeem`: pays with points at the merchant; `partial` approves what is spendable (10), else 51. */
 export const pointsRedeem: Handler = {
   type: 'points_redeem',
+  entryKind: 'points_redeem',
   schema: REQUESTS.points_redeem,
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareRedeem(dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
+  decide(dc) {
+    const o = decideRedeem(view(dc), { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
     return pointsOutcome(o, dc);
   },
 };
@@ -101,10 +107,11 @@ export const pointsRedeem: Handler = {
 /** `points_load`: points sold to the cardholder at the merchant, at the scheme's sale price. */
 export const pointsLoad: Handler = {
   type: 'points_load',
+  entryKind: 'points_load',
   schema: REQUESTS.points_load,
   ...common,
-  async decide(dc) {
-    const o = await preparePointsLoad(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
+  decide(dc) {
+    const o = decidePointsLoad(view(dc), dc.ctx.calendar, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
     return pointsOutcome(o, dc);
   },
 };
@@ -112,11 +119,12 @@ export const pointsLoad: Handler = {
 /** `points_exchange`: `amount` points of `scheme` into `to_scheme` at the rate in force when the request arrived. */
 export const pointsExchange: Handler = {
   type: 'points_exchange',
+  entryKind: 'points_exchange',
   schema: REQUESTS.points_exchange,
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareExchange(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, toScheme: dc.msg.toScheme! });
+  decide(dc) {
+    const o = decideExchange(view(dc), dc.ctx.calendar, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, toScheme: dc.msg.toScheme! });
     return pointsOutcome(o, dc);
   },
 };
@@ -124,11 +132,15 @@ export const pointsExchange: Handler = {
 /** `lottery`: a draw of the configured `game`, paid with its cost in points; the prize is in `detail`. */
 export const lottery: Handler = {
   type: 'lottery',
+  entryKind: 'lottery',
   schema: REQUESTS.lottery,
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareLottery(dc.ctx, dc.db, { ...requestOf(dc), game: dc.msg.game! });
+  decide(dc) {
+    const o = decideLottery(view(dc), dc.ctx.calendar, { ...requestOf(dc), game: dc.msg.game! }, () => {
+      if (dc.draw === null) throw new InvariantError('lottery_no_draw', 'a lottery decided without a draw value');
+      return dc.draw;
+    });
     return pointsOutcome(o, dc);
   },
 };

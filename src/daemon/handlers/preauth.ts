@@ -13,8 +13,8 @@ export const preauth: Handler = {
   type: 'preauth',
   schema: REQUESTS.preauth,
   needsPin: true,
-  usesOriginal: false,
-  placesHolds: true,
+  needs: { card: 'message', original: false },
+  entryKind: null,
   decide(dc) {
     const card = dc.card!;
     const ok = approvable(dc, dc.msg.amount!);

@@ -1,6 +1,6 @@
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { available, decline, spendEntry, withinMax, channelFee, feeLegs, negation } from './common.js';
-import { clawbackLinked, earnDependents } from './points-links.js';
+import { clawbackLinked } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
 import { refund } from '../../ledger/flows/index.js';
 import { REQUESTS } from '../message.js';
@@ -42,11 +42,10 @@ export function refundSpend(amount: number, original: TxnState, dc: DecideContex
  * the points earned on it by a linked points_earn (design §5 `original_request_id`), when there is one.
  */
 export const spendLinks = {
-  dependents: earnDependents,
-  undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+  undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome {
     return clawbackLinked(kind, original, dc, negation(kind, original, dc, dc.card));
   },
-  refund(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+  refund(amount: number, original: TxnState, dc: DecideContext): Outcome {
     const before = original.refundedAmount;
     const out = refundSpend(amount, original, dc);
     return clawbackLinked({ before, after: original.refundedAmount }, original, dc, out);
@@ -58,11 +57,12 @@ export const purchase: Handler = {
   type: 'purchase',
   schema: REQUESTS.purchase,
   needsPin: true,
-  usesOriginal: false,
+  needs: { card: 'message', original: false },
+  entryKind: 'purchase',
   decide(dc) {
     const ok = approvable(dc, dc.msg.amount!);
     if (!ok) return decline('51');
-    const { entry, commission, fee } = spendEntry('purchase', dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, ok.amount);
+    const { entry, commission, fee } = spendEntry(purchase.entryKind!, dc, dc.card!, dc.merchant!.id, dc.merchant!.commissionBps, ok.amount);
     return { code: ok.code, amountApproved: ok.amount, entries: [entry], commission, channelFee: fee };
   },
   ...spendLinks,

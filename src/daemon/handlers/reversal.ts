@@ -13,7 +13,8 @@ export const reversal: Handler = {
   type: 'reversal',
   schema: REQUESTS.reversal,
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'reversal',
   skipStatus: 'all',
   decide(dc) {
     const o = dc.original;

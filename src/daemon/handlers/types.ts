@@ -1,8 +1,9 @@
-import type pg from 'pg';
 import type { Context } from '../../context.js';
-import type { Entry, Posting } from '../../ledger/entry.js';
+import type { Entry, EntryKind, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
+import type { Queryable } from '../../ledger/post.js';
+import type { PointsView } from '../../points/view.js';
 import type { Message, RequestSchema } from '../message.js';
 import type { ResponseCode } from '../codes.js';
 import type { ChannelInfo, MerchantInfo, ProgramInfo } from '../registry-cache.js';
@@ -50,6 +51,10 @@ export interface TxnState {
   refundedAmount: number;
   bodyHash: Buffer | null;
   response: unknown;
+  /** The commission rate of the row's merchant now (a capture naming no merchant is charged at it). */
+  commissionBps: number | null;
+  /** For an original named by a reversal and stamped on another business date: whether that date is still open (its shared lock is held). */
+  dateOpen: boolean | null;
   /** Set when a decision changed status or refunded_amount (written back at the end of the batch). */
   dirty?: boolean;
 }
@@ -76,17 +81,16 @@ export interface DecideContext {
   keys: Keyring;
   /** Handler of another type (void/reversal/refund ask the original's handler how to undo it). */
   handlerOf(type: string): Handler | undefined;
-  /** Batch-wide data a handler's `prepare` loaded. */
+  /** Batch-wide data decisions share (points earned on purchases, linked-earn claw-backs). */
   extra: Map<string, unknown>;
   /** The daemon's context (points lots take their expiry from its calendar). */
   ctx: Context;
   /** The id of this message's own transaction row (points records name it). */
   transactionId: number;
-  /**
-   * The batch's connection, for decisions that read and lock state the batch did not load (points
-   * lots, draws, claw-backs): only handlers with `decidesInDb`, and undo/refund of their originals.
-   */
-  db: pg.ClientBase;
+  /** What the points types decide over (prefetched); null in a batch without points messages. */
+  points: PointsView | null;
+  /** A lottery's draw value, taken before deciding (the CSPRNG). */
+  draw: number | null;
 }
 
 /** What one message decided. Only `code` is required; the core applies the rest in memory and SQL. */
@@ -107,13 +111,8 @@ export interface Outcome {
   /** Whether the response shows the card's balance (default: when the card is known and was not refused for security reasons). */
   showBalance?: boolean;
   /** Extra SQL in the batch transaction after the entries are posted. */
-  after?: (client: pg.ClientBase, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
-  /**
-   * Post the entries and run `after` right after this decision, before the batch decides its next
-   * message (points: the next decision on the card reads the lots this one changes).
-   */
-  immediate?: boolean;
-  /** Set by the batch once an `immediate` outcome is posted: its entry ids (writeBatch does not post it again). */
+  after?: (client: Queryable, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
+  /** Set by the batch once an outcome with `after` is posted: its entry ids (the write step does not post it again). */
   postedEntryIds?: number[];
   /** Type-specific facts shown in the response as `detail` (points earned, prize, claw-back shortfall…). */
   detail?: Record<string, unknown>;
@@ -122,44 +121,44 @@ export interface Outcome {
 export type UndoKind = 'void' | 'reversal';
 
 /**
+ * What a type needs prefetched (design §2). The prefetch (purse_prefetch, one round trip) reads,
+ * for the whole batch: the cards named by PAN for types with `card: 'message'`; for types with
+ * `original`, the original's row (locked), its hold, its entry's postings, the points earned on it,
+ * its card, and for a reversal the lock on its business date.
+ */
+export interface Needs {
+  /** Where the message's card comes from: the PAN it names, or its original (capture, void, reversal, refund). */
+  card: 'message' | 'original';
+  /** Whether it may name an original by `original_request_id`. */
+  original: boolean;
+}
+
+/**
  * A message type. Adding a type = adding a module that exports one of these and listing it in
- * handlers/index.ts; the HTTP (and later ISO 8583) front ends and the batch pipeline stay as they are.
+ * handlers/index.ts; the front ends and the batch pipeline stay as they are.
  */
 export interface Handler {
   readonly type: string;
   readonly schema: RequestSchema;
+  /** What the prefetch reads for it. */
+  readonly needs: Needs;
+  /** The kind of the entry its approvals post (null: it posts none of its own, or its original's type decides). */
+  readonly entryKind: EntryKind | null;
   /** Check the PIN when the card's program requires one. */
   readonly needsPin: boolean;
-  /** The card comes from the original (capture, void, reversal, refund). */
-  readonly usesOriginal: boolean;
   /** Card status and expiry checks do not apply (balance skips expiry, reversal skips all). */
   readonly skipStatus?: 'expiry' | 'all';
   /** The merchant must accept the card's program (57); default true for card-bearing types. */
   readonly checksProgram?: boolean;
-  /** Its approvals place a hold, whose id the row needs before it is written: never decided on the one-round-trip path. */
-  readonly placesHolds?: boolean;
-  /** Loads batch-wide data under the batch's locks before any decision (e.g. points lots). */
-  prepare?(client: pg.ClientBase, items: readonly DecideContext[], extra: Map<string, unknown>): Promise<void>;
+  /** Its decision reads and changes the card's points lots (a batch decides one such message per card: batch.ts). */
+  readonly touchesLots?: boolean;
   /**
-   * Decides against the database through `dc.db` (points types): never on the fused path; the batch
-   * awaits the decision and posts an `immediate` outcome before deciding its next message.
+   * Decides one message over the prefetched state; runs after the generic checks (precedence.ts)
+   * passed. Pure and synchronous: no database, no clock, no I/O.
    */
-  readonly decidesInDb?: boolean;
-  /**
-   * Loads, under the batch's locks on originals of this type, the transactions that depend on them
-   * (points earned on a purchase) into `extra`, before the cards are locked; returns the cards those
-   * touch, which the batch locks with its own (one ascending order, so no deadlock).
-   */
-  dependents?(client: pg.ClientBase, originals: readonly TxnState[], extra: Map<string, unknown>): Promise<number[]>;
-  /** Decides one message; runs after the generic checks (registry, card, status, PIN) passed. A promise only with `decidesInDb` or for undo/refund of such originals. */
-  decide(dc: DecideContext): Outcome | Promise<Outcome>;
+  decide(dc: DecideContext): Outcome;
   /** How a void or reversal undoes an original of this type (default: negate its entry). */
-  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null | Promise<Outcome | null>;
+  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null;
   /** How a refund of `amount` against an original of this type is posted; absent = not refundable (12). */
-  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome>;
-}
-
-/** Applies `f` to a value that may be a promise, staying synchronous when it is not. */
-export function andThen<T, U>(x: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> {
-  return x instanceof Promise ? x.then(f) : f(x);
+  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome;
 }

@@ -12,7 +12,8 @@ export const voidTxn: Handler = {
   type: 'void',
   schema: REQUESTS.void,
   needsPin: false,
-  usesOriginal: true,
+  needs: { card: 'original', original: true },
+  entryKind: 'void',
   decide(dc) {
     const o = originalFor(dc, voidTxn);
     if (isOutcome(o)) return o;
