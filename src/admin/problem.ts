@@ -25,7 +25,7 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof TemporaryError) return new Problem(503, err.code, err.message, { headers: { 'retry-after': '1' } });
   if (err instanceof NotFoundError) return new Problem(404, err.code, err.message, { field: err.field });
-  if (err instanceof InputError) return new Problem(err.code === 'duplicate' ? 409 : 400, err.code, err.message, { field: err.field });
+  if (err instanceof InputError) return new Problem(err.code === 'duplicate' || err.code === 'conflict' ? 409 : 400, err.code, err.message, { field: err.field });
   if (err instanceof PurseError && err.exitCode === 1) return new Problem(400, err.code, err.message, { field: err.field });
   return new Problem(500, 'internal', 'internal error');
 }

@@ -24,6 +24,8 @@ export interface TransactionFilter {
   /** Scope: only this merchant's (merchant roles) or this issuer's cards' (issuer_ops). */
   merchantId?: number | null; issuerId?: number | null;
   afterId?: number; limit?: number; id?: number;
+  /** Only this card's (a cardholder's card transactions). */
+  cardId?: number;
 }
 
 const SELECT = `
@@ -51,10 +53,10 @@ export async function queryTransactions(ctx: Context, f: TransactionFilter): Pro
       and ($7::date is null or t.business_date >= $7) and ($8::date is null or t.business_date <= $8)
       and ($9::bigint is null or t.amount_approved >= $9) and ($10::bigint is null or t.amount_approved <= $10)
       and ($11::bigint is null or t.merchant_id = $11) and ($12::bigint is null or p.issuer_id = $12)
-      and ($13::bigint is null or t.id = $13) and t.id > $14
+      and ($13::bigint is null or t.id = $13) and t.id > $14 and ($16::bigint is null or t.card_id = $16)
     order by t.id limit $15`,
   [f.cardLast4 ?? null, f.merchant ?? null, f.terminal ?? null, f.channel ?? null, f.type ?? null, f.status ?? null, f.from ?? null, f.to ?? null,
-    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.issuerId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50]);
+    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.issuerId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50, f.cardId ?? null]);
   return rows.map((r) => ({
     id: r.id, business_date: r.business_date, occurred_at: localTime(r.occurred_at, ctx.config.timezone), channel: r.channel,
     request_id: scrubPans(r.request_id), type: r.type, status: r.status, approved: r.approved, response_code: r.response_code,

@@ -22,6 +22,7 @@ import * as operator from './operator.js';
 import * as audit from './audit.js';
 import * as adjust from './adjust.js';
 import * as approvals from './approvals.js';
+import * as holder from './holder.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .description('Purse: prepaid stored-value and loyalty-points card processor')
     .exitOverride()
     .showHelpAfterError();
-  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, operator, audit, adjust, approvals];
+  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, operator, audit, adjust, approvals, holder];
   for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
