@@ -3,11 +3,14 @@ import { scrubPans } from '../cards/luhn.js';
 
 /** An answer of the management API that is not a success: rendered as RFC 9457 problem+json. */
 export class Problem extends PurseError {
-  constructor(readonly status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string> } = {}) {
+  constructor(readonly status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
     super(code, message, { field: opts.field });
     this.headers = opts.headers ?? {};
+    this.extra = opts.extra ?? {};
   }
   readonly headers: Record<string, string>;
+  /** Extension members of the problem body (RFC 9457 §3.2), e.g. an order's DE39-style `code`. */
+  readonly extra: Record<string, unknown>;
 }
 
 export const unauthenticated = () => new Problem(401, 'unauthenticated', 'a valid bearer token is required');
@@ -39,5 +42,6 @@ export function problemBody(p: Problem, instance: string): Record<string, unknow
     detail: scrubPans(p.message),
     instance,
     ...(p.field ? { field: p.field } : {}),
+    ...p.extra,
   };
 }

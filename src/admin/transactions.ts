@@ -79,11 +79,15 @@ export async function transactionOwner(ctx: Context, id: number): Promise<{ merc
  * id is derived from the operator and its Idempotency-Key when given, so a repeat that reaches the
  * core is the core's own idempotent repeat too.
  */
-export function adminMessage(p: Principal, key: string | null, fields: Pick<Message, 'type' | 'amount' | 'merchant' | 'terminal' | 'originalRequestId'> & { originalChannelId: number | null }): Message {
+export function adminMessage(p: Principal | null, key: string | null, fields: Pick<Message, 'type' | 'amount' | 'merchant' | 'terminal' | 'originalRequestId'> & {
+  originalChannelId: number | null;
+  /** A request id fixed by the caller (orders derive theirs from the order id, so a replay is the core's idempotent repeat). */
+  requestId?: string; card?: string | null; scheme?: string | null;
+}): Message {
   const suffix = key === null ? crypto.randomBytes(12).toString('hex') : crypto.createHash('sha256').update(key).digest('hex').slice(0, 24);
   return {
-    requestId: `adm-${p.operatorId}-${suffix}`, type: fields.type, card: null, amount: fields.amount, merchant: fields.merchant, terminal: fields.terminal,
-    originalRequestId: fields.originalRequestId, originalChannelId: fields.originalChannelId, partial: false, pin: null, scheme: null, toScheme: null, game: null,
+    requestId: fields.requestId ?? `adm-${p?.operatorId ?? 0}-${suffix}`, type: fields.type, card: fields.card ?? null, amount: fields.amount, merchant: fields.merchant, terminal: fields.terminal,
+    originalRequestId: fields.originalRequestId, originalChannelId: fields.originalChannelId, partial: false, pin: null, scheme: fields.scheme ?? null, toScheme: null, game: null,
   };
 }
 
