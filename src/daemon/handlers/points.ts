@@ -11,6 +11,7 @@
  */
 import { prepareEarn, preparePointsLoad } from '../../points/earn.js';
 import { prepareRedeem } from '../../points/redeem.js';
+import { prepareRedeemRefund } from '../../points/redeem-refund.js';
 import { prepareExchange } from '../../points/exchange.js';
 import { prepareLottery } from '../../points/lottery/draw.js';
 import { prepareClawback } from '../../points/clawback.js';
@@ -94,6 +95,14 @@ export const pointsRedeem: Handler = {
   async decide(dc) {
     const o = await prepareRedeem(dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
     return pointsOutcome(o, dc);
+  },
+  // Refund of a redeem (design §5): the points come back in proportion (src/points/redeem-refund.ts); no channel fee.
+  async refund(amount, original, dc) {
+    const o = await prepareRedeemRefund(dc.db, { redeemTransactionId: original.id, cardId: original.cardId!, redeemed: original.amountApproved, refundedBefore: original.refundedAmount, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
+    if (!o.approved) return decline(o.code, { originalId: original.id });
+    original.refundedAmount += amount;
+    original.dirty = true;
+    return { code: '00', amountApproved: amount, originalId: original.id, asset: original.asset ?? undefined, entries: o.entries, immediate: true, after: finisher([o], 0), detail: o.detail };
   },
 };
 
