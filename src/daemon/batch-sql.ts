@@ -41,7 +41,8 @@ for no key update`;
 // Locks cards and all their accounts (every asset: points handlers need PTS rows too) in ascending
 // card id order: every batch and the hold-expiry job lock cards in this order, so they never deadlock.
 export const LOCK_CARDS_SQL = `
-select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
+select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held,
+  (c.holder_id is null and (select named from programs where id = c.program_id)) as needs_holder
 from cards c join card_accounts a on a.card_id = c.id
 where c.id = any($1::bigint[])
 order by c.id, a.asset
@@ -76,14 +77,15 @@ select purse_expect(count(*) = cardinality($2::bigint[]) and bool_and(business_d
 // the millisecond, the precision a JavaScript Date keeps.
 export const EXPECT_SQL = `
 with locked as materialized (
-  select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held
+  select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at, a.asset, a.balance, a.held,
+    (c.holder_id is null and (select named from programs where id = c.program_id)) as needs_holder
   from cards c join card_accounts a on a.card_id = c.id
   where c.id = any($1::bigint[])
   order by c.id, a.asset
   for no key update
 ), remembered as (
-  select * from unnest($2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::bytea[], $7::smallint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::bigint[])
-    as r(id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at, asset, balance, held)
+  select * from unnest($2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::bytea[], $7::smallint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::bigint[], $12::boolean[])
+    as r(id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at, asset, balance, held, needs_holder)
 )
 select purse_expect(
   (select count(*) from locked) = (select count(*) from remembered)
@@ -93,13 +95,15 @@ select purse_expect(
       select 1 from locked l
       where l.id = r.id and l.asset = r.asset and l.balance = r.balance and l.held = r.held and l.program_id = r.program_id
         and l.status = r.status and l.pin_tries = r.pin_tries and l.expiry_date is not distinct from r.expiry_date
-        and l.pin_hmac is not distinct from r.pin_hmac
+        and l.pin_hmac is not distinct from r.pin_hmac and l.needs_holder = r.needs_holder
         and date_trunc('milliseconds', l.last_activity_at) is not distinct from r.last_activity_at)),
   'remembered cards')`;
 
 /** Cards without any account row yet (the join above misses them). */
 export const LOCK_BARE_CARDS_SQL = `
-select id, program_id, status, expiry_date, pin_hmac, pin_tries, last_activity_at from cards where id = any($1::bigint[]) order by id for no key update`;
+select c.id, c.program_id, c.status, c.expiry_date, c.pin_hmac, c.pin_tries, c.last_activity_at,
+  (c.holder_id is null and (select named from programs where id = c.program_id)) as needs_holder
+from cards c where c.id = any($1::bigint[]) order by c.id for no key update`;
 
 /** Shared locks on earlier business dates a reversal posts into, and whether each is still open. */
 export const LOCK_DATES_SQL = `

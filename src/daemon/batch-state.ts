@@ -97,7 +97,7 @@ export async function lockDates(client: pg.ClientBase, dates: readonly string[])
   return new Map(rows.map((r) => [r.d, r.open]));
 }
 
-interface CardRow { id: number; program_id: number; status: string; expiry_date: string | null; pin_hmac: Buffer | null; pin_tries: number; last_activity_at: Date | null }
+interface CardRow { id: number; program_id: number; status: string; expiry_date: string | null; pin_hmac: Buffer | null; pin_tries: number; last_activity_at: Date | null; needs_holder: boolean }
 
 /** Locks cards with all their accounts (ascending id) and returns their state with program settings. */
 export async function lockCards(client: pg.ClientBase, registry: RegistryCache, cardIds: readonly number[]): Promise<Map<number, CardState>> {
@@ -123,7 +123,7 @@ export async function cardStates(client: pg.ClientBase, registry: RegistryCache,
   const add = (r: CardRow) => {
     let c = cards.get(r.id);
     if (!c) {
-      c = { id: r.id, programId: r.program_id, program: undefined!, status: r.status, expiryDate: r.expiry_date, pinHmac: r.pin_hmac, pinTries: r.pin_tries, lastActivityAt: r.last_activity_at, accounts: new Map(), patch: {} };
+      c = { id: r.id, programId: r.program_id, program: undefined!, status: r.status, expiryDate: r.expiry_date, pinHmac: r.pin_hmac, pinTries: r.pin_tries, lastActivityAt: r.last_activity_at, needsHolder: r.needs_holder, accounts: new Map(), patch: {} };
       cards.set(r.id, c);
     }
     return c;

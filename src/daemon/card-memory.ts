@@ -45,14 +45,14 @@ export class CardMemory {
 export async function stateOf(s: CardSnapshot, registry: RegistryCache): Promise<CardState> {
   return {
     id: s.id, programId: s.programId, program: await programOf(registry, s), status: s.status, expiryDate: s.expiryDate, pinHmac: s.pinHmac, pinTries: s.pinTries,
-    lastActivityAt: s.lastActivityAt, accounts: new Map(s.accounts.map((a) => [a.asset, { balance: a.balance, held: a.held }])), patch: {},
+    lastActivityAt: s.lastActivityAt, needsHolder: s.needsHolder, accounts: new Map(s.accounts.map((a) => [a.asset, { balance: a.balance, held: a.held }])), patch: {},
   };
 }
 
 function snapshotOf(c: CardState): CardSnapshot {
   return {
     id: c.id, programId: c.programId, status: c.patch.status ?? c.status, expiryDate: c.expiryDate, pinHmac: c.pinHmac,
-    pinTries: c.patch.pinTries ?? c.pinTries, lastActivityAt: c.patch.lastActivityAt ?? c.lastActivityAt,
+    pinTries: c.patch.pinTries ?? c.pinTries, lastActivityAt: c.patch.lastActivityAt ?? c.lastActivityAt, needsHolder: c.needsHolder ?? false,
     accounts: [...c.accounts].map(([asset, a]) => ({ asset, balance: a.balance, held: a.held })).sort((a, b) => (a.asset < b.asset ? -1 : 1)),
   };
 }
@@ -63,6 +63,6 @@ export function expectValues(order: readonly number[], snapshots: readonly CardS
   return [
     order, rows.map((r) => r.s.id), rows.map((r) => r.s.programId), rows.map((r) => r.s.status), rows.map((r) => r.s.expiryDate),
     rows.map((r) => r.s.pinHmac), rows.map((r) => r.s.pinTries), rows.map((r) => r.s.lastActivityAt), rows.map((r) => r.a.asset),
-    rows.map((r) => r.a.balance), rows.map((r) => r.a.held),
+    rows.map((r) => r.a.balance), rows.map((r) => r.a.held), rows.map((r) => r.s.needsHolder ?? false),
   ];
 }

@@ -89,6 +89,8 @@ export function cardChecks(dc: DecideContext, handler: Handler, card: CardState)
     const activating = handler.type === 'activate' && card.status === 'issued';
     if (!activating && card.status !== 'active' && !(handler.skipStatus === 'expiry' && card.status === 'expired')) return decline('62');
   }
+  // Named programs need a linked holder before a card's activation or load (design §10).
+  if (card.needsHolder && (handler.type === 'activate' || handler.type === 'load')) return decline('57');
   if (handler.needsPin && card.program.requiresPin) {
     if (card.pinTries >= MAX_PIN_TRIES) return decline('75', { showBalance: false });
     // No PIN sent (a terminal that did not ask for one): nothing was tried, so no try is counted.

@@ -18,6 +18,8 @@ export interface CardState {
   pinTries: number;
   /** cards.last_activity_at as locked (applyInMemory writes it at most once per card and local day). */
   lastActivityAt: Date | null;
+  /** A card of a named program without a linked holder: its first activation or load declines 57 (design §10). */
+  needsHolder?: boolean;
   /** asset → balance and held, as of the previous decision in this batch. */
   accounts: Map<string, { balance: number; held: number }>;
   /** Changes to write to the cards row at the end of the batch. */
