@@ -68,6 +68,7 @@ create table admin_idempotency (
   primary key (operator_id, key)
 );
 comment on table admin_idempotency is 'Answers of admin POSTs that move money or stock, by the operator''s Idempotency-Key: the same key and body get the first answer, another body 409.';
+comment on column admin_idempotency.status is 'HTTP status of the first answer; 0 while that request is still running (the key is claimed).';
 
 create table approvals (
   id           bigint generated always as identity primary key,

@@ -90,7 +90,7 @@ export async function listApprovals(ctx: Context, p: Principal, q: { status?: st
 }
 
 /** What approving a load does (batch/load-approval.ts registers it: the load path lives there). */
-export type LoadApplier = (ctx: Context, approvalId: number) => Promise<unknown>;
+export type LoadApplier = (ctx: Context, approvalId: number, actor: Actor) => Promise<unknown>;
 
 /**
  * Approves or rejects a pending request as `checker`: only a role that may decide its kind, in
@@ -116,7 +116,7 @@ export async function decideApproval(ctx: Context, checker: Principal, actor: Ac
   });
   if (decision === 'approve' && decided.kind === 'load') {
     if (!applyLoad) throw new Error('a load approval needs the load applier');
-    await applyLoad(ctx, id);
+    await applyLoad(ctx, id, actor);
     return byId(ctx, ctx.db.pg, id);
   }
   return decided;

@@ -97,7 +97,7 @@ export function adminMessage(p: Principal | null, key: string | null, fields: Pi
  * refunds here and over HTTP together never exceed the purchase. Declines answer 409 with the
  * DE39 code; approvals the response of design §5. Audited right after the core's commit.
  */
-export async function refundTransaction(ctx: Context, core: TransactionCore, p: Principal, actor: Actor, id: number, amount: number, key: string | null): Promise<TxnResponse> {
+export async function refundTransaction(ctx: Context, core: TransactionCore, p: Principal, actor: Actor, id: number, amount: number, key: string | null): Promise<TxnResponse & { id: number | null }> {
   const { rows } = await ctx.db.pg.query<{ channel_id: number; request_id: string; merchant: string | null; terminal: string | null }>(
     `select t.channel_id, t.request_id, m.code as merchant, tm.code as terminal from transactions t
      left join merchants m on m.id = t.merchant_id left join terminals tm on tm.id = t.terminal_id where t.id = $1`, [id]);
@@ -117,5 +117,5 @@ export async function refundTransaction(ctx: Context, core: TransactionCore, p: 
   if (!r.approved) {
     throw new Problem(409, `declined_${r.response_code}`, `refund declined ${r.response_code}: ${r.message}`, { field: r.response_code === '13' ? 'amount' : 'id' });
   }
-  return r;
+  return { id: r.transaction_id, ...r }; // design §10: objects carry id (the refund's transaction id)
 }

@@ -58,7 +58,7 @@ class RejectList implements RejectSink {
  * as `purse cards load` (each reference once per issuer, so a re-run after a crash applies nothing
  * twice), and records the summary in the approval's result.
  */
-export async function applyApprovedLoad(ctx: Context, approvalId: number): Promise<unknown> {
+export async function applyApprovedLoad(ctx: Context, approvalId: number, actor?: Actor): Promise<unknown> {
   const client = await ctx.db.pg.connect().catch((err: unknown) => { throw mapDbError(err); });
   try {
     await client.query(`set work_mem = '128MB'`);
@@ -75,7 +75,7 @@ export async function applyApprovedLoad(ctx: Context, approvalId: number): Promi
     const r = rows[0]!;
     const rejects = new RejectList();
     const summary = await applyStaged(ctx, client, {
-      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, dryRun: false, chunkRows: CHUNK, rejects, control: [],
+      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, dryRun: false, chunkRows: CHUNK, rejects, control: [], actor,
     });
     const result = { ...summary, rejects_file: null, rejects: rejects.rows };
     await ctx.db.pg.query('update approvals set result = $2 where id = $1', [approvalId, JSON.stringify(result)]);

@@ -8,6 +8,7 @@ import { checkControlTotals, type ControlTotals } from './control-totals.js';
 import { checkReadable, stageLoadFile } from './load-file.js';
 import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
 import { RejectsFile, type RejectRow } from './rejects.js';
+import { auditPg, type Actor } from '../admin/audit.js';
 import { progress } from './progress.js';
 
 export interface LoadOptions {
@@ -24,6 +25,8 @@ export interface LoadOptions {
    * applying it: given the run's connection with the rows staged. Without it such a file is a usage error.
    */
   hold?: (client: pg.PoolClient, file: { file: string; lines: number; total: number }) => Promise<PendingLoad>;
+  /** Who runs the load: each chunk that credits cards is audited in its own transaction. */
+  actor?: Actor;
 }
 
 /** What `purse cards load` answers for a file waiting for approval (design §10). */
@@ -89,7 +92,7 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
     }
     rejects = await RejectsFile.open(`${opts.file}.rejects.csv`);
     const summary = await applyStaged(ctx, client, {
-      file: opts.file, found: staged.found, dryRun: Boolean(opts.dryRun), chunkRows, rejects,
+      file: opts.file, found: staged.found, dryRun: Boolean(opts.dryRun), chunkRows, rejects, actor: opts.actor,
       control: expected.map((e) => ({ source: e.source, count: e.count, total: e.total === null ? null : jsonInt(e.total) })),
     });
     summary.rejects_file = rejects.path;
@@ -116,7 +119,7 @@ export interface RejectSink {
  */
 export async function applyStaged(
   ctx: Context, client: pg.PoolClient,
-  opts: { file: string; found: { count: number; total: bigint }; dryRun: boolean; chunkRows: number; rejects: RejectSink; control: LoadSummary['control'] },
+  opts: { file: string; found: { count: number; total: bigint }; dryRun: boolean; chunkRows: number; rejects: RejectSink; control: LoadSummary['control']; actor?: Actor },
 ): Promise<LoadSummary> {
   const issuers = await prepareWork(client);
   const summary: LoadSummary = {
@@ -126,7 +129,7 @@ export async function applyStaged(
   const bar = progress(opts.dryRun ? 'checking' : 'loading', opts.found.count);
   for (let lo = 1; lo <= opts.found.count; lo += opts.chunkRows) {
     const hi = Math.min(lo + opts.chunkRows - 1, opts.found.count);
-    const chunk = await runChunk(ctx, client, { lo, hi, fileName: path.basename(opts.file), issuers, dryRun: opts.dryRun });
+    const chunk = await runChunk(ctx, client, { lo, hi, fileName: path.basename(opts.file), issuers, dryRun: opts.dryRun, actor: opts.actor });
     summary.applied.count += chunk.applied.count;
     summary.applied.amount += chunk.applied.amount;
     summary.already_applied.count += chunk.alreadyApplied.count;
@@ -145,7 +148,7 @@ export async function applyStaged(
  * load_references — another run applied one of the references first; the retry reports it.
  */
 async function runChunk(
-  ctx: Context, client: pg.PoolClient, opts: { lo: number; hi: number; fileName: string; issuers: Map<number, string>; dryRun: boolean },
+  ctx: Context, client: pg.PoolClient, opts: { lo: number; hi: number; fileName: string; issuers: Map<number, string>; dryRun: boolean; actor?: Actor },
 ): Promise<ChunkResult> {
   for (let attempt = 1; ; attempt++) {
     const now = ctx.clock.now();
@@ -157,6 +160,12 @@ async function runChunk(
     try {
       const businessDate = await openBusinessDate(client, now, ctx.calendar);
       const result = await applyChunk(client, { ...opts, businessDate, occurredAt: now });
+      if (opts.actor && result.applied.count > 0) {
+        await auditPg(client, ctx, opts.actor, {
+          action: 'cards.load', target: `load_file:${opts.fileName}`, outcome: 'ok',
+          after: { lines: `${opts.lo}-${opts.hi}`, applied: result.applied, already_applied: result.alreadyApplied, rejected: result.rejects.length },
+        });
+      }
       await client.query('commit');
       return result;
     } catch (err) {

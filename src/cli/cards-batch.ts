@@ -29,7 +29,7 @@ export function register(cards: Command): void {
         const maker = await operatorFromStdin(ctx, o.as);
         return holdForApproval(ctx, maker, cliActor({ username: maker.username, role: maker.role, id: maker.operatorId }))(client, f);
       };
-      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, hold });
+      const summary = await loadCardsFile(ctx, { file, expectCount: o.expectCount, expectTotal: o.expectTotal, dryRun: Boolean(o.dryRun), chunkRows: o.chunkRows, hold, actor: cliActor() });
       if ('approval_id' in summary) {
         // Design §10: a pending load prints { status: "pending", approval_id, ... } (JSON with or without --json) and exits 0.
         printJson(summary);

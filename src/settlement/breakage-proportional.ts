@@ -97,8 +97,9 @@ const HISTORY_SQL = `
     where (m.issued_at at time zone $2)::date <= $1::date
   ), flows as (
     select m.program_id, m.cohort,
-      coalesce(sum(p.amount) filter (where k.kind in ('bulk_load', 'load', 'activate')), 0) as loaded,
-      coalesce(-sum(p.amount) filter (where k.kind not in ('bulk_load', 'load', 'activate', 'replacement', 'breakage', 'escheat', 'breakage_reversal')), 0) as redeemed
+      -- a manual adjustment corrects what was loaded (either sign), it is not a redemption
+      coalesce(sum(p.amount) filter (where k.kind in ('bulk_load', 'load', 'activate', 'adjustment')), 0) as loaded,
+      coalesce(-sum(p.amount) filter (where k.kind not in ('bulk_load', 'load', 'activate', 'adjustment', 'replacement', 'breakage', 'escheat', 'breakage_reversal')), 0) as redeemed
     from members m
     join progs g on g.id = m.program_id
     join postings p on p.card_id = m.card_id and p.asset = g.currency and p.business_date <= $1::date

@@ -131,5 +131,14 @@ describe('maker-checker in the CLI (--as, password on standard input)', () => {
     expect(JSON.parse(ok.stdout).result).toMatchObject({ applied: { count: 2, amount: 2100 }, rejected: { count: 0 } });
     expect([await balance(f.seed.cardIds[1]!), await balance(f.seed.cardIds[2]!)]).toEqual([before[0]! + 1500, before[1]! + 600]);
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
+    expect((await purse(['approvals', 'approve', String(pending.approval_id), '--as', 'fi2'], `${PASSWORD}\n`)).code).toBe(1);
+    const trail = (await audit('load_file:big.csv')).concat(await audit(`approval:${pending.approval_id}`));
+    expect(trail.map((r) => `${r.action} ${r.actor.replace(/^cli:[^/]+/, 'cli:u')}`)).toEqual([
+      'cards.load cli:u/io', 'load.request cli:u/fi1', 'approval.approve cli:u/io',
+    ]);
+    const small = path.join(dir, 'small.csv');
+    fs.writeFileSync(small, `card,amount,reference\n${f.seed.pans[0]},100,small-1\n`);
+    expect((await purse(['cards', 'load', small], '')).code).toBe(0);
+    expect((await audit('load_file:small.csv')).map((r) => r.actor)).toEqual([expect.stringMatching(/^cli:[^/]+$/)]);
   });
 });

@@ -23,7 +23,7 @@ describe('refund (退货) through the pipeline on WEB-SEAT', () => {
     const id = await purchase('buy-1', 5000);
     const before = await f.balance(f.seed.cardIds[0]!);
     const r = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 2000 }, headers: { 'idempotency-key': 'k1' } });
-    expect([r.status, r.body.response_code, r.body.amount_approved]).toEqual([201, '00', 2000]);
+    expect([r.status, r.body.response_code, r.body.amount_approved, r.body.id]).toEqual([201, '00', 2000, r.body.transaction_id]);
     const again = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 2000 }, headers: { 'idempotency-key': 'k1' } });
     expect([again.status, again.body.transaction_id]).toEqual([201, r.body.transaction_id]);
     const other = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'k1' } });
@@ -36,6 +36,20 @@ describe('refund (退货) through the pipeline on WEB-SEAT', () => {
     expect(rows[0].channel_fee).toBe(0);
     const audit = await f.ctx.db.pg.query("select actor, outcome, target from audit_log where action = 'transaction.refund'");
     expect(audit.rows).toEqual([{ actor: 'api:ma', outcome: 'ok', target: `transaction:${id}` }]);
+  });
+
+  it('two racing requests with one Idempotency-Key refund once', async () => {
+    const id = await purchase('buy-4', 4000);
+    const send = () => f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'race' } });
+    const answers = await Promise.all([send(), send(), send()]);
+    for (const a of answers) expect([201, 409]).toContain(a.status);
+    const ok = answers.filter((a) => a.status === 201);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(new Set(ok.map((a) => a.body.transaction_id)).size).toBe(1);
+    const after = await f.call('POST', `/transactions/${id}/refund`, { token: ma, body: { amount: 1000 }, headers: { 'idempotency-key': 'race' } });
+    expect([after.status, after.body.transaction_id]).toEqual([201, ok[0]!.body.transaction_id]);
+    const { rows } = await f.ctx.db.pg.query('select refunded_amount from transactions where id = $1', [id]);
+    expect(rows[0].refunded_amount).toBe(1000);
   });
 
   it('declines a refund above what remains refundable (409, DE39 13, field amount)', async () => {

@@ -43,7 +43,7 @@ const keys = (o: object) => Object.keys(o).sort();
 describe('first contact', () => {
   it('npm start builds and runs `node bin/purse serve --demo`', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --demo$/);
+    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --admin-port 8081 --demo$/); // design §10: npm start opens the admin listener
   });
 
   let demo: Record<string, unknown>;
