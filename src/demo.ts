@@ -3,6 +3,7 @@ import type { Context } from './context.js';
 import { addIssuer } from './registry/issuers.js';
 import { addScheme } from './registry/schemes.js';
 import { addProgram } from './registry/programs.js';
+import { linkDemoHolder } from './holders/demo-holder.js';
 import { addAlliance } from './registry/alliances.js';
 import { addMerchant, addTerminal } from './registry/merchants.js';
 import { addChannel } from './registry/channels.js';
@@ -115,6 +116,7 @@ async function createMissing(ctx: Context): Promise<void> {
     });
   }
   await createDemoCards(ctx);
+  await linkDemoHolder(ctx, DEMO.programs.combo);
 }
 
 async function createDemoCards(ctx: Context): Promise<void> {

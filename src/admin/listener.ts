@@ -9,6 +9,7 @@ import { ROUTES } from './routes.js';
 import { openApi } from './openapi.js';
 import { ensureWebSeat } from './web-seat.js';
 import { duplicateKey } from './json.js';
+import { resolveStaleOrders } from '../mall/orders.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -55,6 +56,9 @@ function parseJson(raw: Buffer): unknown {
  */
 export async function startAdmin(ctx: Context, core: TransactionCore, port: number, metrics: MetricsSource): Promise<AdminListener> {
   await ensureWebSeat(ctx);
+  // Orders a crash left pending or cancelling are finished by replaying their request ids (src/mall/orders.ts).
+  const recovery = setInterval(() => { resolveStaleOrders(ctx, core).catch((err: unknown) => ctx.logger.warn({ err }, 'order recovery failed')); }, 30_000);
+  recovery.unref();
   const router = new Router(ROUTES);
   const spec = openApi(ROUTES);
   const handle = async (req: http.IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> => {
@@ -88,6 +92,7 @@ export async function startAdmin(ctx: Context, core: TransactionCore, port: numb
   return {
     server, url,
     close: () => new Promise<void>((resolve) => {
+      clearInterval(recovery);
       server.close(() => resolve());
       server.closeAllConnections();
     }),

@@ -48,6 +48,8 @@ async function codeId(c: pg.ClientBase, table: 'merchants' | 'issuers', code: st
 export async function addOperator(ctx: Context, input: OperatorInput, actor: Actor): Promise<Operator> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(input.username)) throw new InputError('invalid_username', 'username: 1–64 of A-Z a-z 0-9 _ . @ -', 'username');
   if (!(ROLES as readonly string[]).includes(input.role)) throw new InputError('invalid_role', `role must be one of ${ROLES.join(', ')}`, 'role');
+  // A cardholder login belongs to a holder: created only by `purse holder add` / POST /holders.
+  if (input.role === 'cardholder') throw new InputError('invalid_role', 'cardholder logins are created with their holder (purse holder add)', 'role');
   const merchantRole = input.role === 'merchant_admin' || input.role === 'merchant_operator';
   if (merchantRole !== Boolean(input.merchant)) throw new InputError('scope', merchantRole ? 'merchant roles need a merchant' : 'only merchant roles take a merchant', 'merchant');
   if ((input.role === 'issuer_ops') !== Boolean(input.issuer)) throw new InputError('scope', input.role === 'issuer_ops' ? 'issuer_ops needs an issuer' : 'only issuer_ops takes an issuer', 'issuer');
@@ -95,7 +97,7 @@ export async function updateOperator(ctx: Context, id: number, patch: { disabled
     const before = await byId(ctx, c, id);
     const role = patch.role ?? before.role;
     const merchantRole = role === 'merchant_admin' || role === 'merchant_operator';
-    if (merchantRole !== (before.merchant_id !== null) || (role === 'issuer_ops') !== (before.issuer_id !== null)) {
+    if (merchantRole !== (before.merchant_id !== null) || (role === 'issuer_ops') !== (before.issuer_id !== null) || (role === 'cardholder') !== (before.role === 'cardholder')) {
       throw new InputError('scope', `role ${role} does not fit this operator's scope`, 'role');
     }
     const now = ctx.clock.now();

@@ -3,11 +3,14 @@ import { scrubPans } from '../cards/luhn.js';
 
 /** An answer of the management API that is not a success: rendered as RFC 9457 problem+json. */
 export class Problem extends PurseError {
-  constructor(readonly status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string> } = {}) {
+  constructor(readonly status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
     super(code, message, { field: opts.field });
     this.headers = opts.headers ?? {};
+    this.extra = opts.extra ?? {};
   }
   readonly headers: Record<string, string>;
+  /** Extension members of the problem body (RFC 9457 §3.2), e.g. an order's DE39-style `code`. */
+  readonly extra: Record<string, unknown>;
 }
 
 export const unauthenticated = () => new Problem(401, 'unauthenticated', 'a valid bearer token is required');
@@ -25,7 +28,7 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof TemporaryError) return new Problem(503, err.code, err.message, { headers: { 'retry-after': '1' } });
   if (err instanceof NotFoundError) return new Problem(404, err.code, err.message, { field: err.field });
-  if (err instanceof InputError) return new Problem(err.code === 'duplicate' ? 409 : 400, err.code, err.message, { field: err.field });
+  if (err instanceof InputError) return new Problem(err.code === 'duplicate' || err.code === 'conflict' ? 409 : 400, err.code, err.message, { field: err.field });
   if (err instanceof PurseError && err.exitCode === 1) return new Problem(400, err.code, err.message, { field: err.field });
   return new Problem(500, 'internal', 'internal error');
 }
@@ -39,5 +42,6 @@ export function problemBody(p: Problem, instance: string): Record<string, unknow
     detail: scrubPans(p.message),
     instance,
     ...(p.field ? { field: p.field } : {}),
+    ...p.extra,
   };
 }

@@ -20,17 +20,20 @@ export interface Principal {
   merchantId: number | null;
   issuerId: number | null;
   sessionId: number | null;
+  /** The holder a cardholder login is (null for every other role). */
+  holderId: number | null;
 }
 
 /**
  * The owner of an object, as a scope resolver reports it: the merchant and/or issuer it belongs to.
  * `null` means the object does not exist.
  */
-export interface Owner { merchantId?: number | null; issuerId?: number | null; operatorId?: number | null }
+export interface Owner { merchantId?: number | null; issuerId?: number | null; holderId?: number | null; issuerIds?: readonly number[] }
 
 /**
  * Whether a principal's scope covers an object: merchant roles see their merchant's objects,
- * issuer_ops its issuer's, a cardholder only what names it (next issue); the platform-wide roles all.
+ * issuer_ops its issuer's (an object of several issuers, e.g. a holder, lists them in `issuerIds`),
+ * a cardholder only what names its holder; the platform-wide roles all.
  */
 export function inScope(p: Principal, owner: Owner): boolean {
   switch (p.role) {
@@ -38,9 +41,9 @@ export function inScope(p: Principal, owner: Owner): boolean {
     case 'merchant_operator':
       return owner.merchantId !== undefined && owner.merchantId === p.merchantId;
     case 'issuer_ops':
-      return owner.issuerId !== undefined && owner.issuerId === p.issuerId;
+      return (owner.issuerId !== undefined && owner.issuerId === p.issuerId) || (p.issuerId !== null && (owner.issuerIds ?? []).includes(p.issuerId));
     case 'cardholder':
-      return owner.operatorId !== undefined && owner.operatorId === p.operatorId;
+      return owner.holderId !== undefined && owner.holderId !== null && owner.holderId === p.holderId;
     default:
       return true;
   }

@@ -7,6 +7,7 @@ import { DUMMY_HASH, verifyPassword } from './passwords.js';
 import { Problem } from './problem.js';
 import type { Principal, Role } from './roles.js';
 import { localTime } from './time.js';
+import { mobileIndex, normalizeMobile } from '../holders/pii.js';
 
 /** A session ends after this long without a request. */
 export const IDLE_MS = 8 * 3600_000;
@@ -30,14 +31,18 @@ type Decision = { kind: 'ok'; result: LoginResult } | { kind: 'fail' } | { kind:
  * fifth consecutive failure locks the account for 15 minutes. The outcome is audited in the
  * transaction that counts it. The token (256 random bits) is returned once and stored hashed.
  */
-export async function login(ctx: Context, username: string, password: string, meta: { requestId: string; source: string | null }): Promise<LoginResult> {
+export async function login(ctx: Context, who: string | { mobile: string }, password: string, meta: { requestId: string; source: string | null }): Promise<LoginResult> {
   const decision = await withTransaction(ctx.db.pg, async (c): Promise<Decision> => {
     const now = ctx.clock.now();
-    const { rows } = await c.query<{ id: number; role: Role; password_hash: string; failed_logins: number; locked_until: Date | null; disabled_at: Date | null; merchant: string | null; issuer: string | null }>(
-      `select o.id, o.role, o.password_hash, o.failed_logins, o.locked_until, o.disabled_at, m.code as merchant, i.code as issuer
+    // A cardholder logs in with the mobile number, found through its blind index (never stored or audited in clear).
+    const byMobile = typeof who !== 'string';
+    const { rows } = await c.query<{ id: number; username: string; role: Role; password_hash: string; failed_logins: number; locked_until: Date | null; disabled_at: Date | null; merchant: string | null; issuer: string | null }>(
+      `select o.id, o.username, o.role, o.password_hash, o.failed_logins, o.locked_until, o.disabled_at, m.code as merchant, i.code as issuer
        from operators o left join merchants m on m.id = o.merchant_id left join issuers i on i.id = o.issuer_id
-       where o.username = $1 for update of o`, [username]);
+       where ${byMobile ? 'o.holder_id = (select id from holders where mobile_index = $1)' : 'o.username = $1'} for update of o`,
+      [byMobile ? mobileIndex(ctx.keys, normalizeMobile(who.mobile)) : who]);
     const op = rows[0];
+    const username = byMobile ? op?.username ?? 'holder.unknown' : who;
     const actor: Actor = { name: `api:${scrubPans(username)}`, role: op?.role ?? null, operatorId: op?.id ?? null, requestId: meta.requestId, source: meta.source };
     const audit = (outcome: string, after?: unknown) => auditPg(c, ctx, actor, { action: 'session.login', target: `operator:${scrubPans(username)}`, outcome, after });
     if (op?.locked_until && op.locked_until > now) {
@@ -80,14 +85,14 @@ export async function login(ctx: Context, username: string, password: string, me
 export async function authenticate(ctx: Context, token: string): Promise<Principal | null> {
   if (!/^pst_[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const now = ctx.clock.now();
-  const { rows } = await ctx.db.pg.query<{ id: number; operator_id: number; username: string; role: Role; merchant_id: number | null; issuer_id: number | null }>(
+  const { rows } = await ctx.db.pg.query<{ id: number; operator_id: number; username: string; role: Role; merchant_id: number | null; issuer_id: number | null; holder_id: number | null }>(
     `update operator_sessions s set last_seen_at = $2
      from operators o
      where s.token_hash = $1 and o.id = s.operator_id and s.ended_at is null and o.disabled_at is null and s.last_seen_at > $3
-     returning s.id, s.operator_id, o.username, o.role, o.merchant_id, o.issuer_id`,
+     returning s.id, s.operator_id, o.username, o.role, o.merchant_id, o.issuer_id, o.holder_id`,
     [tokenHash(token), now, new Date(now.getTime() - IDLE_MS)]);
   const r = rows[0];
-  return r ? { operatorId: r.operator_id, username: r.username, role: r.role, merchantId: r.merchant_id, issuerId: r.issuer_id, sessionId: r.id } : null;
+  return r ? { operatorId: r.operator_id, username: r.username, role: r.role, merchantId: r.merchant_id, issuerId: r.issuer_id, sessionId: r.id, holderId: r.holder_id } : null;
 }
 
 /** Ends a session (logout), audited. */
@@ -103,8 +108,8 @@ export async function actAs(ctx: Context, username: string, password: string): P
   const { token } = await login(ctx, username, password, { requestId: 'cli', source: 'cli' });
   // The CLI keeps no session: the one the login opened ends at once.
   await ctx.db.pg.query('update operator_sessions set ended_at = $2 where token_hash = $1', [tokenHash(token), ctx.clock.now()]);
-  const { rows } = await ctx.db.pg.query<{ id: number; role: Role; merchant_id: number | null; issuer_id: number | null }>(
-    'select id, role, merchant_id, issuer_id from operators where username = $1', [username]);
+  const { rows } = await ctx.db.pg.query<{ id: number; role: Role; merchant_id: number | null; issuer_id: number | null; holder_id: number | null }>(
+    'select id, role, merchant_id, issuer_id, holder_id from operators where username = $1', [username]);
   const r = rows[0]!;
-  return { operatorId: r.id, username, role: r.role, merchantId: r.merchant_id, issuerId: r.issuer_id, sessionId: null };
+  return { operatorId: r.id, username, role: r.role, merchantId: r.merchant_id, issuerId: r.issuer_id, sessionId: null, holderId: r.holder_id };
 }

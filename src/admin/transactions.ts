@@ -24,6 +24,8 @@ export interface TransactionFilter {
   /** Scope: only this merchant's (merchant roles) or this issuer's cards' (issuer_ops). */
   merchantId?: number | null; issuerId?: number | null;
   afterId?: number; limit?: number; id?: number;
+  /** Only this card's (a cardholder's card transactions). */
+  cardId?: number;
 }
 
 const SELECT = `
@@ -51,10 +53,10 @@ export async function queryTransactions(ctx: Context, f: TransactionFilter): Pro
       and ($7::date is null or t.business_date >= $7) and ($8::date is null or t.business_date <= $8)
       and ($9::bigint is null or t.amount_approved >= $9) and ($10::bigint is null or t.amount_approved <= $10)
       and ($11::bigint is null or t.merchant_id = $11) and ($12::bigint is null or p.issuer_id = $12)
-      and ($13::bigint is null or t.id = $13) and t.id > $14
+      and ($13::bigint is null or t.id = $13) and t.id > $14 and ($16::bigint is null or t.card_id = $16)
     order by t.id limit $15`,
   [f.cardLast4 ?? null, f.merchant ?? null, f.terminal ?? null, f.channel ?? null, f.type ?? null, f.status ?? null, f.from ?? null, f.to ?? null,
-    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.issuerId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50]);
+    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.issuerId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50, f.cardId ?? null]);
   return rows.map((r) => ({
     id: r.id, business_date: r.business_date, occurred_at: localTime(r.occurred_at, ctx.config.timezone), channel: r.channel,
     request_id: scrubPans(r.request_id), type: r.type, status: r.status, approved: r.approved, response_code: r.response_code,
@@ -77,11 +79,15 @@ export async function transactionOwner(ctx: Context, id: number): Promise<{ merc
  * id is derived from the operator and its Idempotency-Key when given, so a repeat that reaches the
  * core is the core's own idempotent repeat too.
  */
-export function adminMessage(p: Principal, key: string | null, fields: Pick<Message, 'type' | 'amount' | 'merchant' | 'terminal' | 'originalRequestId'> & { originalChannelId: number | null }): Message {
+export function adminMessage(p: Principal | null, key: string | null, fields: Pick<Message, 'type' | 'amount' | 'merchant' | 'terminal' | 'originalRequestId'> & {
+  originalChannelId: number | null;
+  /** A request id fixed by the caller (orders derive theirs from the order id, so a replay is the core's idempotent repeat). */
+  requestId?: string; card?: string | null; scheme?: string | null;
+}): Message {
   const suffix = key === null ? crypto.randomBytes(12).toString('hex') : crypto.createHash('sha256').update(key).digest('hex').slice(0, 24);
   return {
-    requestId: `adm-${p.operatorId}-${suffix}`, type: fields.type, card: null, amount: fields.amount, merchant: fields.merchant, terminal: fields.terminal,
-    originalRequestId: fields.originalRequestId, originalChannelId: fields.originalChannelId, partial: false, pin: null, scheme: null, toScheme: null, game: null,
+    requestId: fields.requestId ?? `adm-${p?.operatorId ?? 0}-${suffix}`, type: fields.type, card: fields.card ?? null, amount: fields.amount, merchant: fields.merchant, terminal: fields.terminal,
+    originalRequestId: fields.originalRequestId, originalChannelId: fields.originalChannelId, partial: false, pin: null, scheme: fields.scheme ?? null, toScheme: null, game: null,
     currency: null,
   } as Message;
 }

@@ -33,6 +33,7 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
     create temporary table ${WORK} as
     select s.seq, s.line, s.masked, s.amount, s.reference, s.reason, s.message,
            c.id as card_id, c.status, c.expiry_date, p.issuer_id, p.code as program, p.kind, p.reloadable, p.max_balance, p.currency,
+           (p.named and c.holder_id is null) as needs_holder,
            min(s.line) over (partition by p.issuer_id, s.reference) as first_line
     from ${ROWS_TABLE} s
     left join cards c on ${byCardId ? 'c.id = s.card_id' : 'c.pan_token = s.token'}
@@ -143,6 +144,7 @@ function explain(r: Classified): [RejectReason, string] {
     case 'dup_applied': return ['duplicate_reference', `reference already applied from ${r.prev_file} line ${r.prev_line} with a different card or amount`];
     case 'not_stored_value': return ['not_stored_value', `program ${r.program} holds points only`];
     case 'not_reloadable': return ['not_reloadable', `program ${r.program} is not reloadable`];
+    case 'no_holder': return ['no_holder', `program ${r.program} is named: link a holder to the card first (purse holder link)`];
     case 'card_expired': return ['card_expired', r.expiry_date ? `card expired on ${r.expiry_date}` : 'card is expired'];
     case 'card_not_active': return ['card_not_active', `card is ${r.status}, not active`];
     default: return [r.outcome as RejectReason, r.message ?? r.outcome];
@@ -156,7 +158,7 @@ function explain(r: Classified): [RejectReason, string] {
 const CLASSIFY_SQL = `
 with w as (
   select w.seq, w.line, w.masked, w.amount, w.reference, w.reason, w.message, w.card_id, w.status, w.expiry_date,
-         w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line,
+         w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line, w.needs_holder,
          r.card_id as prev_card, r.amount as prev_amount, r.file_name as prev_file, r.line as prev_line
   from ${WORK} w
   left join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
@@ -170,6 +172,7 @@ with w as (
       when prev_card is not null then 'dup_applied'
       when kind = 'points' then 'not_stored_value'
       when not reloadable then 'not_reloadable'
+      when needs_holder then 'no_holder'
       when status = 'expired' or expiry_date < $3::date then 'card_expired'
       when status <> 'active' then 'card_not_active'
     end as outcome

@@ -7,7 +7,7 @@ export type RejectReason =
   | 'line_too_long' | 'invalid_character' | 'malformed_csv' | 'column_count'
   | 'invalid_card' | 'luhn_failed' | 'invalid_amount' | 'invalid_reference'
   // the row against the database
-  | 'unknown_card' | 'duplicate_reference' | 'not_stored_value' | 'not_reloadable'
+  | 'unknown_card' | 'duplicate_reference' | 'not_stored_value' | 'not_reloadable' | 'no_holder'
   | 'card_not_active' | 'card_expired' | 'exceeds_max_balance';
 
 /** A detail line after the checks that need no database. */

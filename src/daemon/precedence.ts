@@ -13,7 +13,8 @@ export const MAX_PIN_TRIES = 3;
  *   58 merchant, terminal or channel permission  (checkMessage)
  *   25 original not found                         (the types naming one: handlers/original.ts)
  *   14 card unknown or bad Luhn                  (checkMessage, for a card named by PAN)
- *   41 lost → 62 frozen or not active → 54 expired → 57 type or program not permitted
+ *   41 lost → 62 frozen or not active → 54 expired → 57 type or program not permitted (the
+ *   merchant does not accept the program; a named program's card without a holder, design §10)
  *   → 75 PIN tries exhausted → 55 wrong PIN → 13 currency   (checkCard)
  *   13 amount, 51 funds or points, 61 program maximum, 00/10  (each type's `decide`, in that order)
  *
@@ -30,7 +31,8 @@ export function checkMessage(dc: DecideContext, handler: Handler, refused: boole
 /**
  * The card checks in precedence order (see above) for a known card: lost 41; not active 62
  * (issued, frozen, closed; `activate` accepts issued); expired 54 (status, or expiry date before
- * the business date; not for `balance`); program not accepted by the merchant 57; PIN 75/55 where
+ * the business date; not for `balance`); program not accepted by the merchant 57; a card of a named
+ * program with no linked holder 57 for the types that require one (activate, load); PIN 75/55 where
  * the handler and the program require it (a wrong PIN counts a try, a missing one does not; the
  * try counter changes in the batch's memory and is written with it); a `currency` other than the
  * program's 13. Returns the decline, or null when the message may proceed to its type's decision.
@@ -44,6 +46,7 @@ export function checkCard(dc: DecideContext, handler: Handler, card: CardState):
   if (expired && handler.skipStatus !== 'expiry') return decline('54');
   const accepts = dc.merchant?.programIds;
   if (handler.needs.card === 'message' && handler.checksProgram !== false && accepts && !accepts.has(card.programId)) return decline('57');
+  if (handler.requiresHolder && card.needsHolder) return decline('57');
   const pin = checkPin(dc, handler, card);
   if (pin) return pin;
   if (dc.msg.currency !== null && dc.msg.currency !== card.program.currency) return decline('13');

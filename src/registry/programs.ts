@@ -58,6 +58,10 @@ export async function addProgram(ctx: Context, input: ProgramInput, actor?: Acto
       throw new InputError('validity_too_short', `validity_months must be at least ${PRC.anonymousMinValidityMonths} for anonymous cards (PRC rules)`, 'validity_months');
     }
   }
+  // A named card is activated once its holder is linked (design §10), never on issue.
+  if (named && opt(input.activateOnIssue, false, (x) => v.bool(x, 'activate_on_issue'))) {
+    throw new InputError('named_activate_on_issue', 'activate_on_issue is refused for named programs: a named card is activated after its holder is linked', 'activate_on_issue');
+  }
   const schemeCode = opt(input.scheme, null as string | null, (x) => v.code(x, 'scheme'));
   if (kind !== 'stored_value' && !schemeCode) throw new InputError('scheme_required', `scheme is required for a ${kind} program`, 'scheme');
   const row = {

@@ -29,8 +29,8 @@ describe('audit masking', () => {
 });
 
 describe('scope', () => {
-  const p = (role: Principal['role'], merchantId: number | null = null, issuerId: number | null = null): Principal =>
-    ({ operatorId: 1, username: 'u', role, merchantId, issuerId, sessionId: 1 });
+  const p = (role: Principal['role'], merchantId: number | null = null, issuerId: number | null = null, holderId: number | null = null): Principal =>
+    ({ operatorId: 1, username: 'u', role, merchantId, issuerId, sessionId: 1, holderId });
   it.each([
     [p('platform_admin'), { merchantId: 2 }, true],
     [p('finance'), { issuerId: 3 }, true],
@@ -39,8 +39,12 @@ describe('scope', () => {
     [p('merchant_admin', 2), { issuerId: 2 }, false],
     [p('issuer_ops', null, 3), { issuerId: 3 }, true],
     [p('issuer_ops', null, 3), { issuerId: null }, false],
-    [p('cardholder'), { operatorId: 1 }, true],
-    [p('cardholder'), { merchantId: 1 }, false],
+    [p('issuer_ops', null, 3), { issuerIds: [1, 3] }, true],
+    [p('issuer_ops', null, 3), { issuerIds: [] }, false],
+    [p('cardholder', null, null, 5), { holderId: 5, issuerId: 1 }, true],
+    [p('cardholder', null, null, 5), { holderId: 6 }, false],
+    [p('cardholder', null, null, 5), { holderId: null }, false],
+    [p('cardholder', null, null, 5), { merchantId: 1 }, false],
   ])('%# %o sees %o: %s', (who, owner, ok) => expect(inScope(who, owner)).toBe(ok));
 });
 

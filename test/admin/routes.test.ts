@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminFixture, type AdminFixture } from '../helpers/admin.js';
 import { ROUTES } from '../../src/admin/routes.js';
+import { addTerminal } from '../../src/registry/merchants.js';
+import { addHolder, linkCard } from '../../src/holders/holders.js';
+import { cliActor } from '../../src/admin/audit.js';
 
-type Who = 'pa' | 'fi' | 'io' | 'ma' | 'mo' | 'ma2';
-const WHO: Who[] = ['pa', 'fi', 'io', 'ma', 'mo', 'ma2'];
+type Who = 'pa' | 'fi' | 'io' | 'ma' | 'mo' | 'ma2' | 'ch';
+const WHO: Who[] = ['pa', 'fi', 'io', 'ma', 'mo', 'ma2', 'ch'];
 type Expect = Record<Who, number>;
 const only = (ok: number, allowed: Who[], other: Partial<Expect> = {}): Expect =>
   Object.fromEntries(WHO.map((w) => [w, other[w] ?? (allowed.includes(w) ? ok : 403)])) as Expect;
@@ -13,12 +16,16 @@ interface Case { method: string; route: string; path: () => Promise<string> | st
 let f: AdminFixture;
 let tokens: Record<Who, string>;
 let tokens2: { fi2: string };
-let ids: { purchase: number; t1: number; victim: number };
+let ids: { purchase: number; t1: number; victim: number; holder: number; chCard: number; otherCard: number; goods: number };
+/** Cards of the cardholder `ch` that the lost route may mark lost, one per call. */
+let lostPool: number[] = [];
+let pickup = '';
 let seq = 0;
 const uniq = (p: string) => `${p}${++seq}`;
 
 beforeAll(async () => {
-  f = await adminFixture();
+  // Cards: 0 purchase, 1 adjustments, 2 the cardholder's paying card, 3 linked by the walk, 4–13 the cardholder's cards to report lost.
+  f = await adminFixture({ cards: 14, setup: async (ctx) => { await addTerminal(ctx, { merchant: 'M1', code: 'WEB-SEAT' }); } });
   await f.operator('pa', 'platform_admin');
   await f.operator('fi', 'finance');
   await f.operator('io', 'issuer_ops', { issuer: 'ISS' });
@@ -27,13 +34,20 @@ beforeAll(async () => {
   await f.operator('ma2', 'merchant_admin', { merchant: 'M2' });
   const victim = await f.operator('victim', 'merchant_operator', { merchant: 'M1' });
   await f.operator('fi2', 'finance');
-  tokens = Object.fromEntries(await Promise.all(WHO.map(async (w) => [w, await f.login(w)]))) as Record<Who, string>;
+  const holder = (await addHolder(f.ctx, { name: 'Card Holder', id_type: 'other', id_number: 'CH-0001', mobile: '13912345678' }, 'holder password 1', cliActor())).holder.id;
+  for (const i of [2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]) await linkCard(f.ctx, holder, { cardId: f.seed.cardIds[i] }, cliActor());
+  lostPool = f.seed.cardIds.slice(4, 14);
+  await f.fund(f.seed.cardIds[2]!, 100_000);
+  const login = async (w: Who) => (w === 'ch' ? (await f.call('POST', '/sessions', { body: { mobile: '13912345678', password: 'holder password 1' } })).body.token as string : f.login(w));
+  tokens = Object.fromEntries(await Promise.all(WHO.map(async (w) => [w, await login(w)]))) as Record<Who, string>;
+  const goods = await f.call('POST', '/goods', { token: tokens.ma, body: { code: 'G1', name: 'Goods one', cash_price: 100, stock: 1000 } });
+  expect(goods.status).toBe(201);
   tokens2 = { fi2: await f.login('fi2') };
   await f.fund(f.seed.cardIds[0]!, 100_000);
   const p = await f.send({ request_id: 'p1', type: 'purchase', card: f.seed.pans[0], amount: 10_000, merchant: 'M1', terminal: 'T1' });
   expect(p.body.response_code).toBe('00');
   const t1 = (await f.ctx.db.pg.query<{ id: number }>("select id from terminals where code = 'T1'")).rows[0]!.id;
-  ids = { purchase: p.body.transaction_id as number, t1, victim };
+  ids = { purchase: p.body.transaction_id as number, t1, victim, holder, chCard: f.seed.cardIds[2]!, otherCard: f.seed.cardIds[3]!, goods: goods.body.id as number };
 });
 
 const freshTerminal = async () => {
@@ -65,10 +79,39 @@ const CASES: Case[] = [
   { method: 'GET', route: '/issuers', path: () => '/issuers', expect: only(200, ['pa', 'fi', 'io']) },
   { method: 'GET', route: '/programs', path: () => '/programs', expect: only(200, ['pa', 'fi', 'io']) },
   ...ADJUSTMENT_CASES(),
+  ...CARDHOLDER_CASES(),
 ];
 
 // Routes any session may use; checked with their own tests below.
 const SESSION_ROUTES = ['POST /sessions', 'DELETE /sessions/current', 'POST /password'];
+
+// Holders, cards, rates, goods and orders (design §10): the cardholder `ch` sees only its own.
+function CARDHOLDER_CASES(): Case[] {
+  const freshGoods = async () => `/goods/${(await f.call('POST', '/goods', { token: tokens.ma, body: { code: uniq('GD'), name: 'to delete', cash_price: 1, stock: 1 } })).body.id}`;
+  const freshOrder = async (action: string) => {
+    const r = await f.call('POST', '/orders', { token: tokens.ch, body: { card_id: ids.chCard, goods_id: ids.goods, quantity: 1, pay: 'value' } });
+    pickup = r.body.pickup_code as string;
+    return `/orders/${r.body.id}/${action}`;
+  };
+  return [
+    { method: 'GET', route: '/holders', path: () => '/holders', expect: only(200, ['pa', 'io']) },
+    { method: 'POST', route: '/holders', path: () => '/holders', body: () => ({ name: 'New Holder', id_type: 'passport', id_number: uniq('PASS'), mobile: `1380000${String(1000 + seq)}` }), expect: only(201, ['pa', 'io']) },
+    { method: 'GET', route: '/holders/{id}', path: () => `/holders/${ids.holder}`, expect: only(200, ['pa', 'io']) },
+    { method: 'POST', route: '/holders/{id}/cards', path: () => `/holders/${ids.holder}/cards`, body: () => ({ card_id: ids.otherCard }), expect: only(201, ['pa', 'io']) },
+    { method: 'GET', route: '/cards', path: () => '/cards', expect: only(200, ['ch', 'pa', 'io']) },
+    { method: 'GET', route: '/cards/{id}/transactions', path: () => `/cards/${ids.chCard}/transactions`, expect: only(200, ['ch', 'pa', 'io']) },
+    { method: 'POST', route: '/cards/{id}/lost', path: () => `/cards/${lostPool.shift()}/lost`, expect: only(200, ['ch', 'pa', 'io']) },
+    { method: 'GET', route: '/rates', path: () => '/rates', expect: only(200, ['ch', 'pa', 'io']) },
+    { method: 'GET', route: '/goods', path: () => '/goods', expect: only(200, ['ch', 'ma', 'ma2']) },
+    { method: 'POST', route: '/goods', path: () => '/goods', body: () => ({ code: uniq('GN'), name: 'New goods', cash_price: 5, stock: 1 }), expect: only(201, ['ma', 'ma2']) },
+    { method: 'PATCH', route: '/goods/{id}', path: () => `/goods/${ids.goods}`, body: () => ({ name: 'Goods one' }), expect: only(200, ['ma'], { ma2: 404 }) },
+    { method: 'DELETE', route: '/goods/{id}', path: freshGoods, expect: only(204, ['ma'], { ma2: 404 }) },
+    { method: 'GET', route: '/orders', path: () => '/orders', expect: only(200, ['ch', 'ma', 'mo', 'ma2']) },
+    { method: 'POST', route: '/orders', path: () => '/orders', body: () => ({ card_id: ids.chCard, goods_id: ids.goods, quantity: 1, pay: 'value' }), expect: only(201, ['ch']) },
+    { method: 'POST', route: '/orders/{id}/fulfil', path: () => freshOrder('fulfil'), body: () => ({ pickup_code: pickup }), expect: only(200, ['ma', 'mo'], { ma2: 404 }) },
+    { method: 'POST', route: '/orders/{id}/cancel', path: () => freshOrder('cancel'), expect: only(200, ['ch', 'ma', 'mo'], { ma2: 404 }) },
+  ];
+}
 
 function ADJUSTMENT_CASES(): Case[] {
   // Each approve/reject call gets a fresh request made by fi2, so fi is never its maker.

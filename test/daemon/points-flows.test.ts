@@ -217,7 +217,7 @@ describe('claw-back of points earned on a purchase (original_request_id)', () =>
 
 describe('card checks on points messages', () => {
   it('a PIN program asks the PIN for points_redeem (55) but not for points_load; a frozen card is refused 62 while a reversal still applies', async () => {
-    await addProgram(f.ctx, { code: 'PINPTS', issuer: 'ISS', bin: '623001', kind: 'combo', named: true, scheme: 'AIR', requiresPin: true, activateOnIssue: true });
+    await addProgram(f.ctx, { code: 'PINPTS', issuer: 'ISS', bin: '623001', kind: 'combo', named: true, scheme: 'AIR', requiresPin: true });
     const { ids: [id], pans: [pan] } = await issueCards(f.ctx, 'PINPTS', 1);
     await setPin(f.ctx, id!, '2468');
     expect((await f.send({ ...at('COFFEE'), request_id: 'pin-load', type: 'points_load', card: pan, amount: 500 })).body.response_code).toBe('00');

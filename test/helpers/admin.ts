@@ -5,6 +5,9 @@ import { cliActor } from '../../src/admin/audit.js';
 
 export const PASSWORD = 'correct horse battery';
 
+/** More registry set-up before the daemon starts (points mall tests: schemes, merchants, programs). */
+type DaemonSetup = NonNullable<Parameters<typeof daemonFixture>[0]>['setup'];
+
 export interface AdminFixture extends DaemonFixture {
   admin: string;
   /** Calls the management API; `token` as bearer. The body is whatever JSON came back (tests assert its shape). */
@@ -19,13 +22,15 @@ export interface AdminFixture extends DaemonFixture {
  * The daemon fixture with the management API on a free port, a second merchant M2 (terminal T2,
  * not on channel CH) and operators created on demand.
  */
-export async function adminFixture(opts: { cards?: number } = {}): Promise<AdminFixture> {
+export async function adminFixture(opts: { cards?: number; setup?: DaemonSetup; channelMerchants?: string[] } = {}): Promise<AdminFixture> {
   const f = await daemonFixture({
     cards: opts.cards,
+    channelMerchants: opts.channelMerchants,
     setup: async (ctx) => {
       ctx.config.adminPort = 0;
       await addMerchant(ctx, { code: 'M2', name: 'Merchant two' });
       await addTerminal(ctx, { merchant: 'M2', code: 'T2' });
+      if (opts.setup) await opts.setup(ctx);
     },
   });
   const admin = `${f.daemon.admin!.url}/admin/v1`;

@@ -42,13 +42,13 @@ async function addPointsRegistry(ctx: Context): Promise<Pick<PointsSeed, 'scheme
 export async function seedPoints(ctx: Context, cards = 4): Promise<PointsSeed> {
   await addIssuer(ctx, { code: 'ISS', name: 'Test Issuer' });
   const { schemes, merchants } = await addPointsRegistry(ctx);
-  const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR', activateOnIssue: true });
+  const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR' });
   const sv = await addProgram(ctx, { code: 'SV', issuer: 'ISS', bin: '622000', activateOnIssue: true });
   const ids: number[] = [];
   let svCard = 0;
   await withTransaction(ctx.db.pg, async (c) => {
     const opts = { issuedAt: ctx.clock.now(), issuedOn: localDate(ctx.clock.now(), ctx.calendar.timezone) };
-    for (let i = 0; i < cards; i++) ids.push((await createCard(c, ctx.keys, combo, opts)).id);
+    for (let i = 0; i < cards; i++) ids.push((await createCard(c, ctx.keys, combo, { ...opts, status: 'active' })).id);
     svCard = (await createCard(c, ctx.keys, sv, opts)).id;
   });
   return { schemes, merchants, cards: ids, svCard };
@@ -69,7 +69,7 @@ export interface PointsDaemonSeed extends Pick<PointsSeed, 'schemes' | 'merchant
 export async function seedPointsDaemon(ctx: Context, cards = 4): Promise<PointsDaemonSeed> {
   const { schemes, merchants } = await addPointsRegistry(ctx);
   for (const m of ['COFFEE', 'SHOP', 'OUTSIDER']) await addTerminal(ctx, { merchant: m, code: 'T1' });
-  const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR', activateOnIssue: true });
+  const combo = await addProgram(ctx, { code: 'COMBO', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'AIR' });
   await setRate(ctx, { from: 'AIR', to: 'MALL', rate: '0.5', effectiveAt: '2026-01-01T00:00:00+08:00' });
   await addGame(ctx, { code: 'WIN', scheme: 'AIR', cost: 100, prizes: [{ code: 'P30', points: 30, probability: '1' }] });
   const ids: number[] = [];
@@ -77,7 +77,7 @@ export async function seedPointsDaemon(ctx: Context, cards = 4): Promise<PointsD
   await withTransaction(ctx.db.pg, async (c) => {
     const opts = { issuedAt: ctx.clock.now(), issuedOn: localDate(ctx.clock.now(), ctx.calendar.timezone) };
     for (let i = 0; i < cards; i++) {
-      const card = await createCard(c, ctx.keys, combo, opts);
+      const card = await createCard(c, ctx.keys, combo, { ...opts, status: 'active' });
       ids.push(card.id);
       pans.push(card.pan);
     }

@@ -37,9 +37,9 @@ const m2 = await addMerchant(ctx, { code: 'M2', name: '=Two, Ltd', commissionBps
 await addTerminal(ctx, { merchant: 'M2', code: 'T2' });
 const ch2 = await addChannel(ctx, { code: 'CH2', merchants: ['M1', 'M2'], feeFixed: 2, feeBps: 0 });
 await allowMerchants(ctx, 'CH', ['M1']);
-const combo = await addProgram(ctx, { code: 'CP', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'LOY', activateOnIssue: true });
+const combo = await addProgram(ctx, { code: 'CP', issuer: 'ISS', bin: '623000', kind: 'combo', named: true, scheme: 'LOY' });
 const pointsCard = await withTransaction(ctx.db.pg, (c) => createCard(c, ctx.keys, combo, {
-  issuedAt: ctx.clock.now(), issuedOn: localDate(ctx.clock.now(), ctx.calendar.timezone),
+  issuedAt: ctx.clock.now(), issuedOn: localDate(ctx.clock.now(), ctx.calendar.timezone), status: 'active',
 }));
 
 const M1 = { merchant: 'M1', terminal: 'T1' };

@@ -12,9 +12,10 @@ const idParam = (s: string | undefined) => (s && /^\d{1,15}$/.test(s) ? Number(s
 /** Sessions, one's own password, and operators (design §10). */
 export const PEOPLE_ROUTES = [
   route({
-    method: 'POST', path: '/sessions', roles: 'public', status: 201, action: 'session.login', summary: 'log in: { username, password } → bearer token',
-    body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict(),
-    handle: async ({ ctx, body, actor }) => login(ctx, body.username, body.password, { requestId: actor.requestId!, source: actor.source }),
+    method: 'POST', path: '/sessions', roles: 'public', status: 201, action: 'session.login', summary: 'log in: { username, password } (operators) or { mobile, password } (cardholders) → bearer token',
+    body: z.object({ username: z.string().min(1).max(64).optional(), mobile: z.string().min(1).max(20).optional(), password: z.string().min(1).max(200) }).strict()
+      .refine((b) => (b.username === undefined) !== (b.mobile === undefined), { message: 'give exactly one of username or mobile', path: ['username'] }),
+    handle: async ({ ctx, body, actor }) => login(ctx, body.mobile !== undefined ? { mobile: body.mobile } : body.username!, body.password, { requestId: actor.requestId!, source: actor.source }),
   }),
   route({
     method: 'DELETE', path: '/sessions/current', roles: 'session', status: 204, action: 'session.logout', summary: 'log out',

@@ -12,6 +12,7 @@ export const activate: Handler = {
   schema: REQUESTS.activate,
   needsPin: false,
   needs: { card: 'message', original: false },
+  requiresHolder: true,
   entryKind: 'activate',
   decide(dc) {
     const card = dc.card!;

@@ -8,6 +8,7 @@ export const load: Handler = {
   schema: REQUESTS.load,
   needsPin: false,
   needs: { card: 'message', original: false },
+  requiresHolder: true,
   entryKind: 'load',
   decide(dc) {
     const card = dc.card!;

@@ -11,6 +11,7 @@
  */
 import { decideEarn, decidePointsLoad } from '../../points/earn.js';
 import { decideRedeem } from '../../points/redeem.js';
+import { decideRedeemRefund } from '../../points/redeem-refund.js';
 import { decideExchange } from '../../points/exchange.js';
 import { decideLottery } from '../../points/lottery/draw.js';
 import { decideClawback } from '../../points/clawback.js';
@@ -101,6 +102,20 @@ export const pointsRedeem: Handler = {
   decide(dc) {
     const o = decideRedeem(view(dc), { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
     return pointsOutcome(o, dc);
+  },
+  /**
+   * Refund of a redeem (design §5): the points come back in proportion, never more than redeemed
+   * (src/points/redeem-refund.ts); no channel fee, as for the refund of a points_earn.
+   */
+  refund(amount, original, dc) {
+    const o = decideRedeemRefund(pointsState(dc), {
+      redeemTransactionId: original.id, cardId: original.cardId!, redeemed: original.amountApproved, refundedBefore: original.refundedAmount,
+      returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id,
+    });
+    if (!o.approved) return decline(o.code, { originalId: original.id });
+    original.refundedAmount += amount;
+    original.dirty = true;
+    return { code: '00', amountApproved: amount, originalId: original.id, asset: original.asset ?? undefined, entries: o.entries, after: finisher([o], 0), detail: o.detail };
   },
 };
 

@@ -30,7 +30,7 @@ export const refund: Handler = {
   undo(kind: UndoKind, original: TxnState, dc: DecideContext) {
     const purchase = original.originalId === null ? undefined : dc.txn(original.originalId);
     let out: Outcome;
-    if (purchase?.type === 'points_earn') out = undoPoints(kind, original, dc);
+    if (purchase?.type === 'points_earn' || purchase?.type === 'points_redeem') out = undoPoints(kind, original, dc);
     else {
       const negated = negation(kind, original, dc, dc.card);
       out = purchase && negated.code === '00' && linkedEarns(dc.extra).get(purchase.id)?.length ? undoPoints(kind, original, dc, negated) : negated;

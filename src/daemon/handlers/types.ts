@@ -19,6 +19,8 @@ export interface CardState {
   pinTries: number;
   /** cards.last_activity_at as locked (applyInMemory writes it at most once per card and local day). */
   lastActivityAt: Date | null;
+  /** A card of a named program without a linked holder (absent: false): types with `requiresHolder` decline 57 (design §10). */
+  needsHolder?: boolean;
   /** asset → balance and held, as of the previous decision in this batch. */
   accounts: Map<string, { balance: number; held: number }>;
   /** Changes to write to the cards row at the end of the batch. */
@@ -148,6 +150,8 @@ export interface Handler {
   readonly needsPin: boolean;
   /** Card status and expiry checks do not apply (balance skips expiry, reversal skips all). */
   readonly skipStatus?: 'expiry' | 'all';
+  /** Named programs need a linked holder before the card takes it (57 otherwise, design §10): activate, load. */
+  readonly requiresHolder?: boolean;
   /** The merchant must accept the card's program (57); default true for card-bearing types. */
   readonly checksProgram?: boolean;
   /** Its decision reads and changes the card's points lots (a batch decides one such message per card: batch.ts). */

@@ -15,7 +15,7 @@ export {
   refundCommission, refund, undo, replacementTransfer, cashOut, type CardBalance,
 } from './stored-value.js';
 export {
-  earnedPoints, exchangedPoints, pointsEarn, pointsLoad, pointsClawback, pointsRedeem, pointsExchange,
+  earnedPoints, exchangedPoints, pointsEarn, pointsLoad, pointsClawback, pointsRedeem, pointsRedeemRefund, pointsExchange,
   lotteryDraw, lotteryGoodsPrize, pointsExpiry, pointsRevaluation, type SchemePrices,
 } from './points.js';
 export { dormancyFee, remoteBreakage, escheat, breakageReversal, breakageMemo, type BreakageTarget } from './residual.js';

@@ -92,6 +92,21 @@ export function pointsRedeem(s: SchemePrices, x: { cardId: number; merchantId: n
 }
 
 /**
+ * Refund of a points redeem (design §5: "the redeem row of §4 negated in proportion, cumulative
+ * rounding as for refunds"): each leg L of the redeem (its channel fee legs excepted: the refund
+ * pays none, as a refund of an earn) gives back r(L × after / redeemed) − r(L × before / redeemed),
+ * `before`/`after` the points returned before and after this refund. The points legs come out exact;
+ * the money legs (float, merchant) are opposite and round alike, so the legs balance per asset and
+ * refunds adding up to the whole redeem negate it exactly.
+ */
+export function pointsRedeemRefund(redeemLegs: readonly Posting[], redeemed: number, before: number, after: number): Posting[] {
+  const part = (amount: number, upTo: number) => roundDiv(BigInt(amount) * BigInt(upTo), redeemed);
+  return redeemLegs.filter((l) => !isChannelFeeLeg(l))
+    .map((l) => ({ account: l.account, asset: l.asset, amount: -(part(l.amount, after) - part(l.amount, before)) }))
+    .filter((l) => l.amount !== 0);
+}
+
+/**
  * Points exchange S1→S2 of p1 for p2 (exchangedPoints): points card S1 −p1, S1 issued +p1, card S2
  * +p2, S2 issued −p2; money S1 float −r(p1×v1), S2 float +r(p2×v2), revenue:points_spread
  * +(r(p1×v1) − r(p2×v2)). Both schemes share a currency (the caller checks).
