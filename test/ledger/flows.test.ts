@@ -9,7 +9,7 @@ import { roundDiv } from '../../src/ledger/money.js';
 import {
   breakageMemo, breakageReversal, bulkLoad, cardFee, cashOut, channelFeeLegs, channelFeeOf, commissionOf, dormancyFee,
   earnedPoints, escheat, exchangedPoints, lotteryDraw, lotteryGoodsPrize, payment, pointsClawback, pointsEarn, pointsExchange,
-  pointsExpiry, pointsLoad, pointsRedeem, pointsRevaluation, posLoad, refund, refundCommission, remoteBreakage,
+  pointsExpiry, pointsLoad, pointsRedeem, pointsRedeemRefund, pointsRevaluation, posLoad, refund, refundCommission, remoteBreakage,
   replacementTransfer, settlePosition, spend, undo, type SchemePrices,
 } from '../../src/ledger/flows/index.js';
 
@@ -176,6 +176,18 @@ describe('design §4 money flows, row by row', () => {
     expect(balanced(pointsRedeem(mall, { cardId: 7, merchantId: 5, points: 250 }))).toEqual({
       'card:7:points:MALL PTS:MALL': -250, 'scheme:4:issued PTS:MALL': 250, 'scheme:4:float CNY': -3, 'merchant:5 CNY': 3, // r(2.5) = 3
     });
+  });
+
+  it('refund of a points redeem: its legs negated in proportion, cumulative rounding, no channel fee; the parts add up to the redeem', () => {
+    const redeem = [...pointsRedeem(mall, { cardId: 7, merchantId: 5, points: 300 }), ...channelFeeLegs({ channelId: 2, currency: CNY, fee: 1 })];
+    const first = pointsRedeemRefund(redeem, 300, 0, 101);
+    expect(balanced(first)).toEqual({
+      'card:7:points:MALL PTS:MALL': 101, 'scheme:4:issued PTS:MALL': -101, 'scheme:4:float CNY': 1, 'merchant:5 CNY': -1, // r(3 × 101 / 300) = r(1.01)
+    });
+    const rest = pointsRedeemRefund(redeem, 300, 101, 300);
+    const together = balanced([...first, ...rest]);
+    const redeemOnly = balanced(redeem.filter((l) => !l.account.startsWith('channel:') && l.account !== 'revenue:channel_fees'));
+    for (const [k, v] of Object.entries(redeemOnly)) expect(together[k] ?? 0, k).toBe(-v);
   });
 
   it('points load at M: like earn with the sale price', () => {

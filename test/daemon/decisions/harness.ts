@@ -64,9 +64,14 @@ export interface PointsState {
   earn?: { rate: number; cap: number | null } | null;
   rates?: boolean;
   lots?: { scheme_id: number; remaining: number; expires_at: string | null }[];
+  /** Points entries of originals, their legs and lot moves (an original a refund, void or reversal undoes). */
+  entries?: { id: number; kind: string; merchant_id: number | null; channel_id: number | null; memo: Record<string, unknown> | null; transaction_id: number }[];
+  legs?: ({ entry_id: number } & Posting)[];
+  lot_moves?: { card_id: number; entry_id: number; lot_id: number; scheme_id: number; points: number }[];
 }
 
-function pointsDoc(p: PointsState): unknown {
+/** A purse_points_state document for `p` (see PointsState). */
+export function pointsDoc(p: PointsState): unknown {
   return {
     schemes: [
       { id: 1, code: 'AIR', currency: 'CNY', issue_price: 12_000, redemption_value: 10_000, sale_price: 15_000, validity_months: null },
@@ -81,7 +86,7 @@ function pointsDoc(p: PointsState): unknown {
       prizes: [{ id: 11, ordinal: 1, code: 'P30', name: '30 points', kind: 'points', points: 30, goods_value: null, merchant_id: null, weight_ppm: 1_000_000, stock: null, initial_stock: null, fallback_ordinal: null }],
     }],
     lots: (p.lots ?? [{ scheme_id: 1, remaining: 1_000, expires_at: null }]).map((l) => ({ card_id: CARD, ...l })),
-    balances: [], entries: [], legs: [], lot_moves: [], draws: [], clawbacks: [], clawback_states: [], undone: [],
+    balances: [], entries: p.entries ?? [], legs: p.legs ?? [], lot_moves: p.lot_moves ?? [], draws: [], clawbacks: [], clawback_states: [], undone: [],
   };
 }
 
