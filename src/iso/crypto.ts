@@ -41,7 +41,7 @@ function padZero(data: Buffer): Buffer {
  */
 export function cupMac(mak: Buffer, mab: Buffer): Buffer {
   const data = padZero(mab);
-  let r = Buffer.alloc(8);
+  let r: Buffer = Buffer.alloc(8);
   for (let i = 0; i < data.length; i += 8) r = xor(r, data.subarray(i, i + 8));
   const h = Buffer.from(r.toString('hex').toUpperCase(), 'latin1');
   const e1 = encryptEcb(mak, h.subarray(0, 8));
@@ -57,7 +57,7 @@ export function cupMac(mak: Buffer, mab: Buffer): Buffer {
 export function x919Mac(mak: Buffer, mab: Buffer): Buffer {
   const data = padZero(mab);
   const left = mak.subarray(0, 8);
-  let r = Buffer.alloc(8);
+  let r: Buffer = Buffer.alloc(8);
   for (let i = 0; i < data.length; i += 8) r = encryptEcb(left, xor(r, data.subarray(i, i + 8)));
   if (mak.length === 16) r = encryptEcb(left, decryptEcb(mak.subarray(8, 16), r));
   return r;
