@@ -23,11 +23,21 @@ export interface Config {
   poolSize: number;
   /** Where `purse settle` and the settlement job write the files (default batches/settlement). */
   settlementDir: string;
+  /** ISO 8583 listener port (design §5b); undefined = no ISO listener. */
+  isoPort: number | undefined;
+  /** Channel all ISO 8583 traffic belongs to (required with isoPort). */
+  isoChannel: string | undefined;
+  /** DE32 acquirer id of ISO answers (up to 11 digits). */
+  isoAcquirer: string;
+  /** Seconds an ISO connection may stay silent before it is closed. */
+  isoIdleSeconds: number;
+  /** Authorization deadline: an ISO request not decided within it gets no answer (the terminal reverses). */
+  authDeadlineMs: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel'>>;
+export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel' | 'isoPort' | 'isoChannel'>>;
 
 /**
  * Builds the configuration from the environment and command-line overrides, validating every value.
@@ -65,7 +75,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     keysJson: env.PURSE_KEYS || undefined,
     poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
     settlementDir: path.resolve(env.PURSE_SETTLEMENT_DIR || path.join('batches', 'settlement')),
+    ...isoConfig(env, overrides),
+    authDeadlineMs: intVar(env, 'PURSE_AUTH_DEADLINE_MS', 5000, 100, 600_000),
   };
+}
+
+function isoConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Pick<Config, 'isoPort' | 'isoChannel' | 'isoAcquirer' | 'isoIdleSeconds'> {
+  const isoPort = overrides.isoPort ?? (env.PURSE_ISO_PORT ? intVar(env, 'PURSE_ISO_PORT', 0, 0, 65535) : undefined);
+  const isoChannel = overrides.isoChannel ?? (env.PURSE_ISO_CHANNEL || undefined);
+  if (isoPort !== undefined && !isoChannel) throw new InputError('config', 'PURSE_ISO_CHANNEL (--iso-channel) is required with an ISO port', 'PURSE_ISO_CHANNEL');
+  const isoAcquirer = env.PURSE_ISO_ACQUIRER ?? '00000000001';
+  if (!/^\d{1,11}$/.test(isoAcquirer)) throw new InputError('config', 'PURSE_ISO_ACQUIRER must be 1-11 digits', 'PURSE_ISO_ACQUIRER');
+  return { isoPort, isoChannel, isoAcquirer, isoIdleSeconds: intVar(env, 'PURSE_ISO_IDLE_SECONDS', 300, 1, 86_400) };
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {

@@ -7,6 +7,7 @@ import type { BatcherOptions } from './batcher.js';
 import { postTransaction, type Answer } from './http-transactions.js';
 import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import { startIsoListener, type IsoListener } from '../iso/listener.js';
 
 export interface Daemon {
   server: http.Server;
@@ -15,6 +16,8 @@ export interface Daemon {
   core: TransactionCore;
   /** The job scheduler, when this daemon runs one. */
   scheduler: Scheduler | null;
+  /** The ISO 8583 listener (design §5b), when `isoPort` is configured. */
+  iso: IsoListener | null;
   /** Stops accepting, lets in-flight requests finish, closes within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -54,7 +57,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
 }
 
 /** Routes one HTTP request. */
-async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetrics, req: http.IncomingMessage): Promise<Answer> {
+async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetrics, req: http.IncomingMessage, extra: () => string[] = () => []): Promise<Answer> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'POST' && path === '/v1/transactions') {
     const raw = await readBody(req);
@@ -69,7 +72,7 @@ async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetric
       return { status: 503, body: { status: 'database unavailable' }, headers: { 'retry-after': '1' } };
     }
   }
-  if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, runtime.lines()) };
+  if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, [...runtime.lines(), ...extra()]) };
   req.resume();
   return { status: 404, body: { error: { code: 'not_found', message: `no route ${req.method} ${path}` } } };
 }
@@ -81,6 +84,7 @@ async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetric
 export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promise<Daemon> {
   const core = new TransactionCore(ctx, opts.batch);
   const runtime = new RuntimeMetrics();
+  let iso: IsoListener | null = null;
   let inFlight = 0;
   let idle: (() => void) | null = null;
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -90,7 +94,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       inFlight--;
       if (inFlight === 0 && idle) idle();
     });
-    route(ctx, core, runtime, req).then(
+    route(ctx, core, runtime, req, () => iso?.metrics.lines() ?? []).then(
       (a) => {
         send(res, a);
         if (req.url?.startsWith('/v1/')) core.metrics.request(a.status, Number(process.hrtime.bigint() - started) / 1e9);
@@ -114,19 +118,30 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
   ctx.logger.info({ url }, 'purse daemon listening');
+  if (ctx.config.isoPort !== undefined) {
+    try {
+      iso = await startIsoListener(ctx, core, { port: ctx.config.isoPort, channel: ctx.config.isoChannel! });
+    } catch (err) {
+      server.close();
+      runtime.stop();
+      throw err;
+    }
+  }
   const scheduler = opts.scheduler ? startScheduler(ctx, opts.scheduler === true ? {} : opts.scheduler) : null;
   return {
     server,
     url,
     core,
     scheduler,
+    iso,
     async close(deadlineMs = 10_000) {
       const schedulerStopped = scheduler ? scheduler.stop(deadlineMs) : Promise.resolve();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const finished = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      await Promise.race([finished.then(() => core.drain()), deadline]);
+      const isoClosed = iso ? iso.close(deadlineMs) : Promise.resolve();
+      await Promise.race([Promise.all([finished, isoClosed]).then(() => core.drain()), deadline]);
       server.closeAllConnections();
       await Promise.race([closed, deadline]);
       await schedulerStopped;

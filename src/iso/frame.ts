@@ -22,7 +22,7 @@ export const MAX_FRAME = 4096;
  * received so far; a partial frame waits for more bytes.
  */
 export class FrameReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
