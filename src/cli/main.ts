@@ -18,6 +18,8 @@ import * as settle from './settle.js';
 import * as report from './report.js';
 import * as breakage from './breakage.js';
 import * as game from './game.js';
+import * as terminalKey from './terminal-key.js';
+import * as pos from './pos.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -25,7 +27,7 @@ export function buildProgram(): Command {
     .description('Purse: prepaid stored-value and loyalty-points card processor')
     .exitOverride()
     .showHelpAfterError();
-  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo];
+  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, terminalKey, pos];
   for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();

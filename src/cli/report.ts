@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import * as settlement from './report-settlement.js';
 import * as liability from './report-liability.js';
+import * as pos from './report-pos.js';
 
 export function register(program: Command): void {
   const g = program.command('report').description('finance reports');
   settlement.register(g);
   liability.register(g);
+  pos.register(g);
 }

@@ -7,7 +7,7 @@ import { firstContactHelp } from './demo.js';
 import { InputError, UsageError } from '../errors.js';
 
 interface ServeOptions {
-  host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string;
+  host?: string; port?: string; isoPort?: string; isoChannel?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string;
 }
 
 /** Seconds in-flight work gets to finish after SIGTERM/SIGINT before the daemon exits anyway. */
@@ -45,7 +45,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : undefined;
   const seconds = opts.shutdownTimeout === undefined ? SHUTDOWN_SECONDS : Number(opts.shutdownTimeout);
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
-  const ctx = await openContext({ overrides: { host: opts.host, port }, longRunning: true });
+  const isoPort = opts.isoPort === undefined ? undefined : Number(opts.isoPort);
+  if (isoPort !== undefined && (!Number.isInteger(isoPort) || isoPort < 0 || isoPort > 65535)) throw new UsageError('--iso-port must be 0-65535');
+  const ctx = await openContext({ overrides: { host: opts.host, port, isoPort, isoChannel: opts.isoChannel }, longRunning: true });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   let daemon: Daemon;
   try {
@@ -62,7 +64,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.demo) {
     try {
       const demo = await ensureDemo(ctx);
-      for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
+      const iso = daemon.iso ? { host: ctx.config.host, port: daemon.iso.port } : undefined;
+      for (const line of firstContactHelp(demo, daemon.url, iso)) process.stderr.write(`${line}\n`);
     } catch (err) {
       await daemon.close(0); // else the listening server would keep the failed process alive
       await ctx.close();
@@ -84,6 +87,8 @@ export function register(program: Command): void {
   program.command('serve').description('run the authorization daemon (and scheduler)')
     .option('--host <host>', 'listen address (default 127.0.0.1)')
     .option('--port <port>', 'listen port (default 8080; 0 = any free port)')
+    .option('--iso-port <port>', 'also listen for ISO 8583 POS traffic on this port (env PURSE_ISO_PORT)')
+    .option('--iso-channel <code>', 'channel all ISO 8583 traffic belongs to (env PURSE_ISO_CHANNEL)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--demo', 'create the demo set-up and print how to send a first transaction')

@@ -94,6 +94,11 @@ export class SimTerminal {
 
   constructor(readonly conn: PosConnection, readonly merchant: string, readonly terminal: string, readonly tmk: Buffer) {}
 
+  /** The next STAN sent will be `stan` (1–999999). */
+  stanFrom(stan: number): void {
+    this.stan = stan - 1;
+  }
+
   nextStan(): number {
     this.stan = (this.stan % 999_999) + 1;
     return this.stan;

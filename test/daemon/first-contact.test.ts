@@ -41,9 +41,9 @@ const CHILD_TIMEOUT = 180_000;
 const keys = (o: object) => Object.keys(o).sort();
 
 describe('first contact', () => {
-  it('npm start builds and runs `node bin/purse serve --demo`', () => {
+  it('npm start builds and runs `node bin/purse serve --demo` with the ISO 8583 listener on 5000 for the demo channel', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --demo$/);
+    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --demo --iso-port 5000 --iso-channel DEMO-POS$/);
   });
 
   let demo: Record<string, unknown>;
@@ -60,7 +60,7 @@ describe('first contact', () => {
     for (const m of d.merchants) {
       expect(keys(m)).toEqual(['code', 'name', 'terminals']);
       expect(m.terminals.length).toBeGreaterThan(0);
-      for (const t of m.terminals) expect(keys(t)).toEqual(['code']);
+      for (const t of m.terminals) expect(keys(t)).toEqual(['code', 'tmk']); // design §5b: demo terminal master keys
     }
     for (const p of d.programs) expect(keys(p)).toEqual(['code', 'kind']);
     for (const s of d.schemes) expect(keys(s)).toEqual(['code']);
