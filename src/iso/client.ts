@@ -168,9 +168,9 @@ export class SimTerminal {
   }
 
   /** Signs (DE64) with the working MAK and sends; resolves with the decoded answer. */
-  async send(m: IsoMessage, opts: { mac?: boolean } = {}): Promise<IsoMessage> {
+  async send(m: IsoMessage, opts: { mac?: boolean; timeoutMs?: number } = {}): Promise<IsoMessage> {
     if (opts.mac !== false && this.mak) sign(m, 'cup', this.mak);
-    return (await this.conn.send(m)).msg;
+    return (await this.conn.send(m, opts.timeoutMs)).msg;
   }
 }
 
