@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   settlement: () => import('./settlement.js'),
   issuance: () => import('./issuance.js'),
   loads: () => import('./loads.js'),
+  iso: () => import('./iso.js'),
 };
 
 const wanted = process.argv.slice(2);
