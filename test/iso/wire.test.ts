@@ -94,6 +94,15 @@ describe('ISO listener on the wire', () => {
     for (const secret of [pan, track, track.replace('=', 'D'), block.toString('hex'), block.toString('hex').toUpperCase(), block.toString('base64')]) expect(all.includes(secret)).toBe(false);
   });
 
+  it('an idle connection is closed after the idle timeout', async () => {
+    f.ctx.config.isoIdleSeconds = 1;
+    const c = await f.connect();
+    const started = Date.now();
+    await c.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    f.ctx.config.isoIdleSeconds = 300;
+  });
+
   it('keeps the ledger verified', async () => {
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
