@@ -104,13 +104,15 @@ export async function financial(d: FinancialDeps, who: Sender, keys: TerminalKey
   const requestId = requestIdOf(who.merchant, who.terminal, batch, stan, cls);
   const msg = buildMessage(d.core, { requestId, type, card, amount, who, original: original?.requestId ?? null, pin });
   const points = row.points === true && c.kind === 'txn';
-  const key = await claimKey(d.ctx, who, { batch, stan, cls, requestId, original: original?.requestId ?? null, type, points });
-  const work = d.core.process(msg, who.channel, d.log).then(async (result: CoreResult) => {
-    if (result.kind === 'response') {
+  // The key's row (its RRN) is claimed while the core decides: the answer needs both, neither needs the other.
+  const claimed = claimKey(d.ctx, who, { batch, stan, cls, requestId, original: original?.requestId ?? null, type, points });
+  const work = Promise.all([d.core.process(msg, who.channel, d.log), claimed]).then(async ([result, key]: [CoreResult, { id: number; rrn: string }]) => {
+    if (result.kind === 'response' && (row.side !== undefined || type === 'void' || type === 'reversal')) {
+      // Only what terminal batch totals read (balance inquiries and pre-auths are not counted).
       await d.ctx.db.pg.query('update iso_requests set response_code = $2, amount_approved = $3, transaction_id = $4 where id = $1 and response_code is distinct from $2',
         [key.id, result.response.response_code, result.response.amount_approved, result.response.transaction_id]);
     }
-    return result;
+    return { result, rrn: key.rrn };
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), d.ctx.config.authDeadlineMs)));
@@ -121,8 +123,8 @@ export async function financial(d: FinancialDeps, who: Sender, keys: TerminalKey
       work.catch((err: unknown) => d.log.warn({ err }, 'late ISO request failed'));
       return null;
     }
-    if (result.kind === 'conflict') return decline('94');
-    return withResponse(decline('00'), result.response, key.rrn, points, who.earnScheme);
+    if (result.result.kind === 'conflict') return decline('94');
+    return withResponse(decline('00'), result.result.response, result.rrn, points, who.earnScheme);
   } catch (err) {
     // 96 only when nothing was committed: the batch failed or the queue refused the message.
     if (err instanceof MessageFailedError || err instanceof TemporaryError) {

@@ -12,6 +12,8 @@ import { financial, type Sender } from './financial.js';
 /** An answer and the header's processing requirement (0 none, 3 sign on again); null answer = send nothing. */
 export interface Outcome { answer: IsoMessage | null; requirement: number }
 
+const KEYS_TTL_MS = 1_000;
+
 /** MTIs whose requests and answers carry DE64 (design §5b); 0500 and 0320 when the request had one. */
 const MAC_REQUIRED = new Set(['0100', '0200', '0220', '0400', '0420']);
 
@@ -31,6 +33,12 @@ export function sign(m: IsoMessage, alg: TerminalKeys['macAlg'], mak: Buffer): I
 /** The ISO front end of one listener: a channel's traffic into the transaction core. */
 export class IsoFrontEnd {
   private schemes = new Map<number, string | null>();
+  /**
+   * Terminal keys read in the last KEYS_TTL_MS. A sign-on, sign-off or settlement in this process
+   * drops its entry; one in another daemon is seen within the TTL, and a MAC failure or a missing
+   * session is always re-read from the database before it is answered.
+   */
+  private keys = new Map<number, { at: number; keys: TerminalKeys | null }>();
 
   constructor(private readonly ctx: Context, private readonly core: TransactionCore, private readonly channelCode: string) {}
 
@@ -42,6 +50,16 @@ export class IsoFrontEnd {
       this.schemes.set(id, rows[0]?.code ?? null);
     }
     return this.schemes.get(id)!;
+  }
+
+  private async terminalKeys(terminalId: number, fresh = false): Promise<TerminalKeys | null> {
+    const hit = this.keys.get(terminalId);
+    const now = performance.now();
+    if (!fresh && hit && now - hit.at < KEYS_TTL_MS) return hit.keys;
+    if (this.keys.size >= 10_000) this.keys.clear();
+    const keys = await terminalKeys(this.ctx.db.pg, this.ctx.keys, terminalId);
+    this.keys.set(terminalId, { at: now, keys });
+    return keys;
   }
 
   /** The merchant and terminal of DE42/DE41, or null when unknown, foreign or not this channel's (58). */
@@ -67,10 +85,12 @@ export class IsoFrontEnd {
     const plain = (code: string, requirement = 0): Outcome => ({ answer: answerOf(req, code, now, this.ctx.calendar, this.ctx.config.isoAcquirer), requirement });
     const who = await this.sender(req);
     if (!who) return plain('58');
-    const keys = await terminalKeys(this.ctx.db.pg, this.ctx.keys, who.terminalId);
-    if (!keys) return plain('58'); // no TMK loaded: the terminal cannot be keyed
     const mti = baseMti(req.mti);
     const f60 = field60(req);
+    const network = mti === '0800' || mti === '0820' || mti === '0500';
+    let keys = await this.terminalKeys(who.terminalId, network);
+    if (!keys) return plain('58'); // no TMK loaded: the terminal cannot be keyed
+    if (network) this.keys.delete(who.terminalId); // its keys or batch change now
     if (mti === '0800') {
       if (!['001', '003', '004'].includes(f60.network)) return plain('12');
       const { de62, batch } = await signOn(this.ctx, who.terminalId, keys.tmk, f60.network !== '001');
@@ -85,10 +105,16 @@ export class IsoFrontEnd {
       else if (f60.network !== '301') return plain('12');
       return plain('00');
     }
-    if (!keys.mak) return plain('77', 3);
     const macSent = req.fields.get(64);
     const macDue = MAC_REQUIRED.has(mti) || macSent !== undefined;
-    if (macDue && (!Buffer.isBuffer(macSent) || !macEqual(macSent, mac(keys.macAlg, keys.mak, macBlock(req))))) {
+    const macOk = (k: TerminalKeys) => !macDue || (Buffer.isBuffer(macSent) && k.mak !== null && macEqual(macSent, mac(k.macAlg, k.mak, macBlock(req))));
+    if (!keys.mak || !macOk(keys) || Number(f60.batch) !== keys.batch) {
+      const fresh = await this.terminalKeys(who.terminalId, true);
+      if (!fresh) return plain('58');
+      keys = fresh;
+    }
+    if (!keys.mak) return plain('77', 3);
+    if (!macOk(keys)) {
       log.warn('ISO request with a bad or missing MAC: A0, nothing processed');
       return plain('A0');
     }
