@@ -101,6 +101,21 @@ describe('first contact', () => {
     expect(pansIn([serve.stderr()])).toEqual([]); // JSON log lines only: the help text shows the demo PANs on purpose
   }, CHILD_TIMEOUT);
 
+  it('purse serve --demo --iso-port prints a ready-to-paste purse pos purchase that is approved over ISO 8583', async () => {
+    const serve = await startServe(['--demo', '--iso-port', '0', '--iso-channel', 'DEMO-POS'], /--amount \d+\n/);
+    const text = serve.stderr();
+    const start = text.indexOf('echo ');
+    expect(start).toBeGreaterThan(0);
+    const command = text.slice(start, text.indexOf('\n', text.indexOf('--amount', start)));
+    expect(command).toMatch(/^echo [0-9A-F]{32} \| node bin\/purse pos --host 127\.0\.0\.1 --port \d+ /);
+    const r = await sh(command);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^purchase: 0210 DE39 00/m);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(pansIn([serve.stderr().slice(0, start)])).toEqual([]);
+  }, CHILD_TIMEOUT);
+
   it('purse send signs a message and prints the daemon\'s answer; a non-200 answer exits 1', async () => {
     const serve = await startServe([], /listening/);
     const d = demo as { channel: { code: string; secret: string }; merchants: { code: string; terminals: { code: string }[] }[]; cards: { pan: string; balance: number }[] };
