@@ -54,3 +54,20 @@ describe('terminal batch totals (pure)', () => {
     expect(batchTotals(rows as unknown as BatchRow[])).toEqual({ debitAmount: da, debitCount: dc, creditAmount: ca, creditCount: cc });
   });
 });
+
+describe('graceful drain', () => {
+  it('closing the daemon (as on SIGTERM) answers the ISO requests in flight, then refuses new connections', async () => {
+    const t = await f.terminal();
+    t.stanFrom(2_000);
+    await t.signOn();
+    const received = () => f.logs.filter((l) => l.includes('"msg":"ISO request"')).length;
+    const before = received();
+    const inFlight = Array.from({ length: 5 }, () => t.send(t.request('purchase', { card: p0, amount: 10 })));
+    while (received() < before + 5) await new Promise((r) => setTimeout(r, 1)); // all five read by the listener
+    await f.daemon.close(5_000);
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((a) => a.fields.get(39))).toEqual(['00', '00', '00', '00', '00']);
+    expect((await f.balance(c0)).balance).toBe(9_000 - 50);
+    await expect(f.connect()).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
