@@ -87,6 +87,8 @@ export interface TxnOptions {
 
 /** A simulated terminal (design §5b `purse pos`): its codes, TMK, working keys, batch and STAN counter. */
 export class SimTerminal {
+  /** The MAC algorithm the terminal is configured with (`purse terminal set-key --mac`). */
+  macAlg: 'cup' | 'x919' = 'cup';
   pik: Buffer | null = null;
   mak: Buffer | null = null;
   batch = 1;
@@ -169,7 +171,7 @@ export class SimTerminal {
 
   /** Signs (DE64) with the working MAK and sends; resolves with the decoded answer. */
   async send(m: IsoMessage, opts: { mac?: boolean; timeoutMs?: number } = {}): Promise<IsoMessage> {
-    if (opts.mac !== false && this.mak) sign(m, 'cup', this.mak);
+    if (opts.mac !== false && this.mak) sign(m, this.macAlg, this.mak);
     return (await this.conn.send(m, opts.timeoutMs)).msg;
   }
 }

@@ -3,7 +3,10 @@ import { isoFixture, code39 } from '../helpers/iso.js';
 import { addTerminal } from '../../src/registry/merchants.js';
 import { text } from '../../src/iso/codec.js';
 import { buildFrame } from '../../src/iso/frame.js';
-import { encodePinBlock } from '../../src/iso/crypto.js';
+import { encodePinBlock, x919Mac } from '../../src/iso/crypto.js';
+import { macBlock } from '../../src/iso/frontend.js';
+import { setTerminalKey } from '../../src/iso/terminal-keys.js';
+import { TMK } from '../helpers/iso.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
 // The listener's wire behaviour: many terminals and requests in flight on one connection, keep-alive,
@@ -92,6 +95,19 @@ describe('ISO listener on the wire', () => {
     const all = f.logs.join('');
     expect(all).toContain('"level":20');
     for (const secret of [pan, track, track.replace('=', 'D'), block.toString('hex'), block.toString('hex').toUpperCase(), block.toString('base64')]) expect(all.includes(secret)).toBe(false);
+  });
+
+  it('a terminal set to X9.19 is answered with X9.19 MACs; a CUP MAC from it answers A0', async () => {
+    await setTerminalKey(f.ctx, { merchant: 'M1', code: 'T05', tmk: TMK, macAlg: 'x919' });
+    const t = await f.terminal('M1', 'T05');
+    t.stanFrom(500);
+    t.macAlg = 'x919';
+    await t.signOn();
+    const a = await t.send(t.request('balance', { card: f.seed.pans[4] }));
+    expect(code39(a)).toBe('00');
+    expect(a.fields.get(64)).toEqual(x919Mac(t.mak!, macBlock(a)));
+    t.macAlg = 'cup';
+    expect(code39(await t.send(t.request('balance', { card: f.seed.pans[4] })))).toBe('A0');
   });
 
   it('an idle connection is closed after the idle timeout', async () => {
