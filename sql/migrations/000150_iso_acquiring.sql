@@ -30,7 +30,7 @@ create table iso_requests (
   request_id          text not null,
   original_request_id text,
   type                text not null,
-  rrn                 text not null unique check (rrn ~ '^[0-9]{12}$'),
+  rrn                 text not null check (rrn ~ '^[0-9]{12}$'),
   response_code       text,
   amount_approved     bigint,
   points              boolean not null,
@@ -38,9 +38,8 @@ create table iso_requests (
   created_at          timestamptz not null default now(),
   unique (channel_id, terminal_id, batch, stan, class)
 );
-create index iso_requests_request on iso_requests (channel_id, request_id);
-create index iso_requests_batch on iso_requests (terminal_id, batch);
-comment on table iso_requests is 'One row per ISO financial request key (DE42/DE41 terminal, 60.2 batch, DE11 STAN, transaction class): the core request_id it maps to, its RRN and its last answer (for terminal batch totals). No card data.';
+comment on table iso_requests is 'One row per answered ISO financial request key (DE42/DE41 terminal, 60.2 batch, DE11 STAN, transaction class): the core request_id it maps to, its RRN and its answer (for terminal batch totals). No card data. The unique key also serves the batch look-ups (channel, terminal, batch).';
+comment on column iso_requests.rrn is 'Retrieval reference number (DE37), from iso_rrn_seq: unique without an index of its own.';
 comment on column iso_requests.amount_approved is 'Approved amount in minor units of the card currency (points for points types).';
 
 create table iso_batches (

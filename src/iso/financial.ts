@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { TransactionCore } from '../daemon/core.js';
 import type { ChannelInfo } from '../daemon/registry-cache.js';
 import type { Message } from '../daemon/message.js';
-import type { CoreResult } from '../daemon/work-item.js';
+import type { CoreResult, TxnResponse } from '../daemon/work-item.js';
 import { MessageFailedError } from '../daemon/batcher.js';
 import { TemporaryError } from '../errors.js';
 import { text, type IsoMessage } from './codec.js';
@@ -51,18 +51,18 @@ async function originalBy61(ctx: Context, who: Sender, batch: string, stan: stri
   return hit ? { requestId: hit.request_id, rrn: hit.rrn } : { requestId: requestIdOf(who.merchant, who.terminal, batch, stan, classes[0]!), rrn: null };
 }
 
-/** Records the request's key (once) and returns its RRN: the same RRN for every repeat. */
-async function claimKey(ctx: Context, who: Sender, k: { batch: string; stan: string; cls: string; requestId: string; original: string | null; type: string; points: boolean }): Promise<{ id: number; rrn: string }> {
-  const ins = await ctx.db.pg.query<{ id: number; rrn: string }>(
-    `insert into iso_requests (channel_id, terminal_id, batch, stan, class, request_id, original_request_id, type, points, rrn, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, lpad(nextval('iso_rrn_seq')::text, 12, '0'), $10)
-     on conflict (channel_id, terminal_id, batch, stan, class) do nothing returning id, rrn`,
-    [who.channel.id, who.terminalId, Number(k.batch), Number(k.stan), k.cls, k.requestId, k.original, k.type, k.points, ctx.clock.now()]);
-  if (ins.rows[0]) return ins.rows[0];
-  const { rows } = await ctx.db.pg.query<{ id: number; rrn: string }>(
-    'select id, rrn from iso_requests where channel_id = $1 and terminal_id = $2 and batch = $3 and stan = $4 and class = $5',
-    [who.channel.id, who.terminalId, Number(k.batch), Number(k.stan), k.cls]);
-  return rows[0]!;
+/**
+ * Records the answered request under its key (one statement) and returns its RRN: a new one from
+ * the sequence the first time, the stored one for every repeat.
+ */
+async function recordKey(ctx: Context, who: Sender, k: { batch: string; stan: string; cls: string; requestId: string; original: string | null; type: string; points: boolean }, r: TxnResponse): Promise<string> {
+  const { rows } = await ctx.db.pg.query<{ rrn: string }>(
+    `insert into iso_requests (channel_id, terminal_id, batch, stan, class, request_id, original_request_id, type, points, rrn, response_code, amount_approved, transaction_id, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, lpad(nextval('iso_rrn_seq')::text, 12, '0'), $10, $11, $12, $13)
+     on conflict (channel_id, terminal_id, batch, stan, class) do update set response_code = excluded.response_code, amount_approved = excluded.amount_approved, transaction_id = excluded.transaction_id
+     returning rrn`,
+    [who.channel.id, who.terminalId, Number(k.batch), Number(k.stan), k.cls, k.requestId, k.original, k.type, k.points, r.response_code, r.amount_approved, r.transaction_id, ctx.clock.now()]);
+  return rows[0]!.rrn;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -104,16 +104,9 @@ export async function financial(d: FinancialDeps, who: Sender, keys: TerminalKey
   const requestId = requestIdOf(who.merchant, who.terminal, batch, stan, cls);
   const msg = buildMessage(d.core, { requestId, type, card, amount, who, original: original?.requestId ?? null, pin });
   const points = row.points === true && c.kind === 'txn';
-  // The key's row (its RRN) is claimed while the core decides: the answer needs both, neither needs the other.
-  const claimed = claimKey(d.ctx, who, { batch, stan, cls, requestId, original: original?.requestId ?? null, type, points });
-  const work = Promise.all([d.core.process(msg, who.channel, d.log), claimed]).then(async ([result, key]: [CoreResult, { id: number; rrn: string }]) => {
-    if (result.kind === 'response' && (row.side !== undefined || type === 'void' || type === 'reversal')) {
-      // Only what terminal batch totals read (balance inquiries and pre-auths are not counted).
-      await d.ctx.db.pg.query('update iso_requests set response_code = $2, amount_approved = $3, transaction_id = $4 where id = $1 and response_code is distinct from $2',
-        [key.id, result.response.response_code, result.response.amount_approved, result.response.transaction_id]);
-    }
-    return { result, rrn: key.rrn };
-  });
+  const key = { batch, stan, cls, requestId, original: original?.requestId ?? null, type, points };
+  const work = d.core.process(msg, who.channel, d.log).then(async (result: CoreResult) =>
+    ({ result, rrn: result.kind === 'response' ? await recordKey(d.ctx, who, key, result.response) : '' }));
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), d.ctx.config.authDeadlineMs)));
   try {
