@@ -4,8 +4,7 @@ import type { TransactionCore } from '../daemon/core.js';
 import type { ChannelInfo } from '../daemon/registry-cache.js';
 import type { Message } from '../daemon/message.js';
 import type { CoreResult, TxnResponse } from '../daemon/work-item.js';
-import { MessageFailedError } from '../daemon/batcher.js';
-import { TemporaryError } from '../errors.js';
+import { MessageFailedError, OverloadedError } from '../daemon/batcher.js';
 import { text, type IsoMessage } from './codec.js';
 import { decodePinBlock } from './crypto.js';
 import { classOf, classify, field60, field61, requestIdOf, type TxnRow } from './messages.js';
@@ -119,8 +118,10 @@ export async function financial(d: FinancialDeps, who: Sender, keys: TerminalKey
     if (result.result.kind === 'conflict') return decline('94');
     return withResponse(decline('00'), result.result.response, result.rrn, points, who.earnScheme);
   } catch (err) {
-    // 96 only when nothing was committed: the batch failed or the queue refused the message.
-    if (err instanceof MessageFailedError || err instanceof TemporaryError) {
+    // 96 only when nothing was committed: the message's batch failed and rolled back, or the queue
+    // refused it. Any other trouble (the database lost mid-commit) may have committed: no answer,
+    // so the terminal reverses.
+    if (err instanceof MessageFailedError || err instanceof OverloadedError) {
       d.log.warn({ err: { message: (err as Error).message } }, 'ISO request not processed: 96');
       return decline('96');
     }
