@@ -94,7 +94,7 @@ export async function keepUpload(ctx: Context, terminalId: number, batch: number
 /** A terminal batch as `purse report pos-batches` lists it (design §5b). */
 export interface PosBatch {
   merchant: string; terminal: string; batch: number; opened_at: string; closed_at: string | null;
-  debit_amount: number; debit_count: number; credit_amount: number; credit_count: number; balanced: boolean | null; uploads: number;
+  debit_amount: number; debit_count: number; credit_amount: number; credit_count: number; balanced: boolean | null;
 }
 
 /** Terminal batches, all or those opened or closed on business-timezone date `date` (YYYY-MM-DD). */
@@ -104,8 +104,7 @@ export async function listPosBatches(ctx: Context, date?: string): Promise<PosBa
   const to = date ? zonedInstant(addDays(date, 1), 0, ctx.calendar.timezone) : null;
   const { rows } = await ctx.db.pg.query<PosBatch & { opened: Date; closed: Date | null }>(
     `select m.code as merchant, t.code as terminal, b.batch, b.opened_at as opened, b.closed_at as closed,
-            b.debit_amount::float8 as debit_amount, b.debit_count, b.credit_amount::float8 as credit_amount, b.credit_count, b.balanced,
-            (select count(*)::int from iso_batch_uploads u where u.terminal_id = b.terminal_id and u.batch = b.batch) as uploads
+            b.debit_amount::float8 as debit_amount, b.debit_count, b.credit_amount::float8 as credit_amount, b.credit_count, b.balanced
      from iso_batches b join terminals t on t.id = b.terminal_id join merchants m on m.id = t.merchant_id
      where $1::timestamptz is null or (b.opened_at >= $1 and b.opened_at < $2) or (b.closed_at >= $1 and b.closed_at < $2)
      order by m.code, t.code, b.batch`, [from, to]);

@@ -67,10 +67,11 @@ describe('terminal batches', () => {
     end.fields.set(60, '00000002202');
     expect(code39(await t.send(end))).toBe('00');
     const batches = await listPosBatches(f.ctx, D);
-    expect(batches.map((b) => [b.batch, b.debit_amount, b.debit_count, b.credit_amount, b.credit_count, b.balanced, b.uploads])).toEqual([
-      [1, 17_000, 3, 1_000, 1, true, 0], [2, 2_500, 1, 0, 0, false, 2], [3, 0, 0, 0, 0, null, 0]]);
+    expect(batches.map((b) => [b.batch, b.debit_amount, b.debit_count, b.credit_amount, b.credit_count, b.balanced])).toEqual([
+      [1, 17_000, 3, 1_000, 1, true], [2, 2_500, 1, 0, 0, false], [3, 0, 0, 0, 0, null]]);
     expect(batches[0]).toMatchObject({ merchant: 'M1', terminal: 'T1', opened_at: expect.stringMatching(/^2026-03-10T10:00:00\+08:00$/) });
-    const { rows } = await f.ctx.db.pg.query('select detail_hash from iso_batch_uploads');
+    const { rows } = await f.ctx.db.pg.query('select batch, network_code, items, detail_hash from iso_batch_uploads order by stan');
+    expect(rows.map((r: { batch: number; network_code: string; items: number }) => [r.batch, r.network_code, r.items])).toEqual([[2, '201', 1], [2, '202', 0]]);
     expect(rows.every((r: { detail_hash: Buffer }) => r.detail_hash.length === 32)).toBe(true);
   });
 
@@ -78,7 +79,7 @@ describe('terminal batches', () => {
     const r = await runCli(['report', 'pos-batches', '--date', D, '--json'], f.ctx.env);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
-    expect(Object.keys(rows[0]!).sort()).toEqual(['balanced', 'batch', 'closed_at', 'credit_amount', 'credit_count', 'debit_amount', 'debit_count', 'merchant', 'opened_at', 'terminal', 'uploads']);
+    expect(Object.keys(rows[0]!).sort()).toEqual(['balanced', 'batch', 'closed_at', 'credit_amount', 'credit_count', 'debit_amount', 'debit_count', 'merchant', 'opened_at', 'terminal']);
     expect(JSON.parse((await runCli(['report', 'pos-batches', '--date', '2026-03-09', '--json'], f.ctx.env)).stdout)).toEqual([]);
     expect((await runCli(['report', 'pos-batches', '--date', '2026-13-09'], f.ctx.env)).code).toBe(1);
     const k = await runCli(['terminal', 'set-key', '--merchant', 'M1', '--code', 'T1', '--json'], f.ctx.env, `${TMK}\n`);
