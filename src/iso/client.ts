@@ -90,6 +90,8 @@ export class SimTerminal {
   /** The MAC algorithm the terminal is configured with (`purse terminal set-key --mac`). */
   macAlg: 'cup' | 'x919' = 'cup';
   pik: Buffer | null = null;
+  /** Whether the last sign-on's working keys matched their check values (false: not the host's TMK). */
+  keysChecked = false;
   mak: Buffer | null = null;
   batch = 1;
   private stan = 0;
@@ -121,7 +123,7 @@ export class SimTerminal {
     const r = await this.conn.send(this.base('0800', this.nextStan(), { 60: this.f60('00', network), 63: '001' }));
     const de62 = r.msg.fields.get(62);
     if (text(r.msg, 39) === '00' && Buffer.isBuffer(de62)) {
-      ({ pik: this.pik, mak: this.mak } = workingKeysOf(this.tmk, de62));
+      ({ pik: this.pik, mak: this.mak, checked: this.keysChecked } = workingKeysOf(this.tmk, de62));
       this.batch = Number((text(r.msg, 60) ?? '').slice(2, 8));
     }
     return r.msg;

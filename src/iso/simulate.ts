@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { InputError } from '../errors.js';
-import { bitmapFields, pack, type IsoMessage } from './codec.js';
+import type { IsoMessage } from './codec.js';
 import { FIELDS } from './fields.js';
 import { PosConnection, SimTerminal } from './client.js';
 import { CODES } from '../daemon/codes.js';
@@ -27,7 +27,7 @@ export interface DecodedAnswer { mti: string; response_code: string | null; mess
 /** Decodes an answer for printing (DE2 masked to its last 4 digits; DE64 and other binary fields as hex). */
 export function decodeAnswer(m: IsoMessage): DecodedAnswer {
   const fields: Record<string, string> = {};
-  for (const no of bitmapFields(pack(m).subarray(2, 10))) {
+  for (const no of [...m.fields.keys()].sort((a, b) => a - b)) {
     const v = m.fields.get(no)!;
     fields[String(no)] = FIELDS[no]!.secret ? `****${String(v).slice(-4)}` : Buffer.isBuffer(v) ? v.toString('hex').toUpperCase() : v;
   }
@@ -50,6 +50,9 @@ export async function simulatePos(o: PosOptions): Promise<{ sign_on: DecodedAnsw
     // Sign-on takes the STAN just before the transaction's (a fresh random one when --stan is absent).
     t.stanFrom((o.stan ?? crypto.randomInt(2, 999_000)) - 1 || 999_999);
     const signOn = await t.signOn();
+    if (signOn.fields.get(39) === '00' && !t.keysChecked) {
+      throw new InputError('key_mismatch', 'the working keys of the sign-on do not match their check values: the TMK on standard input is not the terminal\'s', 'tmk');
+    }
     if (o.batch !== undefined) t.batch = o.batch;
     let req: IsoMessage;
     if (o.type === 'settle') {
@@ -58,8 +61,7 @@ export async function simulatePos(o: PosOptions): Promise<{ sign_on: DecodedAnsw
     } else if (o.type === 'reversal') {
       req = t.reversalOf(t.request(o.of ?? 'purchase', { card: o.card, amount: o.amount, stan: o.originalStan ?? o.stan }));
     } else {
-      const date = o.type === 'refund' ? '0000' : undefined;
-      req = t.request(POS_TYPES[o.type]!, { card: o.card, amount: o.amount, stan: o.stan, pin: o.pin, originalStan: o.originalStan, originalBatch: o.batch, rrn: o.rrn, date });
+      req = t.request(POS_TYPES[o.type]!, { card: o.card, amount: o.amount, stan: o.stan, pin: o.pin, originalStan: o.originalStan, originalBatch: o.batch, rrn: o.rrn });
     }
     const answer = signOn.fields.get(39) === '00' ? await t.send(req) : signOn;
     return { sign_on: decodeAnswer(signOn), answer: decodeAnswer(answer) };

@@ -89,9 +89,14 @@ export async function signOff(ctx: Context, terminalId: number): Promise<void> {
     [terminalId, ctx.clock.now()]);
 }
 
-/** The terminal side of sign-on: working keys out of an 0810's DE62 (simulator and tests). */
-export function workingKeysOf(tmk: Buffer, de62: Buffer): { pik: Buffer; mak: Buffer } {
-  const double = de62.length >= 40;
-  const pikLen = double ? 16 : 8;
-  return { pik: decryptEcb(tmk, de62.subarray(0, pikLen)), mak: decryptEcb(tmk, de62.subarray(pikLen + 4, pikLen + 12)) };
+/**
+ * The terminal side of sign-on: working keys out of an 0810's DE62 (simulator and tests), and
+ * whether both match their check values (they do not when the TMK is not the host's).
+ */
+export function workingKeysOf(tmk: Buffer, de62: Buffer): { pik: Buffer; mak: Buffer; checked: boolean } {
+  const pikLen = de62.length >= 40 ? 16 : 8;
+  const pik = decryptEcb(tmk, de62.subarray(0, pikLen));
+  const mak = decryptEcb(tmk, de62.subarray(pikLen + 4, pikLen + 12));
+  const checked = checkValue(pik).equals(de62.subarray(pikLen, pikLen + 4)) && checkValue(mak).equals(de62.subarray(de62.length - 4));
+  return { pik, mak, checked };
 }

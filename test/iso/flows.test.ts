@@ -29,6 +29,7 @@ describe('ISO 8583 through a real TCP socket', () => {
     expect(de62.subarray(16, 20)).toEqual(checkValue(t.pik!));
     expect(de62.subarray(36, 40)).toEqual(checkValue(t.mak!));
     expect(de62.subarray(28, 36)).toEqual(Buffer.alloc(8));
+    expect(t.keysChecked).toBe(true);
     expect(text(a, 60)).toBe('00000001003');
     expect(a.fields.has(64)).toBe(false);
   });
