@@ -142,5 +142,8 @@ describe('keys, MAC and PIN (design §5b vectors)', () => {
     const clear = decryptEcb(pik, block);
     expect(clear.toString('hex').toUpperCase()).not.toContain('123456'); // XORed with the PAN block
     expect(decodePinBlock(pik, encryptEcb(pik, hex('FFFFFFFFFFFFFFFF')), pan)).toBeNull();
+    const single = hex('0723C80DB5F4CD3D'); // a single-length PIK (sign-on 60.3 = 001)
+    expect(decodePinBlock(single, encodePinBlock(single, '2468', pan), pan)).toBe('2468');
+    expect(decodePinBlock(pik, encodePinBlock(single, '2468', pan), pan)).not.toBe('2468');
   });
 });

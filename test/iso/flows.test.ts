@@ -88,6 +88,12 @@ describe('ISO 8583 through a real TCP socket', () => {
     expect((await f.balance(c1)).balance).toBe(5_000);
   });
 
+  it('sign-on with 60.3 = 001 sends single-length keys (DE62 of 24 bytes) that work for the MAC', async () => {
+    const a = await t.signOn('001');
+    expect([code39(a), (a.fields.get(62) as Buffer).length, t.pik!.length, t.keysChecked]).toEqual(['00', 24, 8, true]);
+    expect(code39(await t.send(t.request('balance', { card: p0, pin: '1234' })))).toBe('00');
+  });
+
   it('keeps the ledger verified', async () => {
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
