@@ -121,7 +121,7 @@ export class IsoFrontEnd {
     const signed = (o: Outcome): Outcome => (o.answer && macDue && !['A0', '77'].includes(text(o.answer, 39) ?? '') ? { ...o, answer: sign(o.answer, keys.macAlg, keys.mak!) } : o);
     const batch = Number(f60.batch);
     if (mti === '0320') {
-      if (!/^\d{6}$/.test(f60.batch) || batch > keys.batch) return signed(plain('77', 3));
+      if (!/^\d{6}$/.test(f60.batch) || batch > keys.batch) return plain('77', 3);
       await keepUpload(this.ctx, who.terminalId, batch, Number(text(req, 11) ?? 0), f60.network, text(req, 48) ?? '');
       return signed(plain('00'));
     }
