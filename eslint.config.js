@@ -12,4 +12,6 @@ export default tseslint.config(
     },
   },
   { files: ['test/**', 'bin/**'], rules: { 'no-console': 'off' } },
+  // The ledger is below settlement (design §2): settlement reads the ledger, never the reverse.
+  { files: ['src/ledger/**'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/settlement/*'], message: 'src/ledger must not import settlement (the ledger is below it)' }] }] } },
 );

@@ -5,7 +5,7 @@ import { openDb, type Db } from './db/pool.js';
 import { startEmbedded } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { loadKeyring, type Keyring } from './cards/keys.js';
-import type { Calendar } from './settlement/calendar.js';
+import type { Calendar } from './ledger/calendar.js';
 
 /** Everything a domain function needs (house style §2), built once in the entry point. */
 export interface Context {

@@ -11,11 +11,11 @@ import { createCard } from './cards/cards.js';
 import { decrypt } from './cards/vault.js';
 import { withTransaction } from './db/tx.js';
 import { balancedEntry } from './ledger/entry.js';
-import { account } from './ledger/accounts.js';
+import { bulkLoad } from './ledger/flows/index.js';
 import { postEntries } from './ledger/post.js';
 import { openBusinessDate } from './ledger/business-date.js';
-import { localDate } from './settlement/calendar.js';
 import { ensureDemoTerminalKeys, demoTerminalKeys } from './iso/demo-keys.js';
+import { localDate } from './ledger/calendar.js';
 
 /** The demo set-up as `purse demo --json` prints it (design §6 contract). */
 export interface Demo {
@@ -118,10 +118,8 @@ async function createDemoCards(ctx: Context): Promise<void> {
       const card = await createCard(client, ctx.keys, p, {
         issuedAt: now, issuedOn: localDate(now, ctx.calendar.timezone), batchId: batch!.id, holderRef: 'demo', status: 'active',
       });
-      entries.push(balancedEntry('bulk_load', [
-        { account: account.cardValue(card.id), asset: p.currency, amount: spec.balance },
-        { account: account.issuer(p.issuer_id), asset: p.currency, amount: -spec.balance },
-      ], { occurredAt: now, memo: { reference: `DEMO-${card.id}` } }));
+      entries.push(balancedEntry('bulk_load', bulkLoad({ cardId: card.id, issuerId: p.issuer_id, currency: p.currency, amount: spec.balance }),
+        { occurredAt: now, memo: { reference: `DEMO-${card.id}` } }));
     }
     await postEntries(client, businessDate, entries);
   });

@@ -9,6 +9,7 @@ import { checkReadable, stageLoadFile } from './load-file.js';
 import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
 import { RejectsFile } from './rejects.js';
 import { progress } from './progress.js';
+import { analyzeGrown } from '../db/analyze.js';
 
 export interface LoadOptions {
   file: string;
@@ -97,6 +98,12 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
     summary.rejected.count = rejects.count;
     await rejects.commit();
     log.info({ applied: summary.applied, already_applied: summary.already_applied, rejected: summary.rejected.count, dry_run: summary.dry_run }, 'load file done');
+    if (!opts.dryRun) {
+      // Every chunk is committed: a failed ANALYZE leaves only statistics for autovacuum to refresh.
+      const n = summary.applied.count;
+      await analyzeGrown(client, { entries: n, postings: 2 * n, load_references: n, card_accounts: n }, log)
+        .catch((err: unknown) => log.warn({ err }, 'analyze after the load failed; autovacuum will catch up'));
+    }
     return summary;
   } catch (err) {
     await rejects?.abort();

@@ -2,7 +2,7 @@ import type { Keyring } from './keys.js';
 import type { Queryable } from '../ledger/post.js';
 import { randomPan } from './pan.js';
 import { encrypt, panToken } from './vault.js';
-import { endOfMonthAfter } from '../settlement/calendar.js';
+import { endOfMonthAfter } from '../ledger/calendar.js';
 
 /** The program fields card creation needs. */
 export interface ProgramForIssue {

@@ -3,7 +3,7 @@ import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { cashOut } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { lockCard, lockCardAccounts, recordStatusChange, resolveCardId, type CardRef } from './card-ref.js';
 
@@ -37,10 +37,8 @@ export async function cashOutCard(ctx: Context, ref: CardRef): Promise<CashOut> 
     let entryId: number | null = null;
     if (b > 0) {
       const date = await openBusinessDate(client, now, ctx.calendar);
-      [entryId] = await postEntries(client, date, [balancedEntry('cash_out', [
-        { account: account.cardValue(card.id), asset: card.program.currency, amount: -b },
-        { account: account.issuer(card.program.issuer_id), asset: card.program.currency, amount: b },
-      ], { occurredAt: now, memo: { card_id: card.id } })]) as [number];
+      [entryId] = await postEntries(client, date, [balancedEntry('cash_out', cashOut({ cardId: card.id, issuerId: card.program.issuer_id, currency: card.program.currency, amount: b }),
+        { occurredAt: now, memo: { card_id: card.id } })]) as [number];
     }
     await client.query(`update cards set status = 'closed' where id = $1`, [card.id]);
     await recordStatusChange(client, card.id, 'cash_out', card.status, 'closed', now, { amount: b });

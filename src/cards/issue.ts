@@ -4,10 +4,10 @@ import type pg from 'pg';
 import type { Context } from '../context.js';
 import { InputError, NotFoundError } from '../errors.js';
 import * as v from '../registry/validate.js';
-import { localDate } from '../settlement/calendar.js';
+import { localDate } from '../ledger/calendar.js';
 import { balancedEntry } from '../ledger/entry.js';
 import { postEntries } from '../ledger/post.js';
-import { account } from '../ledger/accounts.js';
+import { cardFee } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { PersonalizationFile } from '../batch/personalization.js';
 import { progress } from '../batch/progress.js';
@@ -15,6 +15,7 @@ import { cardExpiry } from './cards.js';
 import { decrypt } from './vault.js';
 import { RandomPool } from './random-pool.js';
 import { cardDrawer, copyChunk, settleChunk, type CardDrawer, type IssueProgram } from './issue-chunk.js';
+import { analyzeGrown } from '../db/analyze.js';
 
 export interface IssueOptions {
   program: unknown;
@@ -126,6 +127,9 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
     await client.query('commit');
     await file.publish();
     ctx.logger.info({ program: program.code, batch, count }, 'cards issued');
+    // The cards are committed: a failed ANALYZE leaves only statistics for autovacuum to refresh.
+    await analyzeGrown(client, { cards: count, card_accounts: count }, ctx.logger)
+      .catch((err: unknown) => ctx.logger.warn({ err }, 'analyze after issuance failed; autovacuum will catch up'));
     return { program: program.code, batch, count, file: out, status, expiry, already_issued: false, first_card_id: first, last_card_id: last, fee };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
@@ -144,10 +148,7 @@ async function chargeIssuanceFee(
   if (program.issuance_fee === 0) return null;
   const total = program.issuance_fee * count;
   const businessDate = await openBusinessDate(client, now, ctx.calendar);
-  const [entryId] = await postEntries(client, businessDate, [balancedEntry('card_fee', [
-    { account: account.issuer(program.issuer_id), asset: program.currency, amount: -total },
-    { account: account.revenue('card_fees'), asset: program.currency, amount: total },
-  ], { occurredAt: now, memo: { fee: 'issuance', program: program.code, batch, cards: count, per_card: program.issuance_fee } })]);
+  const [entryId] = await postEntries(client, businessDate, [balancedEntry('card_fee', cardFee({ issuerId: program.issuer_id, currency: program.currency, fee: total }), { occurredAt: now, memo: { fee: 'issuance', program: program.code, batch, cards: count, per_card: program.issuance_fee } })]);
   return { per_card: program.issuance_fee, total, entry_id: entryId! };
 }
 

@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
-import { businessDateOf, localDate } from '../settlement/calendar.js';
+import { businessDateOf, localDate } from '../ledger/calendar.js';
 import { restoreDerecognised } from '../settlement/breakage-remote.js';
 import { cardExpiry } from './cards.js';
 import { lockCard, recordStatusChange, resolveCardId, type CardRef } from './card-ref.js';

@@ -3,10 +3,10 @@ import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
-import { balancedEntry, type Entry, type Posting } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { balancedEntry, type Entry } from '../ledger/entry.js';
+import { cardFee, replacementTransfer, type CardBalance } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
-import { localDate } from '../settlement/calendar.js';
+import { localDate } from '../ledger/calendar.js';
 import { restoreDerecognised } from '../settlement/breakage-remote.js';
 import { createCard } from './cards.js';
 import { applyLotEffect, moveLots } from '../points/lots.js';
@@ -65,22 +65,14 @@ export async function replaceCard(ctx: Context, ref: CardRef, opts: { out?: stri
       const fresh = await createCard(client, ctx.keys, p, {
         issuedAt: now, issuedOn: localDate(now, ctx.calendar.timezone), holderRef: card.holder_ref, status,
       });
-      const legs: Posting[] = [];
+      const moved: CardBalance[] = balances.map((a) => ({ asset: a.asset, scheme: a.asset === p.currency ? null : a.asset.slice('PTS:'.length), amount: a.balance }));
       const points: Record<string, number> = {};
-      for (const a of balances) {
-        const scheme = a.asset === p.currency ? null : a.asset.slice('PTS:'.length);
-        if (scheme !== null) points[scheme] = a.balance;
-        legs.push({ account: scheme === null ? account.cardValue(card.id) : account.cardPoints(card.id, scheme), asset: a.asset, amount: -a.balance });
-        legs.push({ account: scheme === null ? account.cardValue(fresh.id) : account.cardPoints(fresh.id, scheme), asset: a.asset, amount: a.balance });
-      }
+      for (const m of moved) if (m.scheme !== null) points[m.scheme] = m.amount;
       const entries: Entry[] = [];
       const memo = { old_card_id: card.id, new_card_id: fresh.id };
-      if (legs.length > 0) entries.push(balancedEntry('replacement', legs, { occurredAt: now, memo }));
+      if (moved.length > 0) entries.push(balancedEntry('replacement', replacementTransfer({ fromCardId: card.id, toCardId: fresh.id, balances: moved }), { occurredAt: now, memo }));
       if (p.replacement_fee > 0) {
-        entries.push(balancedEntry('card_fee', [
-          { account: account.issuer(p.issuer_id), asset: p.currency, amount: -p.replacement_fee },
-          { account: account.revenue('card_fees'), asset: p.currency, amount: p.replacement_fee },
-        ], { occurredAt: now, memo: { ...memo, fee: 'replacement' } }));
+        entries.push(balancedEntry('card_fee', cardFee({ issuerId: p.issuer_id, currency: p.currency, fee: p.replacement_fee }), { occurredAt: now, memo: { ...memo, fee: 'replacement' } }));
       }
       const [transferId] = await postEntries(client, date, entries);
       if (Object.keys(points).length > 0) await transferLots(client, card.id, fresh.id, transferId!);

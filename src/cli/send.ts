@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 interface SendOptions {
   url: string; channel: string; secret?: string; type: string; requestId?: string; card?: string; amount?: string; merchant?: string;
   terminal?: string; originalRequestId?: string; partial?: boolean; pin?: string; scheme?: string; toScheme?: string; game?: string;
+  currency?: string;
 }
 
 /** Builds the message body from the options (only the fields given) and sends it; exit 0 on HTTP 200, 1 otherwise. */
@@ -25,6 +26,7 @@ export async function send(o: SendOptions): Promise<void> {
   if (o.scheme !== undefined) body.scheme = o.scheme;
   if (o.toScheme !== undefined) body.to_scheme = o.toScheme;
   if (o.game !== undefined) body.game = o.game;
+  if (o.currency !== undefined) body.currency = o.currency;
   const res = await sendTransaction({ url: o.url, channel: o.channel, secret, body });
   printJson(res.body);
   if (res.status !== 200) {
@@ -50,5 +52,6 @@ export function register(program: Command): void {
     .option('--scheme <code>', 'points scheme')
     .option('--to-scheme <code>', 'target points scheme (exchange)')
     .option('--game <code>', 'lottery game')
+    .option('--currency <code>', 'ISO 4217 currency of the amount (declined 13 when not the program currency)')
     .action((o: SendOptions) => send(o));
 }

@@ -3,7 +3,7 @@ import { postEntries, postEntriesValues } from '../ledger/post.js';
 import { closeHolds, placeHolds, type Hold, type HoldClose, type NewHold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
 import { InvariantError } from '../errors.js';
-import { localDate } from '../settlement/calendar.js';
+import { localDate } from '../ledger/calendar.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
 import { APPLY_SQL } from './batch-sql.js';

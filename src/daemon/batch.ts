@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Context } from '../context.js';
 import { luhnValid } from '../cards/luhn.js';
-import { businessDateOf } from '../settlement/calendar.js';
+import { businessDateOf } from '../ledger/calendar.js';
 import type { Hold } from '../ledger/holds.js';
 import type { Posting } from '../ledger/entry.js';
 import type { RegistryCache } from './registry-cache.js';

@@ -6,7 +6,7 @@ import { CardMemory } from './card-memory.js';
 import { IdPool } from './id-pool.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Handler } from './handlers/types.js';
-import { messageHash, type FieldSpec, type Message } from './message.js';
+import { messageHash, type Message, type RequestSchema } from './message.js';
 import { Metrics } from './metrics.js';
 import { RegistryCache, type ChannelInfo } from './registry-cache.js';
 import type { CoreResult, WorkItem } from './work-item.js';
@@ -36,8 +36,8 @@ export class TransactionCore {
     );
   }
 
-  /** Field rules of a message type, or undefined when the type is unknown (400). */
-  specOf = (type: string): FieldSpec | undefined => this.handlers.get(type)?.fields;
+  /** The request schema of a message type, or undefined when the type is unknown (400). */
+  schemaOf = (type: string): RequestSchema | undefined => this.handlers.get(type)?.schema;
 
   /**
    * Processes one message: resolves its merchant and terminal (58 when unknown, foreign, or not

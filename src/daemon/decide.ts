@@ -15,12 +15,13 @@ import type { WorkItem } from './work-item.js';
 export function decideOne(item: WorkItem, dc: DecideContext): Outcome | Promise<Outcome> {
   const h = item.handler;
   if (item.merchant.refused) return { code: '58' };
-  if (!h.usesOriginal && h.fields.card !== 'unused') {
+  if (!h.usesOriginal && 'card' in h.schema.shape) {
     if (!dc.card) return { code: '14' };
     const accepts = item.merchant.info?.programIds;
     if (h.checksProgram !== false && accepts && !accepts.has(dc.card.programId)) return { code: '57' };
     const refused = cardChecks(dc, h, dc.card);
     if (refused) return refused;
+    if (dc.msg.currency !== null && dc.msg.currency !== dc.card.program.currency) return { code: '13' };
   }
   return h.decide(dc);
 }

@@ -6,9 +6,11 @@ import { CODES } from './codes.js';
 import { MessageFailedError, OverloadedError } from './batcher.js';
 import type { TransactionCore } from './core.js';
 import { parseMessage, type Message } from './message.js';
+import { duplicateKey } from './json-keys.js';
 import type { ChannelInfo } from './registry-cache.js';
 import { signatureMatches, timestampFresh } from './signature.js';
 import { lazyChild } from '../logger.js';
+import { scrubPans } from '../cards/luhn.js';
 import type { TxnResponse } from './work-item.js';
 
 /** An HTTP answer: status, JSON body, extra headers. */
@@ -34,9 +36,9 @@ function signedBy(channel: ChannelInfo, ts: string, raw: Buffer, sig: string, no
 /**
  * POST /v1/transactions (design §5): authenticates the channel (X-Channel-Id, X-Timestamp within
  * ±300 s of the server clock, X-Signature), reads the JSON body into a Message (400 naming the
- * field, nothing stored), hands it to the core and renders the result: 200 with the response (new
- * or stored), 409 for a reused request_id with another body, 503 + Retry-After while the database
- * is unavailable or the daemon is overloaded.
+ * field or a duplicate key, nothing stored), hands it to the core and renders the result: 200 with
+ * the response (new or stored), 409 for a reused request_id with another body, 503 + Retry-After
+ * while the database is unavailable or the daemon is overloaded.
  */
 export async function postTransaction(ctx: Context, core: TransactionCore, req: http.IncomingMessage, raw: Buffer): Promise<Answer> {
   const code = header(req, 'x-channel-id');
@@ -50,13 +52,7 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
   try {
     channel = await core.registry.channel(code);
     if (!channel || !signedBy(channel, ts, raw, sig, now)) return unauthorized('unknown channel or bad signature');
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new InputError('invalid_json', 'body is not valid JSON', 'body');
-    }
-    msg = parseMessage(body, core.specOf);
+    msg = parseMessage(readJson(raw), core.schemaOf);
   } catch (err) {
     return errorAnswer(err);
   }
@@ -82,6 +78,23 @@ export async function postTransaction(ctx: Context, core: TransactionCore, req: 
     log.warn({ err }, 'transaction not processed');
     return errorAnswer(err);
   }
+}
+
+/** Decodes the body: 400 naming `body` when it is not JSON, naming the key when an object repeats one. */
+function readJson(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new InputError('invalid_json', 'body is not valid JSON', 'body');
+  }
+  const dup = typeof body === 'object' && body !== null ? duplicateKey(text) : null;
+  if (dup !== null) {
+    const name = scrubPans(dup.slice(0, 64));
+    throw new InputError('duplicate_key', `duplicate key ${JSON.stringify(name)} in the body`, name);
+  }
+  return body;
 }
 
 /** 96: the message could not be processed (nothing stored; the channel may retry). */

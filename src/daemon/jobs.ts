@@ -3,7 +3,7 @@ import { expireDueHolds } from '../ledger/holds.js';
 import { expireCards } from '../settlement/expiry.js';
 import { chargeDormancy } from '../settlement/dormancy.js';
 import { runBreakage } from '../settlement/breakage.js';
-import { businessDateOf } from '../settlement/calendar.js';
+import { businessDateOf } from '../ledger/calendar.js';
 import { expirePoints } from '../points/expiry.js';
 import { settleBusinessDate } from '../settlement/settle.js';
 

@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { InputError } from '../errors.js';
-import { addDays, localDate, zonedInstant } from '../settlement/calendar.js';
+import { addDays, localDate, zonedInstant } from '../ledger/calendar.js';
 
 /**
  * Occurrences of a cron expression in a time zone, computed from any instant (design §4 "Time":

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { sqlState } from '../db/errors.js';
 import { InvariantError } from '../errors.js';
-import { businessDateOf } from '../settlement/calendar.js';
+import { businessDateOf } from '../ledger/calendar.js';
 import type { BatchEnv } from './batch.js';
 import { lockOrder } from './batch-state.js';
 import { FUSED } from './batch-fused.js';

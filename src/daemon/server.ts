@@ -8,6 +8,8 @@ import { postTransaction, type Answer } from './http-transactions.js';
 import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { startIsoListener, type IsoListener } from '../iso/listener.js';
+import { openApiOf } from './openapi.js';
+import { HANDLERS } from './handlers/index.js';
 
 export interface Daemon {
   server: http.Server;
@@ -72,6 +74,7 @@ async function route(ctx: Context, core: TransactionCore, runtime: RuntimeMetric
       return { status: 503, body: { status: 'database unavailable' }, headers: { 'retry-after': '1' } };
     }
   }
+  if (req.method === 'GET' && path === '/openapi.json') return { status: 200, body: openApiOf(HANDLERS) };
   if (req.method === 'GET' && path === '/metrics') return { status: 200, body: core.metrics.render(ctx.db.pg, core.queued, [...runtime.lines(), ...extra()]) };
   req.resume();
   return { status: 404, body: { error: { code: 'not_found', message: `no route ${req.method} ${path}` } } };

@@ -4,7 +4,7 @@ import { rowOfClass } from './messages.js';
 import { nextBatch } from './terminal-keys.js';
 import crypto from 'node:crypto';
 import { InputError } from '../errors.js';
-import { zonedInstant, addDays, isIsoDate } from '../settlement/calendar.js';
+import { zonedInstant, addDays, isIsoDate } from '../ledger/calendar.js';
 
 /** One ISO request of a batch as the totals need it. */
 export interface BatchRow { request_id: string; original_request_id: string | null; class: string; type: string; response_code: string | null; amount_approved: number | null; points: boolean }

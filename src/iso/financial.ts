@@ -2,13 +2,13 @@ import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import type { TransactionCore } from '../daemon/core.js';
 import type { ChannelInfo } from '../daemon/registry-cache.js';
-import type { Message } from '../daemon/message.js';
+import type { Message, MessageFields } from '../daemon/message.js';
 import type { CoreResult, TxnResponse } from '../daemon/work-item.js';
 import { MessageFailedError, OverloadedError } from '../daemon/batcher.js';
 import { text, type IsoMessage } from './codec.js';
 import { decodePinBlock } from './crypto.js';
 import { classOf, classify, field60, field61, requestIdOf, type TxnRow } from './messages.js';
-import { answerOf, withResponse } from './render.js';
+import { alphaCurrency, answerOf, withResponse } from './render.js';
 import type { TerminalKeys } from './terminal-keys.js';
 
 /** Who sent a request: the channel, and the merchant and terminal named by DE42 and DE41. */
@@ -25,18 +25,28 @@ export function cardOf(req: IsoMessage): string | null {
 
 /**
  * The one place an ISO request becomes the core's Message (the same internal message as HTTP):
- * fields the type does not read are null.
+ * fields the type's request schema does not define are null. DE49 gives `currency` (numeric →
+ * alphabetic; an unknown code becomes `XXX`, which no program uses: a processed decline 13).
  */
-export function buildMessage(core: TransactionCore, o: { requestId: string; type: string; card: string | null; amount: number | null; who: Sender; original: string | null; pin: string | null }): Message {
-  const spec = core.specOf(o.type)!;
-  return {
+export function buildMessage(core: TransactionCore, o: { requestId: string; type: string; card: string | null; amount: number | null; who: Sender; original: string | null; pin: string | null; currency: string | null }): Message {
+  const shape = core.schemaOf(o.type)!.shape as Record<string, unknown>;
+  const has = (field: string) => field in shape;
+  const m: MessageFields = {
     requestId: o.requestId, type: o.type,
-    card: spec.card === 'unused' ? null : o.card,
-    amount: spec.amount === 'unused' ? null : o.amount,
+    card: has('card') ? o.card : null,
+    amount: has('amount') ? o.amount : null,
     merchant: o.who.merchant, terminal: o.who.terminal,
-    originalRequestId: spec.original === 'unused' ? null : o.original,
-    partial: false, pin: spec.pin ? o.pin : null, scheme: null, toScheme: null, game: null,
+    originalRequestId: has('original_request_id') ? o.original : null,
+    partial: false, pin: has('pin') ? o.pin : null, scheme: null, toScheme: null, game: null,
+    currency: has('currency') && o.currency !== null ? alphaCurrency(o.currency) ?? 'XXX' : null,
   };
+  return m as Message;
+}
+
+/** Whether a type's request schema requires a field (defined and not optional). */
+function requires(core: TransactionCore, type: string, field: string): boolean {
+  const f = (core.schemaOf(type)!.shape as Record<string, { isOptional(): boolean } | undefined>)[field];
+  return f !== undefined && !f.isOptional();
 }
 
 interface Original { requestId: string; rrn: string | null }
@@ -94,14 +104,13 @@ export async function financial(d: FinancialDeps, who: Sender, keys: TerminalKey
   const card = cardOf(req);
   const amountText = text(req, 4);
   const amount = amountText === undefined ? null : Number(amountText);
-  const spec = d.core.specOf(type)!;
-  if (spec.card === 'required' && card === null) return decline('14');
-  if (spec.amount === 'required' && (amount === null || amount <= 0)) return decline('13');
+  if (requires(d.core, type, 'card') && card === null) return decline('14');
+  if (requires(d.core, type, 'amount') && (amount === null || amount <= 0)) return decline('13');
   const block = req.fields.get(52);
   const pin = Buffer.isBuffer(block) && card !== null && keys.pik ? decodePinBlock(keys.pik, block, card) : null;
   const cls = c.kind === 'txn' ? c.cls : 'R';
   const requestId = requestIdOf(who.merchant, who.terminal, batch, stan, cls);
-  const msg = buildMessage(d.core, { requestId, type, card, amount, who, original: original?.requestId ?? null, pin });
+  const msg = buildMessage(d.core, { requestId, type, card, amount, who, original: original?.requestId ?? null, pin, currency: text(req, 49) ?? null });
   const points = row.points === true && c.kind === 'txn';
   const key = { batch, stan, cls, requestId, original: original?.requestId ?? null, type, points };
   const work = d.core.process(msg, who.channel, d.log).then(async (result: CoreResult) =>

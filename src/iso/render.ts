@@ -1,5 +1,5 @@
-import type { Calendar } from '../settlement/calendar.js';
-import { businessDateOf } from '../settlement/calendar.js';
+import type { Calendar } from '../ledger/calendar.js';
+import { businessDateOf } from '../ledger/calendar.js';
 import type { FieldValue, IsoMessage } from './codec.js';
 import type { TxnResponse } from '../daemon/work-item.js';
 

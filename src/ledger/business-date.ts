@@ -1,5 +1,5 @@
 import type { Queryable } from './post.js';
-import { businessDateOf, type Calendar } from '../settlement/calendar.js';
+import { businessDateOf, type Calendar } from './calendar.js';
 
 /**
  * The open business date to stamp a posting made at `at` with (design §4 "Closing a business

@@ -9,7 +9,9 @@ export interface Posting {
 
 /**
  * Entry kinds (entries.kind, copied to postings.entry_kind). Settlement and reports group by them,
- * so a new business event gets a new kind here rather than reusing one with other meaning.
+ * so a new business event gets a new kind here rather than reusing one with other meaning, plus
+ * its row in ENTRY_KINDS (entry-kinds.ts) and in the entry_kinds table (a migration): the database
+ * refuses an entry of a kind that table does not list.
  */
 export type EntryKind =
   // stored value

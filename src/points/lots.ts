@@ -9,7 +9,7 @@
  */
 import type { Queryable } from '../ledger/post.js';
 import { InvariantError } from '../errors.js';
-import { businessDateOf, cutoffInstant, endOfMonthAfter, type Calendar } from '../settlement/calendar.js';
+import { businessDateOf, cutoffInstant, endOfMonthAfter, type Calendar } from '../ledger/calendar.js';
 
 /** A lot change to apply once the entry it belongs to is posted (`entry` = index in the outcome's entries). */
 export type LotEffect =

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import * as v from '../registry/validate.js';
 import { RATE_SCALE } from '../registry/schemes.js';
 import { InputError, NotFoundError } from '../errors.js';
-import { isIsoDate, zonedInstant } from '../settlement/calendar.js';
+import { isIsoDate, zonedInstant } from '../ledger/calendar.js';
 import { rateInForce, schemeByCode } from './lookup.js';
 
 export interface RateVersion { rate: string; rate_micro: number; effective_at: string }

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { InputError, NotFoundError } from '../errors.js';
-import { isIsoDate, zonedInstant } from '../settlement/calendar.js';
+import { isIsoDate, zonedInstant } from '../ledger/calendar.js';
 
 /** Prices are entered as minor units per point with up to 4 decimals and stored per 10,000 points. */
 export const PRICE_SCALE = 4;

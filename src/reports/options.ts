@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { isIsoDate } from '../settlement/calendar.js';
+import { isIsoDate } from '../ledger/calendar.js';
 
 /** The message types of design §5 (a `--type` filter takes one of them). */
 export const MESSAGE_TYPES = [

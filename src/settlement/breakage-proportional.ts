@@ -1,7 +1,7 @@
 import type { Queryable } from '../ledger/post.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { breakageMemo } from '../ledger/flows/index.js';
 import { bpsOf, roundDiv } from '../ledger/money.js';
 
 /** A cohort's redemption history as of the run date, with what the memo books recognised so far. */
@@ -79,10 +79,11 @@ export interface ProgramSchedule { program: ProgramRow; lines: CohortLine[] }
 
 // Cohort = calendar month (business time zone) in which the card's original card was issued: a
 // replacement card stays in the cohort of the card it replaced, so replacement transfers net out
-// inside a cohort. Loaded = loads (bulk_load, load, activate; a void/reversal counts as the kind of
-// the entry it negates); redeemed = every other value leaving the card except transfers and
-// derecognition (replacement, breakage, escheat, breakage_reversal). So loaded − redeemed −
-// derecognised = what is still on the cohort's cards.
+// inside a cohort. Each card-value leg counts by its kind's entry_kinds.cohort_flow (a void or
+// reversal as the kind of the entry it negates): loaded = `load` (bulk_load, load, activate);
+// redeemed = `redemption`, every other value leaving the card except transfers (replacement) and
+// derecognition (breakage, escheat, breakage_reversal). So loaded − redeemed − derecognised = what
+// is still on the cohort's cards.
 const HISTORY_SQL = `
   with recursive progs as (
     select id, currency from programs where breakage_method = 'proportional'
@@ -97,13 +98,15 @@ const HISTORY_SQL = `
     where (m.issued_at at time zone $2)::date <= $1::date
   ), flows as (
     select m.program_id, m.cohort,
-      coalesce(sum(p.amount) filter (where k.kind in ('bulk_load', 'load', 'activate')), 0) as loaded,
-      coalesce(-sum(p.amount) filter (where k.kind not in ('bulk_load', 'load', 'activate', 'replacement', 'breakage', 'escheat', 'breakage_reversal')), 0) as redeemed
+      coalesce(sum(p.amount) filter (where k.flow = 'load'), 0) as loaded,
+      coalesce(-sum(p.amount) filter (where k.flow = 'redemption'), 0) as redeemed
     from members m
     join progs g on g.id = m.program_id
     join postings p on p.card_id = m.card_id and p.asset = g.currency and p.business_date <= $1::date
-    -- a void or reversal counts as the kind it undoes (postings.reverses_kind, migration 000100)
-    cross join lateral (select coalesce(p.reverses_kind, p.entry_kind) as kind) k
+    -- a void or reversal counts as the kind it undoes (postings.reverses_kind, migration 000100);
+    -- an undo naming a kind not listed counts as a redemption, as any other value leaving the card
+    left join entry_kinds f on f.kind = coalesce(p.reverses_kind, p.entry_kind)
+    cross join lateral (select coalesce(f.cohort_flow, 'redemption') as flow) k
     group by 1, 2
   ), cohorts as (
     select program_id, cohort, bool_and(coalesce(expiry_date < $1::date, false)) as fully_expired
@@ -149,9 +152,7 @@ export async function postMemoTrueUps(
   db: Queryable, businessDate: string, schedules: readonly ProgramSchedule[], asOf: string, runId: number, now: Date,
 ): Promise<Map<CohortLine, number>> {
   const todo = schedules.flatMap((s) => s.lines.filter((l) => l.true_up !== 0).map((line) => ({ s, line })));
-  const ids = await postEntries(db, businessDate, todo.map(({ s, line }) => balancedEntry('breakage_memo', [
-    { account: account.memo('breakage_income', s.program.issuer_id), asset: s.program.currency, amount: line.true_up },
-    { account: account.memo('breakage_reserve', s.program.id), asset: s.program.currency, amount: -line.true_up },
-  ], { occurredAt: now, memo: { as_of: asOf, program_id: s.program.id, cohort: line.cohort, run_id: runId } })));
+  const ids = await postEntries(db, businessDate, todo.map(({ s, line }) => balancedEntry('breakage_memo',
+    breakageMemo({ issuerId: s.program.issuer_id, programId: s.program.id, currency: s.program.currency, amount: line.true_up }), { occurredAt: now, memo: { as_of: asOf, program_id: s.program.id, cohort: line.cohort, run_id: runId } })));
   return new Map(todo.map(({ line }, i) => [line, ids[i]!]));
 }

@@ -1,8 +1,9 @@
 import type { Context } from '../context.js';
 import type { Queryable } from '../ledger/post.js';
 import { postEntries } from '../ledger/post.js';
-import { balancedEntry, negatedLegs, type Entry, type Posting } from '../ledger/entry.js';
+import { balancedEntry, type Entry, type Posting } from '../ledger/entry.js';
 import { account } from '../ledger/accounts.js';
+import { breakageReversal, escheat, remoteBreakage } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { withTransaction } from '../db/tx.js';
 
@@ -90,11 +91,9 @@ function target(c: Candidate): RemoteProgramLine['target'] {
 
 function derecognition(c: Candidate, asOf: string, now: Date): Entry {
   const t = target(c);
-  const to = t === 'escheat' ? account.escheat(c.issuer_id) : t === 'revenue:breakage' ? account.revenue('breakage') : account.issuer(c.issuer_id);
-  return balancedEntry(t === 'escheat' ? 'escheat' : 'breakage', [
-    { account: account.cardValue(c.card_id), asset: c.currency, amount: -c.available },
-    { account: to, asset: c.currency, amount: c.available },
-  ], { occurredAt: now, memo: { as_of: asOf, card_id: c.card_id } });
+  const value = { cardId: c.card_id, issuerId: c.issuer_id, currency: c.currency, amount: c.available };
+  const opts = { occurredAt: now, memo: { as_of: asOf, card_id: c.card_id } };
+  return t === 'escheat' ? balancedEntry('escheat', escheat(value), opts) : balancedEntry('breakage', remoteBreakage({ ...value, target: t }), opts);
 }
 
 function summarise(rows: Candidate[]): RemoteResult {
@@ -135,7 +134,7 @@ export async function restoreDerecognised(db: Queryable, cardId: number, busines
   if (rows.length === 0) return { restored: 0, entryIds: [] };
   const cardValue = account.cardValue(cardId);
   const restored = rows.reduce((sum, r) => sum - r.legs.filter((l) => l.account === cardValue).reduce((s, l) => s + l.amount, 0), 0);
-  const entryIds = await postEntries(db, businessDate, rows.map((r) => balancedEntry('breakage_reversal', negatedLegs(r.legs),
+  const entryIds = await postEntries(db, businessDate, rows.map((r) => balancedEntry('breakage_reversal', breakageReversal(r.legs),
     { occurredAt: now, reversesEntryId: r.id, memo: { card_id: cardId } })));
   return { restored, entryIds };
 }

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import type { Queryable } from '../ledger/post.js';
 import { safeCell } from '../batch/safe-cell.js';
-import { businessDateOf, cutoffInstant, isIsoDate } from './calendar.js';
+import { businessDateOf, cutoffInstant, isIsoDate } from '../ledger/calendar.js';
 import { expirePoints, type ExpiryResult } from '../points/expiry.js';
 import { derecogniseExpired, type RemoteResult } from './breakage-remote.js';
 import { postMemoTrueUps, proportionalSchedules, type CohortLine } from './breakage-proportional.js';

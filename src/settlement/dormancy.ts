@@ -3,9 +3,9 @@ import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
-import { account } from '../ledger/accounts.js';
+import { dormancyFee } from '../ledger/flows/index.js';
 import { openBusinessDate } from '../ledger/business-date.js';
-import { businessDateOf, isIsoDate } from './calendar.js';
+import { businessDateOf, isIsoDate } from '../ledger/calendar.js';
 
 export interface DormancyResult {
   as_of: string;
@@ -21,8 +21,8 @@ interface Due { card_id: number; program: string; currency: string; fee: number;
 
 const CHUNK = 500;
 
-// A card is dormant as of D when its last activity — the latest of its latest posting other than a
-// dormancy fee (fees are not activity), the daemon's last_activity_at, and its activation (or
+// A card is dormant as of D when its last activity — the latest of its latest posting of a kind
+// entry_kinds counts as activity (a dormancy fee is not), the daemon's last_activity_at, and its activation (or
 // issue) — lies at least dormancy_months before D: with 12 months, activity on 2025-03-10 makes it
 // dormant from 2026-03-10 on. Only active and frozen cards pay (an expired card's value must stay
 // recoverable); one charge per card and calendar month (dormancy_charges primary key).
@@ -33,7 +33,8 @@ const DUE_SQL = `
   join card_accounts a on a.card_id = c.id and a.asset = p.currency
   cross join lateral (
     select max(x.business_date) as last_posting from postings x
-    where x.card_id = c.id and x.entry_kind <> 'dormancy_fee' and x.business_date <= $1::date
+    where x.card_id = c.id and x.business_date <= $1::date
+      and x.entry_kind not in (select k.kind from entry_kinds k where not k.activity)
   ) lp
   where p.dormancy_months is not null and p.dormancy_fee > 0
     and c.status in ('active', 'frozen')
@@ -71,10 +72,9 @@ export async function chargeDormancy(ctx: Context, input: { asOf?: unknown; dryR
         if (rows.length === 0) return [];
         const now = ctx.clock.now();
         const date = await openBusinessDate(client, now, ctx.calendar);
-        const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee', [
-          { account: account.cardValue(r.card_id), asset: r.currency, amount: -Math.min(r.fee, r.available) },
-          { account: account.revenue('dormancy_fees'), asset: r.currency, amount: Math.min(r.fee, r.available) },
-        ], { occurredAt: now, memo: { card_id: r.card_id, month } })));
+        const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee',
+          dormancyFee({ cardId: r.card_id, currency: r.currency, fee: r.fee, available: r.available }).legs,
+          { occurredAt: now, memo: { card_id: r.card_id, month } })));
         await client.query(`
           insert into dormancy_charges (card_id, month, amount, entry_id)
           select card_id, $1::date, amount, entry_id from unnest($2::bigint[], $3::bigint[], $4::bigint[]) as x(card_id, amount, entry_id)`,

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
-import { businessDateOf } from './calendar.js';
+import { businessDateOf } from '../ledger/calendar.js';
 
 export interface ExpiryResult { business_date: string; expired: number }
 

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { InputError } from '../errors.js';
-import { businessDateOf, isIsoDate } from './calendar.js';
+import { businessDateOf, isIsoDate } from '../ledger/calendar.js';
 
 /** Age buckets: whole days from a card's last activity to the as-of date. */
 export const AGE_BUCKETS = [
@@ -36,12 +36,12 @@ export interface LiabilityReport {
 }
 
 // One pass over the card postings up to D: each card's balance per asset and its last activity
-// (latest posting date of any asset other than a dormancy fee, which is not activity), then
+// (latest posting date of any asset of a kind entry_kinds counts as activity: a dormancy fee is not), then
 // summed per issuer, program and asset into the age buckets.
 const CARDS_SQL = `
   with per as (
     select card_id, asset, sum(amount) as balance,
-           max(business_date) filter (where entry_kind <> 'dormancy_fee') as last_date
+           max(business_date) filter (where entry_kind not in (select k.kind from entry_kinds k where not k.activity)) as last_date
     from postings
     where card_id is not null and business_date <= $1::date
     group by card_id, asset

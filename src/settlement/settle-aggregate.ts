@@ -10,17 +10,18 @@ export const AGG = 'settle_agg';
 
 // A card leg that counts as a transaction (if its original is not voided or reversed on the date):
 // of a merchant's or channel's entry, one per entry (of a points exchange's two card legs, the
-// debit), never of a void, reversal, claw-back or goods prize.
+// debit), never of a kind entry_kinds marks not counted ($4: void, reversal, claw-back, goods prize,
+// breakage reversal).
 const COUNTED = `card_id is not null and (merchant_id is not null or channel_id is not null)
-  and entry_kind not in ('lottery_prize', 'breakage_reversal', 'void', 'reversal', 'points_clawback')
+  and entry_kind <> all($4::text[])
   and not (entry_kind = 'points_exchange' and amount > 0)`;
 
 // The date's postings grouped to a few thousand rows (settle_agg):
 //   acct       the account, every card account folded into 'card';
-//   cat        the business category of the leg's entry: a void or reversal takes the kind of the
-//              entry it undoes (so a voided purchase and its void net out in the purchase columns),
-//              a claw-back is a (negative) points_earn, capture a purchase, activate a load,
-//              breakage_reversal a (negative) breakage;
+//   cat        the settlement category of the leg's entry (entry_kinds.category): a void or reversal
+//              takes the kind of the entry it undoes (so a voided purchase and its void net out in
+//              the purchase columns), a claw-back is a (negative) points_earn, capture a purchase,
+//              activate a load, breakage_reversal a (negative) breakage;
 //   merchant_id / channel_id of the entry, kept on card legs (transaction counts) and commission legs;
 //   scheme     code of the points scheme of a points entry (merchant-points file; an undo's is its
 //              original's), on its merchant legs;
@@ -32,8 +33,9 @@ const COUNTED = `card_id is not null and (merchant_id is not null or channel_id 
 // Postings carry their entry's kind, merchant and channel, its scheme and, for a void or reversal,
 // the kind it undoes (migrations 000003, 000090, 000100), so this is one GROUP BY over the date's
 // postings with no join, which PostgreSQL splits among parallel workers as it does a bare GROUP
-// BY. Which originals were voided ($2) or reversed ($3) comes from the date's undo entries
-// (UNDONE_SQL; hashed once per worker). Settlement entries of the date are excluded (design §4:
+// BY. Which originals were voided ($2) or reversed ($3) comes from the date's undo entries, and
+// which kinds are not counted ($4) from entry_kinds (UNDONE_SQL; hashed once per worker); the
+// category is joined on the few thousand groups. Settlement entries of the date are excluded (design §4:
 // stamped D, not part of D's aggregation).
 const AGGREGATE_SQL = `
 create temporary table ${AGG} on commit drop as
@@ -53,25 +55,20 @@ with legs as (
   where business_date = $1::date and entry_kind <> 'settlement'
   group by 1, 2, 3, 4, 5, 6, 7
 )
-select acct, asset, ${catOf('kind')} as cat, merchant_id, channel_id,
-       case when kind in ('points_earn', 'points_redeem', 'points_load', 'points_clawback') then scheme end as scheme,
-       sum(amount)::bigint as amount, coalesce(sum(legs) filter (where state = 1), 0)::bigint as n_live,
-       coalesce(sum(legs) filter (where state = 2), 0)::bigint as n_voided
-from legs
+select l.acct, l.asset, k.category as cat, l.merchant_id, l.channel_id,
+       case when k.category in ('points_earn', 'points_redeem', 'points_load') then l.scheme end as scheme,
+       sum(l.amount)::bigint as amount, coalesce(sum(l.legs) filter (where l.state = 1), 0)::bigint as n_live,
+       coalesce(sum(l.legs) filter (where l.state = 2), 0)::bigint as n_voided
+from legs l left join entry_kinds k on k.kind = l.kind
 group by 1, 2, 3, 4, 5, 6`;
-
-/** SQL mapping an entry kind to the settlement category of its legs (see AGGREGATE_SQL). */
-function catOf(kind: string): string {
-  return `case ${kind} when 'capture' then 'purchase' when 'activate' then 'load' when 'points_clawback' then 'points_earn'
-    when 'breakage_reversal' then 'breakage' else ${kind} end`;
-}
 
 // The originals the date's voids and reversals undo, as two arrays: an index-only scan of
 // entries_undo_by_date. Passed to AGGREGATE_SQL as parameters rather than run as its subqueries,
 // whose own parallel plans would keep PostgreSQL from aggregating in its workers.
 const UNDONE_SQL = `
 select coalesce(array_agg(reverses_entry_id) filter (where kind = 'void'), '{}') as voided,
-       coalesce(array_agg(reverses_entry_id) filter (where kind = 'reversal'), '{}') as reversed
+       coalesce(array_agg(reverses_entry_id) filter (where kind = 'reversal'), '{}') as reversed,
+       (select coalesce(array_agg(kind), '{}') from entry_kinds where not counted) as uncounted
 from entries
 where business_date = $1::date and kind in ('void', 'reversal') and reverses_entry_id is not null`;
 
@@ -94,10 +91,17 @@ export async function aggregateDate(client: Queryable, date: string): Promise<Da
   // transactions) instead of hashing them into the few thousand there are, and would judge
   // gathering them from parallel workers too dear. For this statement only.
   await client.query(Object.entries(AGGREGATE_SETTINGS).map(([k, v]) => `set local ${k} = ${v}`).join('; '));
-  const { rows: [undone] } = await client.query<{ voided: number[]; reversed: number[] }>(UNDONE_SQL, [date]);
-  await client.query(AGGREGATE_SQL, [date, undone!.voided, undone!.reversed]);
+  const { rows: [undone] } = await client.query<{ voided: number[]; reversed: number[]; uncounted: string[] }>(UNDONE_SQL, [date]);
+  await client.query(AGGREGATE_SQL, [date, undone!.voided, undone!.reversed, undone!.uncounted]);
   await client.query(Object.keys(AGGREGATE_SETTINGS).map((k) => `set local ${k} to default`).join('; '));
   await client.query(`analyze ${AGG}`);
+  // Entries' kinds are checked against entry_kinds when posted; an undo's copy of the kind it undoes
+  // (postings.reverses_kind, from its memo) is not, so one that names no kind is refused here rather
+  // than dropped from the files.
+  const { rows: unlisted } = await client.query<{ acct: string }>(`select acct from ${AGG} where cat is null limit 1`);
+  if (unlisted.length > 0) {
+    throw new InvariantError('settle_unknown_kind', `${unlisted[0]!.acct}: a posting of the date undoes a kind that entry_kinds does not list; cannot file it`);
+  }
   const { rows: missing } = await client.query<{ acct: string }>(`
     select acct from ${AGG} where acct like 'merchant:%' and cat in ('points_earn', 'points_redeem', 'points_load') and scheme is null limit 1`);
   if (missing.length > 0) {

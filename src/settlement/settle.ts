@@ -4,7 +4,7 @@
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
 import { InputError } from '../errors.js';
-import { cutoffInstant, isIsoDate } from './calendar.js';
+import { cutoffInstant, isIsoDate } from '../ledger/calendar.js';
 import { SETTLE_LOCK_SQL, checkEarlierDatesSettled, closeBusinessDate } from './settle-close.js';
 import { aggregateDate, storeFileRows } from './settle-aggregate.js';
 import { postRevaluations, postSettlementEntries } from './settle-post.js';

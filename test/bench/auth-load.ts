@@ -4,7 +4,7 @@
 // over keep-alive HTTP/1.1 connections (a minimal client on net.Socket: one write per request, one
 // request in flight per connection; node:http's client costs several times the CPU per request,
 // CPU taken from the daemon and PostgreSQL on a 2-core machine) and prints one JSON result line
-// per phase on stdout.
+// per phase on stdout (and, as each phase starts sending, a line `{"started": …}`).
 //
 // - closed loop: `connections` workers each send the next request as soon as the previous answer
 //   arrives, for `seconds` → throughput (approved answers per second).
@@ -12,8 +12,8 @@
 //   each request's SCHEDULED send time (no coordinated omission: a stalled daemon shows up as
 //   latency, not as fewer requests), and only requests scheduled after `warmupSeconds` count.
 import fs from 'node:fs';
-import net from 'node:net';
 import crypto from 'node:crypto';
+import { Conn, type Signed } from './load-conn.js';
 
 export interface LoadConfig {
   /** Daemons to spread connections over (round robin by connection), as a TCP load balancer would. */
@@ -54,12 +54,12 @@ export interface PhaseResult {
   /** Open loop: measured requests slower than `overMs`. */
   over?: number;
   startedAt?: number;
+  /** Closed loop: approved answers in each 100 ms from `startedAt` (to line the loop up with what ran beside it). */
+  ticks?: number[];
   /** CPU the generator used during the phase, seconds (user + system). */
   cpuSeconds: number;
 }
 
-/** One request, serialized: request line, headers and signed body in one buffer. */
-type Signed = Buffer;
 
 /** Pre-signs `n` purchases of 1–5 fen on random cards (with `cover`, every card once first), request ids `<prefix>-<i>`. */
 function presign(cfg: LoadConfig, url: URL, prefix: string, n: number, cover = false): Signed[] {
@@ -85,68 +85,6 @@ function shuffled<T>(xs: readonly T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
-}
-
-const HEADER_END = Buffer.from('\r\n\r\n');
-const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
-
-/**
- * A keep-alive connection with one request in flight. The answer is classified as 'ok' (200 and
- * approved), `code_<DE39>`, `http_<status>` or `error_<code>`; the daemon always sends
- * Content-Length.
- */
-class Conn {
-  private readonly sock: net.Socket;
-  private buf: Buffer = Buffer.alloc(0);
-  private done: ((kind: string) => void) | null = null;
-  dead = false;
-
-  constructor(url: URL) {
-    this.sock = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
-    this.sock.on('data', (chunk: Buffer) => this.read(chunk));
-    const fail = (why: string) => {
-      this.dead = true;
-      const d = this.done;
-      this.done = null;
-      d?.(why);
-    };
-    this.sock.on('error', (err: NodeJS.ErrnoException) => fail(`error_${err.code ?? 'socket'}`));
-    this.sock.on('close', () => fail('error_closed'));
-  }
-
-  send(req: Signed): Promise<string> {
-    if (this.dead) return Promise.resolve('error_closed');
-    return new Promise((resolve) => {
-      this.done = resolve;
-      this.sock.write(req);
-    });
-  }
-
-  close(): void {
-    this.dead = true;
-    this.sock.destroy();
-  }
-
-  private read(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    const end = this.buf.indexOf(HEADER_END);
-    if (end < 0) return;
-    const head = this.buf.toString('latin1', 0, end);
-    const m = CONTENT_LENGTH.exec(head);
-    const total = end + 4 + (m ? Number(m[1]) : 0);
-    if (this.buf.length < total) return;
-    const status = head.slice(9, 12);
-    const body = this.buf.toString('latin1', end + 4, total);
-    this.buf = this.buf.subarray(total);
-    let kind = `http_${status}`;
-    if (status === '200') {
-      if (body.includes('"approved":true')) kind = 'ok';
-      else kind = `code_${/"response_code":"(\d\d)"/.exec(body)?.[1] ?? '??'}`;
-    }
-    const d = this.done;
-    this.done = null;
-    d?.(kind);
-  }
 }
 
 const cpuNow = () => {
@@ -182,7 +120,10 @@ async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed
   let answered = 0;
   let approved = 0;
   let extra = 0;
+  const ticks = new Array<number>(Math.ceil(phase.seconds * 10) + 1).fill(0);
+  announce(phase.name);
   const cpu0 = cpuNow();
+  const startedAt = Date.now();
   const started = performance.now();
   const end = started + phase.seconds * 1000;
   const conns: Conn[] = [];
@@ -197,8 +138,10 @@ async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed
       const kind = await conn.send(req);
       if (performance.now() > end) break; // answers after the window do not count
       answered++;
-      if (kind === 'ok') approved++;
-      else other[kind] = (other[kind] ?? 0) + 1;
+      if (kind === 'ok') {
+        approved++;
+        ticks[Math.floor((performance.now() - started) / 100)]!++;
+      } else other[kind] = (other[kind] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: phase.connections }, (_, w) => worker(w)));
@@ -206,7 +149,7 @@ async function closedLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'closed
   const cpuSeconds = cpuNow() - cpu0;
   for (const c of conns) c.close();
   if (extra) other.signed_on_the_fly = extra;
-  return { name: phase.name, kind: 'closed', seconds: round(seconds), sent: next, answered, approved, other, tps: round(approved / phase.seconds), cpuSeconds: round(cpuSeconds) };
+  return { name: phase.name, kind: 'closed', seconds: round(seconds), sent: next, answered, approved, other, tps: round(approved / phase.seconds), cpuSeconds: round(cpuSeconds), startedAt, ticks };
 }
 
 async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>, urls: URL[]): Promise<PhaseResult> {
@@ -250,6 +193,7 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
   let measured = 0;
   let sent = 0;
   const bySecond: number[][] = Array.from({ length: Math.ceil(phase.seconds) + 1 }, () => []);
+  announce(phase.name);
   const cpu0 = cpuNow();
   const startedAt = Date.now();
   const started = performance.now();
@@ -300,6 +244,11 @@ async function openLoop(cfg: LoadConfig, phase: Extract<Phase, { kind: 'open' }>
     over: measured - countUpTo(sorted, phase.overMs),
     cpuSeconds: round(cpuSeconds),
   };
+}
+
+/** Tells the bench a phase's requests are signed and it starts sending now (a line `{"started": name, "at": epoch ms}`). */
+function announce(name: string): void {
+  process.stdout.write(`${JSON.stringify({ started: name, at: Date.now() })}\n`);
 }
 
 /** Runs the phases in order, one JSON line per phase on stdout. */

@@ -101,26 +101,43 @@ export function watchServer(url: string): { stop(origin: number, worst: readonly
   };
 }
 
-/** The daemons' GET /metrics texts, one per daemon: read once, parsed by batchCounts and runtimeCounts. */
+/** The daemons' GET /metrics texts, one per daemon: read once, parsed by batchCounters and runtimeCounts. */
 export async function daemonMetrics(urls: readonly string[]): Promise<string[]> {
   return Promise.all(urls.map(async (url) => (await fetch(new URL('/metrics', url))).text()));
 }
 
-/** Batch transactions the daemons ran, by path (one_trip, fused, step), and the messages in them. */
-export function batchCounts(metrics: readonly string[]): { paths: Record<string, number>; count: number; messages: number } {
-  const out = { paths: {} as Record<string, number>, count: 0, messages: 0 };
+/**
+ * The daemons' batch counters, summed over daemons: every `purse_batch…` series, and any whose name
+ * speaks of retries, rollbacks, redos or stale reads (histogram buckets left out), by series
+ * (`name{labels}`). Read by name pattern, not by a fixed list, so the bench reports whatever the
+ * daemon's core of the day counts.
+ */
+export function batchCounters(metrics: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
   for (const text of metrics) {
-    for (const [, p, n] of text.matchAll(/^purse_batches_total\{path="(\w+)"\} (\d+)$/gm)) out.paths[p!] = (out.paths[p!] ?? 0) + Number(n);
-    out.count += Number(/^purse_batch_size_count (\d+)$/m.exec(text)?.[1] ?? 0);
-    out.messages += Number(/^purse_batch_size_sum (\d+)$/m.exec(text)?.[1] ?? 0);
+    for (const [, series, n] of text.matchAll(/^(purse_\w+(?:\{[^}]*\})?) (\S+)$/gm)) {
+      const name = series!.replace(/\{.*$/, '');
+      if (name.endsWith('_bucket') || !/^purse_batch|retr|rollback|redo|stale/.test(name)) continue;
+      out.set(series!, (out.get(series!) ?? 0) + Number(n));
+    }
   }
   return out;
 }
 
-/** Batches per second and messages per batch between two `batchCounts` readings `seconds` apart. */
-export function batchRate(a: { count: number; messages: number }, b: { count: number; messages: number }, seconds: number): string {
-  const n = b.count - a.count;
-  return `${fmt(n / seconds)}/s of ${fmt((b.messages - a.messages) / Math.max(1, n), 1)} messages`;
+/**
+ * What changed between two `batchCounters` readings: each counter's increase, and each histogram
+ * as count and mean (`purse_batch_size: 812 × 9.6`); per second when `seconds` is given.
+ */
+export function batchDelta(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>, seconds?: number): string {
+  const d = (k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  const parts: string[] = [];
+  for (const k of b.keys()) {
+    if (k.endsWith('_sum') || d(k) === 0) continue;
+    const hist = k.endsWith('_count') ? k.slice(0, -'_count'.length) : null;
+    const rate = seconds ? ` (${fmt(d(k) / seconds)}/s)` : '';
+    parts.push(hist && b.has(`${hist}_sum`) ? `${hist}: ${d(k)}${rate} × mean ${fmt(d(`${hist}_sum`) / d(k), 4)}` : `${k} +${d(k)}${rate}`);
+  }
+  return parts.length ? parts.join('; ') : 'none counted';
 }
 
 /**

@@ -1,4 +1,4 @@
-// ISO 8583 benchmark (issue 19): approved ISO purchases per second over 8 connections (8 terminals,
+// ISO 8583 benchmark (issue 19; 5,000 cards issued and loaded with the CLI): approved ISO purchases per second over 8 connections (8 terminals,
 // one request in flight each) against signed HTTP purchases over 8 concurrent clients, in the same
 // run against the same `purse serve` process (durable commits). Target: ISO ≥ 1.0× HTTP.
 //
@@ -11,7 +11,8 @@ import readline from 'node:readline';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchDatabase, report } from './harness.js';
-import { setUp, stopProcess } from './auth.js';
+import { stopProcess } from './scenarios/processes.js';
+import { issueWithCli, loadWithCli, registry } from './scenarios/world.js';
 import { openContext } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
 import { generateKeyringJson } from '../../src/cards/keys.js';
@@ -25,6 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SCALE = Math.min(1, Math.max(0.05, Number(process.env.BENCH_SCALE ?? 1) || 1));
 const SECONDS = Math.max(3, Math.round(20 * SCALE));
 const CONNECTIONS = 8;
+const CARDS = 5_000;
 const TMK = '70F2A84CCBC2AE8625CBB0F2C22AB923';
 
 /** Closed loop: `workers` loops call `one` until the time is up; returns approvals per second. */
@@ -42,7 +44,11 @@ export async function run(): Promise<void> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-iso-'));
   const keysJson = generateKeyringJson();
   const env = { DATABASE_URL: db.url, PURSE_KEYS: keysJson, PURSE_HOME: home };
-  const s = await setUp(db.url, keysJson, home);
+  const purseEnv = { url: db.url, keysJson, home };
+  const acquirer = await registry(purseEnv);
+  const { pans } = await issueWithCli(purseEnv, CARDS, 'bench-iso', true);
+  await loadWithCli(purseEnv, pans, 100_000, 'bench-iso-load');
+  const s = { ...acquirer, pans };
   const ctx = await openContext({ env, logger: createLogger('warn'), migrate: false });
   const terminals = Array.from({ length: CONNECTIONS }, (_, i) => `ISO-T${i + 1}`);
   for (const t of terminals) {

@@ -1,7 +1,12 @@
-// `npm run bench [name …]`: runs the benchmarks (all, or those named) against a durable PostgreSQL.
+// `npm run bench [name …] [-- --scenario S]`: runs the benchmarks (all, or those named) against a
+// durable PostgreSQL. `--scenario` selects the auth bench's scenarios (default all).
+import { parseArgs } from 'node:util';
 import { stopBenchServer } from './harness.js';
 
-type Bench = () => Promise<void>;
+/** Options of a bench run (each bench reads those it knows). */
+export interface BenchOptions { scenario?: string }
+
+type Bench = (opts: BenchOptions) => Promise<void>;
 
 /** Each capability registers its benchmark here: name → module exporting `run`. */
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
@@ -12,13 +17,13 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   iso: () => import('./iso.js'),
 };
 
-const wanted = process.argv.slice(2);
-const names = wanted.length ? wanted : Object.keys(BENCHES);
+const { values, positionals } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: true });
+const names = positionals.length ? positionals : Object.keys(BENCHES);
 try {
   for (const name of names) {
     const load = BENCHES[name];
     if (!load) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(BENCHES).join(', ')}`);
-    await (await load()).run();
+    await (await load()).run(values);
   }
 } finally {
   await stopBenchServer();

@@ -78,9 +78,10 @@ describe('card status', () => {
   it('62 for a frozen card on every type, 41 for a lost one', async () => {
     await f.fund(sv[1]!, 1_000);
     await f.ctx.db.pg.query(`update cards set status = 'frozen' where id = $1`, [sv[1]]);
-    for (const type of ['balance', 'purchase', 'preauth', 'load']) expect(await code({ type, card: svPan[1], amount: 10 })).toBe('62');
+    // A balance inquiry defines no amount (design §5: an undefined field is a 400).
+    for (const type of ['balance', 'purchase', 'preauth', 'load']) expect(await code({ type, card: svPan[1], ...(type === 'balance' ? {} : { amount: 10 }) })).toBe('62');
     await f.ctx.db.pg.query(`update cards set status = 'lost' where id = $1`, [sv[1]]);
-    for (const type of ['balance', 'purchase', 'load']) expect(await code({ type, card: svPan[1], amount: 10 })).toBe('41');
+    for (const type of ['balance', 'purchase', 'load']) expect(await code({ type, card: svPan[1], ...(type === 'balance' ? {} : { amount: 10 }) })).toBe('41');
   });
 
   it('a reversal still applies on a frozen or lost card (its original never completed); a void does not (62/41)', async () => {

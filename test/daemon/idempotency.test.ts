@@ -56,12 +56,15 @@ describe('idempotency by (channel, request_id)', () => {
     expect((await f.balance(c0)).balance).toBe(700);
   });
 
-  it('compares the canonical body: key order, spacing and fields the type ignores do not matter', async () => {
+  it('compares the canonical body: key order and spacing do not matter; a field the type does not define is a 400, not a repeat', async () => {
     const first = await f.send({ ...base, request_id: 'i-1', type: 'purchase', card: p0, amount: 300 });
-    const raw = `{ "amount" : 300,\n "card": "${p0}", "type": "purchase", "terminal": "T1", "merchant": "M1", "request_id": "i-1", "game": "ignored" }`;
+    const raw = `{ "amount" : 300,\n "card": "${p0}", "type": "purchase", "terminal": "T1", "merchant": "M1", "request_id": "i-1" }`;
     const reordered = await f.send({}, { raw });
     expect(reordered.status).toBe(200);
     expect(reordered.body).toEqual(first.body);
+    const extra = await f.send({}, { raw: raw.replace(' }', ', "game": "ignored" }') });
+    expect(extra.status).toBe(400);
+    expect(extra.body).toMatchObject({ error: { field: 'game' } });
     expect((await f.balance(c0)).balance).toBe(700);
   });
 

@@ -4,7 +4,7 @@ import { createCard } from '../../src/cards/cards.js';
 import { setPin as setCardPin } from '../../src/cards/pin.js';
 import { luhnValid } from '../../src/cards/luhn.js';
 import { withTransaction } from '../../src/db/tx.js';
-import { localDate } from '../../src/settlement/calendar.js';
+import { localDate } from '../../src/ledger/calendar.js';
 
 /** Issues `count` cards of the program `code` with the given status; returns ids and PANs. */
 export async function issueCards(ctx: Context, code: string, count: number, status: 'issued' | 'active' = 'active'): Promise<{ ids: number[]; pans: string[] }> {

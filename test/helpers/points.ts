@@ -10,7 +10,7 @@ import { withTransaction } from '../../src/db/tx.js';
 import { openBusinessDate } from '../../src/ledger/business-date.js';
 import { postEntries } from '../../src/ledger/post.js';
 import type { Queryable } from '../../src/ledger/post.js';
-import { localDate } from '../../src/settlement/calendar.js';
+import { localDate } from '../../src/ledger/calendar.js';
 import { finishPoints, type PointsOutcome } from '../../src/points/outcome.js';
 
 /**

@@ -7,7 +7,7 @@ import { balancedEntry, type EntryKind, type Posting } from '../../src/ledger/en
 import { account, pointsAsset } from '../../src/ledger/accounts.js';
 import { createCard } from '../../src/cards/cards.js';
 import { showProgram } from '../../src/registry/programs.js';
-import { localDate } from '../../src/settlement/calendar.js';
+import { localDate } from '../../src/ledger/calendar.js';
 
 /** Residual-value tests move the clock around; they need the manual clock. */
 export type TestCtx = Context & { clock: ManualClock };

@@ -3,7 +3,7 @@ import { addIssuer } from '../../src/registry/issuers.js';
 import { addProgram } from '../../src/registry/programs.js';
 import { createCard } from '../../src/cards/cards.js';
 import { withTransaction } from '../../src/db/tx.js';
-import { localDate } from '../../src/settlement/calendar.js';
+import { localDate } from '../../src/ledger/calendar.js';
 import { openBusinessDate } from '../../src/ledger/business-date.js';
 import { postEntries } from '../../src/ledger/post.js';
 import { balancedEntry } from '../../src/ledger/entry.js';

@@ -10,7 +10,7 @@ import { addScheme } from '../../src/registry/schemes.js';
 import { addProgram } from '../../src/registry/programs.js';
 import { createCard } from '../../src/cards/cards.js';
 import { withTransaction } from '../../src/db/tx.js';
-import { localDate } from '../../src/settlement/calendar.js';
+import { localDate } from '../../src/ledger/calendar.js';
 import { prepareEarn, preparePointsLoad } from '../../src/points/earn.js';
 import { lotteryPrizeEntry } from '../../src/points/entries.js';
 import { openBusinessDate } from '../../src/ledger/business-date.js';

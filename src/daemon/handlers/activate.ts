@@ -1,5 +1,6 @@
 import type { Handler, TxnState, DecideContext, UndoKind } from './types.js';
 import { creditEntry, decline, negation, withinMax } from './common.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * `activate`: an issued card becomes active, optionally with a first value paid in cash at the
@@ -8,7 +9,7 @@ import { creditEntry, decline, negation, withinMax } from './common.js';
  */
 export const activate: Handler = {
   type: 'activate',
-  fields: { card: 'required', amount: 'optional', merchant: 'required', original: 'unused' },
+  schema: REQUESTS.activate,
   needsPin: false,
   usesOriginal: false,
   decide(dc) {

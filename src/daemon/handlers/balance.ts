@@ -1,9 +1,10 @@
 import type { Handler } from './types.js';
+import { REQUESTS } from '../message.js';
 
 /** `balance`: a balance inquiry. Moves nothing; allowed on an expired card; PIN where the program requires one. */
 export const balance: Handler = {
   type: 'balance',
-  fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true },
+  schema: REQUESTS.balance,
   needsPin: true,
   usesOriginal: false,
   skipStatus: 'expiry',

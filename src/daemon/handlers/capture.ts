@@ -3,6 +3,7 @@ import type { Handler, Outcome } from './types.js';
 import { decline, spendEntry } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 import { spendLinks } from './purchase.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * `capture` of a preauth: posts the purchase (≤ the hold; partial allowed, default the whole hold)
@@ -13,7 +14,7 @@ import { spendLinks } from './purchase.js';
  */
 export const capture: Handler = {
   type: 'capture',
-  fields: { card: 'unused', amount: 'optional', merchant: 'optional', original: 'required' },
+  schema: REQUESTS.capture,
   needsPin: false,
   usesOriginal: true,
   decide(dc) {

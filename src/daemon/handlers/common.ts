@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import { balancedEntry, negatedLegs, type Entry, type EntryKind, type Posting } from '../../ledger/entry.js';
-import { account } from '../../ledger/accounts.js';
-import { bpsOf } from '../../ledger/money.js';
+import { balancedEntry, type Entry, type EntryKind, type Posting } from '../../ledger/entry.js';
+import { channelFeeLegs, channelFeeOf, isChannelFeeLeg, posLoad, spend, undo } from '../../ledger/flows/index.js';
 import { pinHmac } from '../../cards/vault.js';
 import type { ChannelInfo } from '../registry-cache.js';
 import type { ResponseCode } from '../codes.js';
@@ -12,20 +11,17 @@ export const MAX_PIN_TRIES = 3;
 
 /** Channel fee c = fixed + r(a × bps / 10000) on an approved financial transaction of stored-value amount a (design §4). */
 export function channelFee(channel: ChannelInfo, amount: number): number {
-  return channel.feeFixed + bpsOf(amount, channel.feeBps);
+  return channelFeeOf({ fixed: channel.feeFixed, bps: channel.feeBps }, amount);
 }
 
 /** The two legs of a channel fee: channel +c, revenue:channel_fees −c. */
 export function feeLegs(channel: ChannelInfo, fee: number, currency: string): Posting[] {
-  return [
-    { account: account.channel(channel.id), asset: currency, amount: fee },
-    { account: account.revenue('channel_fees'), asset: currency, amount: -fee },
-  ];
+  return channelFeeLegs({ channelId: channel.id, currency, fee });
 }
 
 /** Whether a posting is one of the channel-fee legs (kept by a void: the channel did the work). */
 export function isFeeLeg(p: Posting): boolean {
-  return p.account.startsWith('channel:') || p.account === account.revenue('channel_fees');
+  return isChannelFeeLeg(p);
 }
 
 export function decline(code: ResponseCode, extra: Partial<Outcome> = {}): Outcome {
@@ -53,14 +49,9 @@ export function withinMax(card: CardState, amount: number): boolean {
  */
 export function spendEntry(kind: EntryKind, dc: DecideContext, card: CardState, merchantId: number, commissionBps: number, amount: number): { entry: Entry; commission: number; fee: number } {
   const cur = card.program.currency;
-  const commission = bpsOf(amount, commissionBps);
+  const { legs, commission } = spend({ cardId: card.id, merchantId, currency: cur, amount, commissionBps });
   const fee = channelFee(dc.channel, amount);
-  const entry = balancedEntry(kind, [
-    { account: account.cardValue(card.id), asset: cur, amount: -amount },
-    { account: account.merchant(merchantId), asset: cur, amount: amount - commission },
-    { account: account.revenue('merchant_commission'), asset: cur, amount: commission },
-    ...feeLegs(dc.channel, fee, cur),
-  ], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
+  const entry = balancedEntry(kind, [...legs, ...feeLegs(dc.channel, fee, cur)], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
   return { entry, commission, fee };
 }
 
@@ -69,8 +60,7 @@ export function creditEntry(kind: EntryKind, dc: DecideContext, card: CardState,
   const cur = card.program.currency;
   const fee = channelFee(dc.channel, amount);
   const entry = balancedEntry(kind, [
-    { account: account.cardValue(card.id), asset: cur, amount },
-    { account: account.merchant(merchantId), asset: cur, amount: -amount },
+    ...posLoad({ cardId: card.id, merchantId, currency: cur, amount }),
     ...feeLegs(dc.channel, fee, cur),
   ], { occurredAt: dc.now, merchantId, channelId: dc.channel.id });
   return { entry, fee };
@@ -115,7 +105,7 @@ export function cardChecks(dc: DecideContext, handler: Handler, card: CardState)
  */
 export function negation(kind: 'void' | 'reversal', original: TxnState, dc: DecideContext, card: CardState | null): Outcome {
   if (original.entryId === null) return { code: '00', amountApproved: original.amountApproved, originalId: original.id };
-  const legs = negatedLegs(dc.postings(original.entryId).filter((p) => kind === 'reversal' || !isFeeLeg(p)));
+  const legs = undo(kind, dc.postings(original.entryId));
   for (const leg of legs) {
     if (!card || !leg.account.startsWith(`card:${card.id}:`)) continue;
     if (leg.amount < 0 && available(card, leg.asset) + leg.amount < 0) return decline('51', { originalId: original.id });

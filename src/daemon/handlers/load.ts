@@ -1,10 +1,11 @@
 import type { Handler } from './types.js';
 import { creditEntry, decline, withinMax } from './common.js';
+import { REQUESTS } from '../message.js';
 
 /** `load`: value paid in cash at the merchant (card +a; merchant −a; channel fee on a). Not reloadable 57; above the maximum 61. */
 export const load: Handler = {
   type: 'load',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused' },
+  schema: REQUESTS.load,
   needsPin: false,
   usesOriginal: false,
   decide(dc) {

@@ -20,6 +20,7 @@ import { undone } from './original.js';
 import { finisher, pointsOutcome, undoPoints } from './points-outcome.js';
 import { linkedEarns } from './points-links.js';
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
+import { REQUESTS } from '../message.js';
 
 /** The domain request of a message that passed the generic checks (card and merchant known). */
 function requestOf(dc: DecideContext): PointsRequest {
@@ -56,7 +57,7 @@ function linkedPurchase(dc: DecideContext): TxnState | Outcome {
  */
 export const pointsEarn: Handler = {
   type: 'points_earn',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'optional' },
+  schema: REQUESTS.points_earn,
   ...common,
   async decide(dc) {
     let purchase: TxnState | null = null;
@@ -88,7 +89,7 @@ export const pointsEarn: Handler = {
 /** `points_redeem`: pays with points at the merchant; `partial` approves what is spendable (10), else 51. */
 export const pointsRedeem: Handler = {
   type: 'points_redeem',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true, scheme: 'optional' },
+  schema: REQUESTS.points_redeem,
   ...common,
   needsPin: true,
   async decide(dc) {
@@ -100,7 +101,7 @@ export const pointsRedeem: Handler = {
 /** `points_load`: points sold to the cardholder at the merchant, at the scheme's sale price. */
 export const pointsLoad: Handler = {
   type: 'points_load',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', scheme: 'optional' },
+  schema: REQUESTS.points_load,
   ...common,
   async decide(dc) {
     const o = await preparePointsLoad(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
@@ -111,7 +112,7 @@ export const pointsLoad: Handler = {
 /** `points_exchange`: `amount` points of `scheme` into `to_scheme` at the rate in force when the request arrived. */
 export const pointsExchange: Handler = {
   type: 'points_exchange',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', pin: true, scheme: 'optional', toScheme: 'required' },
+  schema: REQUESTS.points_exchange,
   ...common,
   needsPin: true,
   async decide(dc) {
@@ -123,7 +124,7 @@ export const pointsExchange: Handler = {
 /** `lottery`: a draw of the configured `game`, paid with its cost in points; the prize is in `detail`. */
 export const lottery: Handler = {
   type: 'lottery',
-  fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true, game: 'required' },
+  schema: REQUESTS.lottery,
   ...common,
   needsPin: true,
   async decide(dc) {

@@ -1,6 +1,7 @@
 import type { DecideContext, Handler, TxnState, UndoKind } from './types.js';
 import { decline } from './common.js';
 import { approvable } from './purchase.js';
+import { REQUESTS } from '../message.js';
 
 const DAY_MS = 86_400_000;
 
@@ -10,7 +11,7 @@ const DAY_MS = 86_400_000;
  */
 export const preauth: Handler = {
   type: 'preauth',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
+  schema: REQUESTS.preauth,
   needsPin: true,
   usesOriginal: false,
   placesHolds: true,

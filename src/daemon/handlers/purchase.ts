@@ -2,8 +2,8 @@ import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './type
 import { available, decline, spendEntry, withinMax, channelFee, feeLegs, negation } from './common.js';
 import { clawbackLinked, earnDependents } from './points-links.js';
 import { balancedEntry } from '../../ledger/entry.js';
-import { account } from '../../ledger/accounts.js';
-import { roundDiv } from '../../ledger/money.js';
+import { refund } from '../../ledger/flows/index.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * The amount a debit of `requested` may take from the card's available value: all of it, or with
@@ -26,19 +26,13 @@ export function refundSpend(amount: number, original: TxnState, dc: DecideContex
   const a = original.amountApproved;
   if (amount > a - original.refundedAmount) return decline('13', { originalId: original.id });
   if (!withinMax(card, amount)) return decline('61', { originalId: original.id });
-  const before = original.refundedAmount;
-  const after = before + amount;
-  const f = original.commission;
-  const fx = roundDiv(BigInt(f) * BigInt(after), a) - roundDiv(BigInt(f) * BigInt(before), a);
   const cur = card.program.currency;
+  const { legs, commission: fx } = refund({
+    cardId: card.id, merchantId: original.merchantId!, currency: cur, amount, purchaseAmount: a, commission: original.commission, refundedBefore: original.refundedAmount,
+  });
   const fee = channelFee(dc.channel, amount);
-  const entry = balancedEntry('refund', [
-    { account: account.cardValue(card.id), asset: cur, amount },
-    { account: account.merchant(original.merchantId!), asset: cur, amount: -(amount - fx) },
-    { account: account.revenue('merchant_commission'), asset: cur, amount: -fx },
-    ...feeLegs(dc.channel, fee, cur),
-  ], { occurredAt: dc.now, merchantId: original.merchantId, channelId: dc.channel.id });
-  original.refundedAmount = after;
+  const entry = balancedEntry('refund', [...legs, ...feeLegs(dc.channel, fee, cur)], { occurredAt: dc.now, merchantId: original.merchantId, channelId: dc.channel.id });
+  original.refundedAmount += amount;
   original.dirty = true;
   return { code: '00', amountApproved: amount, entries: [entry], originalId: original.id, commission: fx, channelFee: fee };
 }
@@ -62,7 +56,7 @@ export const spendLinks = {
 /** `purchase`: a debit at the merchant with commission and channel fee; `partial` approves up to the available value (10). */
 export const purchase: Handler = {
   type: 'purchase',
-  fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true },
+  schema: REQUESTS.purchase,
   needsPin: true,
   usesOriginal: false,
   decide(dc) {

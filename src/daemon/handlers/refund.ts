@@ -3,6 +3,7 @@ import { decline, negation } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 import { undoPoints } from './points-outcome.js';
 import { linkedEarns } from './points-links.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * `refund` of part or all of an earlier purchase or capture, on any later date; the original's type
@@ -10,7 +11,7 @@ import { linkedEarns } from './points-links.js';
  */
 export const refund: Handler = {
   type: 'refund',
-  fields: { card: 'unused', amount: 'required', merchant: 'optional', original: 'required' },
+  schema: REQUESTS.refund,
   needsPin: false,
   usesOriginal: true,
   decide(dc) {

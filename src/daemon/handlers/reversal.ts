@@ -1,6 +1,7 @@
 import type { Handler } from './types.js';
 import { decline } from './common.js';
 import { undone, undoOriginal } from './original.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * `reversal`: the original never completed, so its entry is negated with the channel fee, into the
@@ -10,7 +11,7 @@ import { undone, undoOriginal } from './original.js';
  */
 export const reversal: Handler = {
   type: 'reversal',
-  fields: { card: 'unused', amount: 'unused', merchant: 'optional', original: 'required' },
+  schema: REQUESTS.reversal,
   needsPin: false,
   usesOriginal: true,
   skipStatus: 'all',

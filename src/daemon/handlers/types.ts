@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import type { Entry, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
-import type { FieldSpec, Message } from '../message.js';
+import type { Message, RequestSchema } from '../message.js';
 import type { ResponseCode } from '../codes.js';
 import type { ChannelInfo, MerchantInfo, ProgramInfo } from '../registry-cache.js';
 
@@ -127,7 +127,7 @@ export type UndoKind = 'void' | 'reversal';
  */
 export interface Handler {
   readonly type: string;
-  readonly fields: FieldSpec;
+  readonly schema: RequestSchema;
   /** Check the PIN when the card's program requires one. */
   readonly needsPin: boolean;
   /** The card comes from the original (capture, void, reversal, refund). */

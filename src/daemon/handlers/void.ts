@@ -1,6 +1,7 @@
 import type { Handler } from './types.js';
 import { decline } from './common.js';
 import { isOutcome, originalFor, undone, undoOriginal } from './original.js';
+import { REQUESTS } from '../message.js';
 
 /**
  * `void` of an original on the same business date: its entry negated except the channel fee.
@@ -9,7 +10,7 @@ import { isOutcome, originalFor, undone, undoOriginal } from './original.js';
  */
 export const voidTxn: Handler = {
   type: 'void',
-  fields: { card: 'unused', amount: 'unused', merchant: 'optional', original: 'required' },
+  schema: REQUESTS.void,
   needsPin: false,
   usesOriginal: true,
   decide(dc) {
