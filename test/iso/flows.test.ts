@@ -66,6 +66,13 @@ describe('ISO 8583 through a real TCP socket', () => {
     expect((await f.balance(c0)).balance).toBe(100_000 - 1_234);
   });
 
+  it('DE49 is the currency: a code that is not the card program\'s (840) is declined 13 and moves nothing', async () => {
+    const req = t.request('purchase', { card: p1, amount: 100 });
+    req.fields.set(49, '840');
+    expect(code39(await t.send(req))).toBe('13');
+    expect((await f.balance(c1)).balance).toBe(5_000);
+  });
+
   it('a wrong MAC answers A0 without a MAC and moves nothing', async () => {
     const req = t.request('purchase', { card: p1, amount: 100 });
     req.fields.set(64, Buffer.from('00000000'));
