@@ -38,11 +38,19 @@ export interface Config {
   /** Open HTTP connections, in total and per source address (PURSE_MAX_CONNECTIONS, PURSE_MAX_CONNECTIONS_PER_SOURCE). */
   maxConnections: number;
   maxConnectionsPerSource: number;
+  /** ISO 8583 listener port (design §5b); undefined = no ISO listener. */
+  isoPort: number | undefined;
+  /** Channel all ISO 8583 traffic belongs to (required with isoPort). */
+  isoChannel: string | undefined;
+  /** DE32 acquirer id of ISO answers (up to 11 digits). */
+  isoAcquirer: string;
+  /** Seconds an ISO connection may stay silent before it is closed. */
+  isoIdleSeconds: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel' | 'adminPort'>>;
+export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'databaseUrl' | 'purseHome' | 'logLevel' | 'adminPort' | 'isoPort' | 'isoChannel'>>;
 
 /**
  * Builds the configuration from the environment and command-line overrides, validating every value.
@@ -90,7 +98,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     authFailureLimit: intVar(env, 'PURSE_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
     maxConnections: intVar(env, 'PURSE_MAX_CONNECTIONS', 2000, 1, 1_000_000),
     maxConnectionsPerSource: intVar(env, 'PURSE_MAX_CONNECTIONS_PER_SOURCE', 500, 1, 1_000_000),
+    ...isoConfig(env, overrides),
   };
+}
+
+function isoConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Pick<Config, 'isoPort' | 'isoChannel' | 'isoAcquirer' | 'isoIdleSeconds'> {
+  const isoPort = overrides.isoPort ?? (env.PURSE_ISO_PORT ? intVar(env, 'PURSE_ISO_PORT', 0, 0, 65535) : undefined);
+  const isoChannel = overrides.isoChannel ?? (env.PURSE_ISO_CHANNEL || undefined);
+  if (isoPort !== undefined && !isoChannel) throw new InputError('config', 'PURSE_ISO_CHANNEL (--iso-channel) is required with an ISO port', 'PURSE_ISO_CHANNEL');
+  const isoAcquirer = env.PURSE_ISO_ACQUIRER ?? '00000000001';
+  if (!/^\d{1,11}$/.test(isoAcquirer)) throw new InputError('config', 'PURSE_ISO_ACQUIRER must be 1-11 digits', 'PURSE_ISO_ACQUIRER');
+  return { isoPort, isoChannel, isoAcquirer, isoIdleSeconds: intVar(env, 'PURSE_ISO_IDLE_SECONDS', 300, 1, 86_400) };
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {

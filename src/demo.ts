@@ -15,13 +15,15 @@ import { balancedEntry } from './ledger/entry.js';
 import { bulkLoad } from './ledger/flows/index.js';
 import { postEntries } from './ledger/post.js';
 import { openBusinessDate } from './ledger/business-date.js';
+import { ensureDemoTerminalKeys, demoTerminalKeys } from './iso/demo-keys.js';
 import { localDate } from './ledger/calendar.js';
 import { InputError } from './errors.js';
 
 /** The demo set-up as `purse demo --json` prints it (design §6 contract). */
 export interface Demo {
   channel: { code: string; secret: string };
-  merchants: { code: string; name: string; terminals: { code: string }[] }[];
+  /** `tmk`: the terminal's ISO 8583 master key (32 hex; demo keys, stable per demo database). */
+  merchants: { code: string; name: string; terminals: { code: string; tmk?: string }[] }[];
   programs: { code: string; kind: string }[];
   schemes: { code: string }[];
   games: { code: string }[];
@@ -117,6 +119,7 @@ async function createMissing(ctx: Context): Promise<void> {
   }
   await createDemoCards(ctx);
   await linkDemoHolder(ctx, DEMO.programs.combo);
+  await ensureDemoTerminalKeys(ctx, DEMO.merchants.map((m) => ({ merchant: m.code, terminal: m.terminal })));
 }
 
 async function createDemoCards(ctx: Context): Promise<void> {
@@ -148,6 +151,8 @@ async function readDemo(ctx: Context): Promise<Demo> {
     from merchants m left join terminals t on t.merchant_id = m.id
     where m.code = any(${sql.array(DEMO.merchants.map((m) => m.code), 'text')})
     group by m.code, m.name order by m.code`) as Demo['merchants'];
+  const tmks = await demoTerminalKeys(ctx, merchants.map((m) => m.code));
+  for (const m of merchants) for (const t of m.terminals) t.tmk = tmks.get(`${m.code}/${t.code}`);
   const programs = await ctx.db.sql.any(sql.unsafe`
     select code, kind from programs where code = any(${sql.array(Object.values(DEMO.programs), 'text')}) order by code`) as Demo['programs'];
   const cards = await ctx.db.sql.any(sql.unsafe`

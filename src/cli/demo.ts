@@ -5,7 +5,7 @@ import { ensureDemo, type Demo } from '../demo.js';
 import { maskPan } from '../cards/luhn.js';
 
 /** How a newcomer sends a first signed transaction. */
-export function firstContactHelp(demo: Demo, url: string): string[] {
+export function firstContactHelp(demo: Demo, url: string, iso?: { host: string; port: number }): string[] {
   const card = demo.cards[0]!;
   const m = demo.merchants[0]!;
   return [
@@ -17,6 +17,20 @@ export function firstContactHelp(demo: Demo, url: string): string[] {
     `  node bin/purse send --url ${url} --channel ${demo.channel.code} --secret ${demo.channel.secret} \\`,
     `    --type balance --card ${card.pan} --merchant ${m.code} --terminal ${m.terminals[0]!.code}`,
     `(card ${maskPan(card.pan)} is a demo test card)`,
+    ...posHelp(demo, iso),
+  ];
+}
+
+/** The same first contact as a POS terminal over ISO 8583 (when the listener runs and the terminal has a TMK). */
+function posHelp(demo: Demo, iso?: { host: string; port: number }): string[] {
+  const m = demo.merchants[0]!;
+  const t = m.terminals[0]!;
+  if (!iso || !t.tmk) return [];
+  return [
+    '',
+    'Or as a POS terminal over ISO 8583 (signs on with the terminal master key, then a purchase):',
+    `  echo ${t.tmk} | node bin/purse pos --host ${iso.host} --port ${iso.port} --merchant ${m.code} --terminal ${t.code} \\`,
+    `    purchase --card ${demo.cards[0]!.pan} --amount 100`,
   ];
 }
 

@@ -25,6 +25,8 @@ import * as approvals from './approvals.js';
 import { markCommand } from './context.js';
 import { purseVersion } from '../version.js';
 import * as holder from './holder.js';
+import * as terminalKey from './terminal-key.js';
+import * as pos from './pos.js';
 
 /** The command tree; each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -34,7 +36,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   program.hook('preAction', (_root, action) => markCommand(action));
-  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, operator, audit, adjust, approvals, holder];
+  const groups = [db, issuer, programCmd, merchant, channel, alliance, scheme, game, cards, send, serve, settle, report, breakage, ledger, demo, operator, audit, adjust, approvals, terminalKey, pos, holder];
   for (const group of groups) group.register(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();

@@ -4,6 +4,7 @@ import * as liability from './report-liability.js';
 import * as statements from './report-statements.js';
 import * as journal from './report-journal.js';
 import * as custody from './report-custody.js';
+import * as pos from './report-pos.js';
 
 export function register(program: Command): void {
   const g = program.command('report').description('finance reports');
@@ -12,4 +13,5 @@ export function register(program: Command): void {
   statements.register(g);
   journal.register(g);
   custody.register(g);
+  pos.register(g);
 }

@@ -7,8 +7,8 @@ import { firstContactHelp } from './demo.js';
 import { InputError, UsageError } from '../errors.js';
 
 interface ServeOptions {
-  host?: string; port?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean; shutdownTimeout?: string; adminPort?: string;
-  migrate?: boolean;
+  host?: string; port?: string; isoPort?: string; isoChannel?: string; demo?: boolean; tlsCert?: string; tlsKey?: string; scheduler?: boolean;
+  shutdownTimeout?: string; adminPort?: string; migrate?: boolean;
 }
 
 /** Seconds in-flight work gets to finish after SIGTERM/SIGINT before the daemon exits anyway. */
@@ -48,7 +48,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new UsageError('--shutdown-timeout must be 0-3600 seconds');
   const adminPort = opts.adminPort === undefined ? undefined : Number(opts.adminPort);
   if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError('--admin-port must be 0-65535');
-  const ctx = await openContext({ overrides: { host: opts.host, port, adminPort }, longRunning: true, pendingMigrations: opts.migrate ? 'apply' : 'refuse', defaultLogLevel: 'info' });
+  const isoPort = opts.isoPort === undefined ? undefined : Number(opts.isoPort);
+  if (isoPort !== undefined && (!Number.isInteger(isoPort) || isoPort < 0 || isoPort > 65535)) throw new UsageError('--iso-port must be 0-65535');
+  const ctx = await openContext({
+    overrides: { host: opts.host, port, adminPort, isoPort, isoChannel: opts.isoChannel }, longRunning: true,
+    pendingMigrations: opts.migrate ? 'apply' : 'refuse', defaultLogLevel: 'info',
+  });
   const stopping = signalled(ctx); // a signal during start-up still shuts down cleanly afterwards
   let daemon: Daemon;
   try {
@@ -66,7 +71,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.demo) {
     try {
       const demo = await ensureDemo(ctx);
-      for (const line of firstContactHelp(demo, daemon.url)) process.stderr.write(`${line}\n`);
+      const iso = daemon.iso ? { host: ctx.config.host, port: daemon.iso.port } : undefined;
+      for (const line of firstContactHelp(demo, daemon.url, iso)) process.stderr.write(`${line}\n`);
     } catch (err) {
       await daemon.close(0); // else the listening server would keep the failed process alive
       await ctx.close();
@@ -88,6 +94,8 @@ export function register(program: Command): void {
   program.command('serve').description('run the authorization daemon (and scheduler)')
     .option('--host <host>', 'listen address (default 127.0.0.1)')
     .option('--port <port>', 'listen port (default 8080; 0 = any free port)')
+    .option('--iso-port <port>', 'also listen for ISO 8583 POS traffic on this port (env PURSE_ISO_PORT)')
+    .option('--iso-channel <code>', 'channel all ISO 8583 traffic belongs to (env PURSE_ISO_CHANNEL)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--admin-port <port>', 'serve the management API and /metrics on this port (env PURSE_ADMIN_PORT)')

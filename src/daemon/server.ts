@@ -7,6 +7,7 @@ import type { BatcherOptions } from './batcher.js';
 import { postTransaction, type Answer } from './http-transactions.js';
 import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import { startIsoListener, type IsoListener } from '../iso/listener.js';
 import { openApiOf } from './openapi.js';
 import { HANDLERS } from './handlers/index.js';
 import { startAdmin, type AdminListener } from '../admin/listener.js';
@@ -24,6 +25,8 @@ export interface Daemon {
   scheduler: Scheduler | null;
   /** The management API listener (design §10) when an admin port is configured. */
   admin: AdminListener | null;
+  /** The ISO 8583 listener (design §5b), when `isoPort` is configured. */
+  iso: IsoListener | null;
   /** Stops accepting, lets in-flight requests finish, closes within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -170,6 +173,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
   const listener = new RegistryListener(ctx, core.registry);
   let draining = false;
   const state: RouteState = { core, throttle: new AuthThrottle(ctx.config.authFailureLimit), health, draining: () => draining };
+  let iso: IsoListener | null = null;
   let inFlight = 0;
   let idle: (() => void) | null = null;
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -218,8 +222,20 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
     : await startAdmin(ctx, core, ctx.config.adminPort, () => core.metrics.render()).catch(async (err: unknown) => {
       server.close();
       runtime.stop();
+      await listener.stop();
       throw err;
     });
+  if (ctx.config.isoPort !== undefined) {
+    try {
+      iso = await startIsoListener(ctx, core, { port: ctx.config.isoPort, channel: ctx.config.isoChannel! });
+    } catch (err) {
+      server.close();
+      runtime.stop();
+      await admin?.close();
+      await listener.stop();
+      throw err;
+    }
+  }
   const scheduler = opts.scheduler ? startScheduler(ctx, opts.scheduler === true ? {} : opts.scheduler) : null;
   return {
     server,
@@ -227,6 +243,7 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
     core,
     scheduler,
     admin,
+    iso,
     async close(deadlineMs = 10_000) {
       const adminClosed = admin ? admin.close() : Promise.resolve();
       draining = true;
@@ -235,7 +252,8 @@ export async function startDaemon(ctx: Context, opts: DaemonOptions = {}): Promi
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const finished = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      await Promise.race([finished.then(() => core.drain()), deadline]);
+      const isoClosed = iso ? iso.close(deadlineMs) : Promise.resolve();
+      await Promise.race([Promise.all([finished, isoClosed]).then(() => core.drain()), deadline]);
       server.closeAllConnections();
       await Promise.race([closed, deadline]);
       await schedulerStopped;

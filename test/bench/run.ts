@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   settlement: () => import('./settlement.js'),
   issuance: () => import('./issuance.js'),
   loads: () => import('./loads.js'),
+  iso: () => import('./iso.js'),
 };
 
 const { values, positionals } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: true });

@@ -41,9 +41,9 @@ const CHILD_TIMEOUT = 180_000;
 const keys = (o: object) => Object.keys(o).sort();
 
 describe('first contact', () => {
-  it('npm start builds and runs `node bin/purse serve --demo`', () => {
+  it('npm start builds and runs `node bin/purse serve --demo` with the ISO 8583 listener on 5000 for the demo channel', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --admin-port 8081 --demo$/); // design §10: npm start opens the admin listener
+    expect(pkg.scripts.start).toMatch(/(^|&& )node bin\/purse serve --demo --admin-port 8081 --iso-port 5000 --iso-channel DEMO-POS$/); // design §10 and §5b: npm start opens the admin and ISO listeners
   });
 
   let demo: Record<string, unknown>;
@@ -60,7 +60,7 @@ describe('first contact', () => {
     for (const m of d.merchants) {
       expect(keys(m)).toEqual(['code', 'name', 'terminals']);
       expect(m.terminals.length).toBeGreaterThan(0);
-      for (const t of m.terminals) expect(keys(t)).toEqual(['code']);
+      for (const t of m.terminals) expect(keys(t)).toEqual(['code', 'tmk']); // design §5b: demo terminal master keys
     }
     for (const p of d.programs) expect(keys(p)).toEqual(['code', 'kind']);
     for (const s of d.schemes) expect(keys(s)).toEqual(['code']);
@@ -99,6 +99,21 @@ describe('first contact', () => {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(pansIn([serve.stderr()])).toEqual([]); // JSON log lines only: the help text shows the demo PANs on purpose
+  }, CHILD_TIMEOUT);
+
+  it('purse serve --demo --iso-port prints a ready-to-paste purse pos purchase that is approved over ISO 8583', async () => {
+    const serve = await startServe(['--demo', '--iso-port', '0', '--iso-channel', 'DEMO-POS'], /--amount \d+\n/);
+    const text = serve.stderr();
+    const start = text.indexOf('echo ');
+    expect(start).toBeGreaterThan(0);
+    const command = text.slice(start, text.indexOf('\n', text.indexOf('--amount', start)));
+    expect(command).toMatch(/^echo [0-9A-F]{32} \| node bin\/purse pos --host 127\.0\.0\.1 --port \d+ /);
+    const r = await sh(command);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^purchase: 0210 DE39 00/m);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(pansIn([serve.stderr().slice(0, start)])).toEqual([]);
   }, CHILD_TIMEOUT);
 
   it('purse send signs a message and prints the daemon\'s answer; a non-200 answer exits 1', async () => {
