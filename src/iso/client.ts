@@ -143,7 +143,8 @@ export class SimTerminal {
     if (o.amount !== undefined) f[4] = String(o.amount).padStart(12, '0');
     if (o.pin && o.card && this.pik) {
       f[52] = encodePinBlock(this.pik, o.pin, o.card);
-      f[53] = '2600000000000000';
+      // DE53 security control: PIN block format 0 (2), double-length key (6), the rest zero
+      f[53] = '26'.padEnd(16, '0');
     }
     if (o.originalStan !== undefined) f[61] = `${String(o.originalBatch ?? this.batch).padStart(6, '0')}${String(o.originalStan).padStart(6, '0')}${o.date ?? ''}`;
     if (o.rrn) f[37] = o.rrn;

@@ -47,17 +47,18 @@ const STATS_SQL = `
   left join merchants m on m.id = t.merchant_id
   where t.status not in ('pending', 'marker')
     and ($1::date is null or t.business_date >= $1::date) and ($2::date is null or t.business_date <= $2::date)
+    and ($3::bigint is null or t.merchant_id = $3::bigint)
   group by t.business_date, t.type, m.code, t.asset
   order by 1, 2, 3, 4`;
 
 /**
  * `purse report stats [--from D] [--to D]`: counts and amounts of processed messages by business
  * date, type and merchant (and asset, so amounts of different currencies or schemes never add up),
- * with per-date totals. Read only.
+ * with per-date totals; `merchantId` narrows it to one merchant's messages. Read only.
  */
-export async function statsReport(ctx: Context, opts: { from?: unknown; to?: unknown }): Promise<StatsReport> {
+export async function statsReport(ctx: Context, opts: { from?: unknown; to?: unknown; merchantId?: number | null }): Promise<StatsReport> {
   const { from, to } = dateRange(opts.from, opts.to);
-  const { rows } = await ctx.db.pg.query<StatsRow>(STATS_SQL, [from, to]);
+  const { rows } = await ctx.db.pg.query<StatsRow>(STATS_SQL, [from, to, opts.merchantId ?? null]);
   const days = new Map<string, StatsReport['days'][number]>();
   for (const r of rows) {
     const d = days.get(r.business_date) ?? { business_date: r.business_date, count: 0, approved_count: 0, declined_count: 0 };

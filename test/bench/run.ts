@@ -17,6 +17,10 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   iso: () => import('./iso.js'),
 };
 
+// The benches time the load path itself: a second operator's approval of a large file (maker-checker,
+// design §10) is a people step outside what they measure, so no bench file waits for one.
+process.env.PURSE_LOAD_APPROVAL_OVER ??= String(Number.MAX_SAFE_INTEGER);
+
 const { values, positionals } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: true });
 const names = positionals.length ? positionals : Object.keys(BENCHES);
 try {

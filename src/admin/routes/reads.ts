@@ -40,20 +40,8 @@ export const READ_ROUTES = [
     method: 'GET', path: '/stats', roles: [PA, FI, MA, MO], status: 200, summary: 'statistics by business date and type (merchant roles: their own)',
     query: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict(),
     handle: async ({ ctx, principal, query }) => {
-      const report = await statsReport(ctx, { from: query.from, to: query.to });
-      const scope = scopeFilter(principal).merchantId;
-      if (scope === null) return report;
-      const own = (await ctx.db.pg.query<{ code: string }>('select code from merchants where id = $1', [scope])).rows[0]!.code;
-      const rows = report.rows.filter((r) => r.merchant === own);
-      const days = new Map<string, { business_date: string; count: number; approved_count: number; declined_count: number }>();
-      for (const r of rows) {
-        const d = days.get(r.business_date) ?? { business_date: r.business_date, count: 0, approved_count: 0, declined_count: 0 };
-        d.count += r.count;
-        d.approved_count += r.approved_count;
-        d.declined_count += r.declined_count;
-        days.set(r.business_date, d);
-      }
-      return { from: report.from, to: report.to, rows, days: [...days.values()] };
+      // merchant roles see their own merchant's messages only
+      return statsReport(ctx, { from: query.from, to: query.to, merchantId: scopeFilter(principal).merchantId });
     },
   }),
   route({
