@@ -25,7 +25,8 @@ export const refund: Handler = {
   /**
    * Undoing a refund negates it and gives the amount back to what the purchase may still refund.
    * Points it clawed back (a refund of a points_earn, or of a purchase a points_earn is linked to)
-   * go back to their lots (points-outcome.ts).
+   * go back to their lots, and points it returned (a refund of a points_redeem) are taken back from
+   * them (points-outcome.ts).
    */
   undo(kind: UndoKind, original: TxnState, dc: DecideContext) {
     const purchase = original.originalId === null ? undefined : dc.txn(original.originalId);
