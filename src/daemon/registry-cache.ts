@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { decrypt, panToken } from '../cards/vault.js';
+import { decrypt } from '../cards/vault.js';
 import { mapDbError } from '../db/errors.js';
 import { Lru } from './lru.js';
 
@@ -49,7 +49,6 @@ export const REGISTRY_TTL_MS = 5_000;
 const CHANNEL_CACHE_MAX = 1_000;
 const MERCHANT_CACHE_MAX = 10_000;
 const PROGRAM_CACHE_MAX = 10_000;
-const CARD_CACHE_MAX = 200_000;
 
 /** Shape of a registry code (src/registry/validate.ts): anything else cannot name a channel or merchant. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -72,7 +71,6 @@ export class RegistryCache {
   private channels = new Lru<string, Slot<ChannelInfo>>(CHANNEL_CACHE_MAX);
   private merchants = new Lru<string, Slot<MerchantInfo>>(MERCHANT_CACHE_MAX);
   private programs = new Lru<number, Slot<ProgramInfo>>(PROGRAM_CACHE_MAX);
-  private cards = new Lru<string, number>(CARD_CACHE_MAX);
 
   constructor(private readonly ctx: Context) {}
 
@@ -100,32 +98,6 @@ export class RegistryCache {
 
   program(id: number): Promise<ProgramInfo | null> {
     return this.cached(this.programs, id, () => this.loadProgram(id));
-  }
-
-  /** Card ids for PANs (by HMAC token); unknown PANs are absent. Misses are read in one query. */
-  async cardIds(pans: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const missing: { pan: string; token: Buffer }[] = [];
-    for (const pan of pans) {
-      const token = panToken(this.ctx.keys, pan);
-      const id = this.cards.get(token.toString('base64'));
-      if (id !== undefined) out.set(pan, id);
-      else missing.push({ pan, token });
-    }
-    if (missing.length > 0) {
-      const { rows } = await this.ctx.db.pg.query<{ id: number; pan_token: Buffer }>({
-        name: 'daemon_card_ids', text: 'select id, pan_token from cards where pan_token = any($1::bytea[])', values: [missing.map((m) => m.token)],
-      });
-      const byToken = new Map(rows.map((r) => [r.pan_token.toString('base64'), r.id]));
-      for (const m of missing) {
-        const key = m.token.toString('base64');
-        const id = byToken.get(key);
-        if (id === undefined) continue;
-        out.set(m.pan, id);
-        this.cards.set(key, id);
-      }
-    }
-    return out;
   }
 
   /** Concurrent reads of one key share a load; a miss (null) or a failure is not kept. */
