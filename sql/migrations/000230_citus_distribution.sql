@@ -1,0 +1,104 @@
+-- Scale-out on Citus (design §9). One set of migrations for every server: this one only defines
+-- purse_citus_distribute(), which `purse db migrate` calls after the last migration; it does nothing
+-- unless the citus extension is installed, so a single server keeps its schema exactly as it is.
+-- On a Citus coordinator it distributes what is not distributed yet (idempotent, so tables added by
+-- later migrations are placed by a later run of the same function):
+--   * registry tables (small, read by every transaction, written by operators) become reference
+--     tables: a copy on every node, joinable with every shard;
+--   * card-scoped tables are distributed by card_id (cards by id), co-located: a card's rows of
+--     every table live in one shard group;
+--   * entries by id and postings by entry_id, co-located: an entry's postings are on one shard, so the
+--     statement-level balance trigger (invariant 1), which fires per shard, still sees every posting of
+--     each entry it checks;
+--   * transactions (the idempotency records) by request_id and load_references by reference: their
+--     unique keys (channel_id, request_id) and (issuer_id, reference) contain the distribution column,
+--     so Citus enforces them exactly (the same key always hashes to the same shard), and a message
+--     naming an original finds it on one shard by the original's request_id.
+-- Citus refuses a unique key without the distribution column and a foreign key between tables that
+-- are not co-located on it; what it refuses is replaced as the comments below say.
+create function purse_citus_distribute() returns text[] language plpgsql as $$
+declare
+  placed text[] := '{}';
+  t text;
+  reference_tables text[] := array[
+    'issuers', 'schemes', 'exchange_rates', 'alliances', 'programs', 'merchants', 'merchant_alliances',
+    'merchant_programs', 'merchant_schemes', 'terminals', 'channels', 'channel_merchants', 'lottery_games',
+    'lottery_prizes', 'card_batches', 'business_dates', 'settlements', 'settlement_merchants',
+    'settlement_merchant_points', 'settlement_channels', 'settlement_issuers', 'settlement_scheme_positions',
+    'breakage_runs', 'breakage_cohorts', 'job_runs', 'entry_kinds'];
+  card_tables text[] := array[
+    'card_accounts', 'holds', 'points_lots', 'points_lot_moves', 'points_clawbacks', 'lottery_draws',
+    'card_status_changes', 'dormancy_charges'];
+begin
+  if not exists (select 1 from pg_extension where extname = 'citus') then
+    return placed;
+  end if;
+  -- The append-only and balance triggers of entries and postings (and entry_kinds' own) must follow
+  -- the tables onto their shards; statement triggers then fire per shard (see above).
+  perform set_config('citus.enable_unsafe_triggers', 'on', true);
+
+  foreach t in array reference_tables loop
+    if to_regclass(t) is not null and not exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(t)) then
+      -- A reference table may not point at a distributed one: breakage cohorts name their memo entry
+      -- by id only (entries are append-only, so the row named can never disappear).
+      if t = 'breakage_cohorts' then
+        execute 'alter table breakage_cohorts drop constraint if exists breakage_cohorts_entry_id_fkey';
+      end if;
+      perform create_reference_table(t);
+      placed := placed || t;
+    end if;
+  end loop;
+
+  if not exists (select 1 from pg_dist_partition where logicalrelid = 'cards'::regclass) then
+    -- Citus cannot keep pan_token unique across shards (the key lacks the distribution column): the
+    -- PAN lookup keeps a plain index. replaced_by points at another card, possibly on another shard:
+    -- kept without a foreign key (cards are never deleted).
+    execute 'alter table cards drop constraint if exists cards_replaced_by_fkey';
+    execute 'alter table cards drop constraint if exists cards_pan_token_key';
+    execute 'create index if not exists cards_pan_token on cards (pan_token)';
+    perform create_distributed_table('cards', 'id', shard_count => 32);
+    placed := placed || 'cards'::text;
+  end if;
+
+  foreach t in array card_tables loop
+    if to_regclass(t) is not null and not exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(t)) then
+      -- Foreign keys from card rows to entries cross shard groups (entries are placed by their own id):
+      -- dropped; entries are append-only, so an entry a card row names never disappears.
+      execute (select coalesce(string_agg(format('alter table %I drop constraint %I', t, c.conname), '; '), 'select 1')
+               from pg_constraint c
+               where c.conrelid = to_regclass(t) and c.contype = 'f' and c.confrelid = 'entries'::regclass);
+      if t = 'holds' then
+        -- A primary key must hold the distribution column: (card_id, id) instead of (id).
+        execute 'alter table holds drop constraint holds_pkey';
+        execute 'alter table holds add primary key (card_id, id)';
+      end if;
+      perform create_distributed_table(t, 'card_id', colocate_with => 'cards');
+      placed := placed || t;
+    end if;
+  end loop;
+
+  if not exists (select 1 from pg_dist_partition where logicalrelid = 'entries'::regclass) then
+    perform create_distributed_table('entries', 'id', colocate_with => 'cards');
+    perform create_distributed_table('postings', 'entry_id', colocate_with => 'entries');
+    placed := placed || array['entries', 'postings'];
+  end if;
+
+  if not exists (select 1 from pg_dist_partition where logicalrelid = 'transactions'::regclass) then
+    -- The idempotency key (channel_id, request_id) stays unique; the id alone is unique through its
+    -- sequence, and the primary key becomes (request_id, id).
+    execute 'alter table transactions drop constraint transactions_pkey';
+    execute 'alter table transactions add primary key (request_id, id)';
+    perform create_distributed_table('transactions', 'request_id', shard_count => 32);
+    placed := placed || 'transactions'::text;
+  end if;
+
+  if not exists (select 1 from pg_dist_partition where logicalrelid = 'load_references'::regclass) then
+    perform create_distributed_table('load_references', 'reference', colocate_with => 'transactions');
+    placed := placed || 'load_references'::text;
+  end if;
+
+  return placed;
+end $$;
+
+comment on function purse_citus_distribute() is
+  'Citus step of `purse db migrate` (design §9): places every table not yet placed (reference tables, card_id-distributed shard groups, entries with their postings, idempotency records); a no-op without the citus extension. Returns the tables it placed.';
