@@ -20,6 +20,8 @@ create function purse_citus_distribute() returns text[] language plpgsql as $$
 declare
   placed text[] := '{}';
   t text;
+  fks text[];
+  i int;
   reference_tables text[] := array[
     'issuers', 'schemes', 'exchange_rates', 'alliances', 'programs', 'merchants', 'merchant_alliances',
     'merchant_programs', 'merchant_schemes', 'terminals', 'channels', 'channel_merchants', 'lottery_games',
@@ -36,14 +38,31 @@ begin
   -- The append-only and balance triggers of entries and postings (and entry_kinds' own) must follow
   -- the tables onto their shards; statement triggers then fire per shard (see above).
   perform set_config('citus.enable_unsafe_triggers', 'on', true);
+  -- Everything below runs in one transaction; Citus lets it modify a reference table after it
+  -- touched shards only over one connection per node.
+  perform set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+  -- Foreign keys among the tables to place are dropped first and added back once every table is
+  -- placed: placing a table that a local table still points at would turn that one into a "Citus
+  -- local" table on the coordinator (which then cannot be distributed: it has an identity column).
+  -- Not added back, because Citus refuses them: a card row or a breakage cohort pointing at an
+  -- entry (placed by the entry's id, another shard group) and a card pointing at its replacement
+  -- (another card, another shard). Entries are append-only and cards are never deleted, so the rows
+  -- they name cannot disappear.
+  select coalesce(array_agg(array[c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)] order by c.conrelid, c.conname), '{}')
+  into fks
+  from pg_constraint c
+  where c.contype = 'f'
+    and c.conrelid::regclass::text = any(reference_tables || card_tables || array['cards', 'load_references'])
+    and not exists (select 1 from pg_dist_partition d where d.logicalrelid = c.conrelid);
+  if cardinality(fks) > 0 then
+    for i in 1 .. array_length(fks, 1) loop
+      execute format('alter table %I drop constraint %I', fks[i][1], fks[i][2]);
+    end loop;
+  end if;
 
   foreach t in array reference_tables loop
     if to_regclass(t) is not null and not exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(t)) then
-      -- A reference table may not point at a distributed one: breakage cohorts name their memo entry
-      -- by id only (entries are append-only, so the row named can never disappear).
-      if t = 'breakage_cohorts' then
-        execute 'alter table breakage_cohorts drop constraint if exists breakage_cohorts_entry_id_fkey';
-      end if;
       perform create_reference_table(t);
       placed := placed || t;
     end if;
@@ -51,9 +70,7 @@ begin
 
   if not exists (select 1 from pg_dist_partition where logicalrelid = 'cards'::regclass) then
     -- Citus cannot keep pan_token unique across shards (the key lacks the distribution column): the
-    -- PAN lookup keeps a plain index. replaced_by points at another card, possibly on another shard:
-    -- kept without a foreign key (cards are never deleted).
-    execute 'alter table cards drop constraint if exists cards_replaced_by_fkey';
+    -- PAN lookup keeps a plain index.
     execute 'alter table cards drop constraint if exists cards_pan_token_key';
     execute 'create index if not exists cards_pan_token on cards (pan_token)';
     perform create_distributed_table('cards', 'id', shard_count => 32);
@@ -62,11 +79,6 @@ begin
 
   foreach t in array card_tables loop
     if to_regclass(t) is not null and not exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(t)) then
-      -- Foreign keys from card rows to entries cross shard groups (entries are placed by their own id):
-      -- dropped; entries are append-only, so an entry a card row names never disappears.
-      execute (select coalesce(string_agg(format('alter table %I drop constraint %I', t, c.conname), '; '), 'select 1')
-               from pg_constraint c
-               where c.conrelid = to_regclass(t) and c.contype = 'f' and c.confrelid = 'entries'::regclass);
       if t = 'holds' then
         -- A primary key must hold the distribution column: (card_id, id) instead of (id).
         execute 'alter table holds drop constraint holds_pkey';
@@ -95,6 +107,14 @@ begin
   if not exists (select 1 from pg_dist_partition where logicalrelid = 'load_references'::regclass) then
     perform create_distributed_table('load_references', 'reference', colocate_with => 'transactions');
     placed := placed || 'load_references'::text;
+  end if;
+
+  if cardinality(fks) > 0 then
+    for i in 1 .. array_length(fks, 1) loop
+      if fks[i][2] not in ('cards_replaced_by_fkey') and fks[i][3] not like '%REFERENCES entries(%' then
+        execute format('alter table %I add constraint %I %s', fks[i][1], fks[i][2], fks[i][3]);
+      end if;
+    end loop;
   end if;
 
   return placed;
