@@ -14,13 +14,60 @@
 -- The statements look rows up by primary key or unique index over arrays. The function runs with
 -- a generic plan and sequential scans disabled, so its plans never depend on table statistics:
 -- they stay right on a table that just grew by a million rows and has not been analyzed.
+-- What the points types' decisions read (src/points/view.ts), for the merchants and cards of a
+-- batch's points messages: every scheme (a short registry table), the schemes each merchant
+-- accepts (its earn scheme, merchant_schemes, its alliances'), the exchange rates in force at p_at,
+-- the games named with their prizes (the stocked ones locked: a draw takes from their stock), and
+-- the cards' lots still holding points. The callers hold the cards' account locks. Also what the
+-- points domain's own functions load for one request (purse points CLI, tests).
+create function purse_points_state(p_at timestamptz, p_merchants bigint[], p_cards bigint[], p_games text[]) returns json
+language plpgsql
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  return json_build_object(
+    'schemes', (select coalesce(json_agg(json_build_object('id', id, 'code', code, 'currency', currency, 'issue_price', issue_price,
+        'redemption_value', redemption_value, 'sale_price', sale_price, 'validity_months', validity_months) order by id), '[]'::json) from schemes),
+    'programs', (select coalesce(json_agg(json_build_object('card_id', c.id, 'kind', p.kind, 'scheme_id', p.scheme_id)), '[]'::json)
+      from cards c join programs p on p.id = c.program_id where c.id = any(p_cards)),
+    'accepts', (select coalesce(json_agg(json_build_object('merchant_id', a.merchant_id, 'scheme_id', a.scheme_id)), '[]'::json) from (
+        select id as merchant_id, earn_scheme_id as scheme_id from merchants where id = any(p_merchants) and earn_scheme_id is not null
+        union select merchant_id, scheme_id from merchant_schemes where merchant_id = any(p_merchants)
+        union select x.merchant_id, a.scheme_id from merchant_alliances x join alliances a on a.id = x.alliance_id where x.merchant_id = any(p_merchants)) a),
+    'earn_rules', (select coalesce(json_agg(json_build_object('merchant_id', id, 'scheme_id', earn_scheme_id, 'rate', earn_rate, 'cap', earn_cap)), '[]'::json)
+      from merchants where id = any(p_merchants) and earn_scheme_id is not null and earn_rate is not null),
+    'rates', (select coalesce(json_agg(json_build_object('id', r.id, 'from', r.from_scheme_id, 'to', r.to_scheme_id, 'rate_micro', r.rate_micro,
+        'effective_at', r.effective_at)), '[]'::json)
+      from (select distinct on (from_scheme_id, to_scheme_id) id, from_scheme_id, to_scheme_id, rate_micro, effective_at from exchange_rates
+            where effective_at <= p_at order by from_scheme_id, to_scheme_id, effective_at desc) r),
+    'games', (select coalesce(json_agg(json_build_object('id', g.id, 'code', g.code, 'scheme_id', g.scheme_id, 'cost_points', g.cost_points, 'active', g.active,
+        'prizes', (select coalesce(json_agg(json_build_object('id', z.id, 'ordinal', z.ordinal, 'code', z.code, 'name', z.name, 'kind', z.kind,
+            'points', z.points, 'goods_value', z.goods_value, 'merchant_id', z.merchant_id, 'weight_ppm', z.weight_ppm, 'stock', z.stock,
+            'initial_stock', z.initial_stock, 'fallback_ordinal', z.fallback_ordinal) order by z.ordinal), '[]'::json)
+          from lottery_prizes z where z.game_id = g.id))), '[]'::json)
+      from lottery_games g where g.code = any(p_games)),
+    'locked_prizes', (select count(*) from (select 1 from lottery_prizes z join lottery_games g on g.id = z.game_id
+        where g.code = any(p_games) and z.stock is not null order by z.id for no key update of z) l),
+    'lots', (select coalesce(json_agg(json_build_object('card_id', card_id, 'scheme_id', scheme_id, 'remaining', remaining, 'expires_at', expires_at)
+        order by card_id, id), '[]'::json)
+      from points_lots where card_id = any(p_cards) and remaining > 0)
+  );
+end $$;
+
+comment on function purse_points_state(timestamptz, bigint[], bigint[], text[]) is
+  'What the points types decide over (src/points/view.ts): schemes, merchants'' accepted schemes and earn rules, rates in force, games, the cards'' lots.';
+
 create function purse_prefetch(
   p_calendar_date date,
   p_key_channels bigint[],       -- every key of the batch: its messages' own keys, then the originals they name
   p_key_requests text[],
   p_reversal_keys int[],         -- 1-based positions in the key arrays of originals named by a reversal
   p_tokens bytea[],              -- PAN tokens of the card-bearing messages
-  p_new_ids int                  -- transaction ids to take from the sequence (own rows and markers)
+  p_new_ids int,                 -- transaction ids to take from the sequence (own rows and markers)
+  p_at timestamptz,              -- the batch's time (rates in force)
+  p_points_merchants bigint[],   -- merchants of the points messages (none: no points state is read)
+  p_points_tokens bytea[],       -- PAN tokens of the points messages
+  p_games text[]                 -- games the lottery messages name
 ) returns json
 language plpgsql
 set plan_cache_mode = force_generic_plan
@@ -117,13 +164,15 @@ begin
     'holds', (select coalesce(json_agg(json_build_object(
         'id', h.id, 'card_id', h.card_id, 'asset', h.asset, 'amount', h.amount, 'remaining', h.remaining, 'expires_at', h.expires_at, 'status', h.status)), '[]'::json)
       from holds h where h.id = any(coalesce(hold_ids, '{}'))),
+    'points', case when cardinality(p_points_merchants) > 0 then purse_points_state(p_at, p_points_merchants,
+        (select array_agg(c.id) from cards c where c.pan_token = any(p_points_tokens)), p_games) end,
     'postings', (select coalesce(json_agg(json_build_object('entry_id', p.entry_id, 'account', p.account, 'asset', p.asset, 'amount', p.amount)
         order by p.entry_id, p.account, p.asset), '[]'::json)
       from postings p where p.entry_id = any(coalesce(entry_ids, '{}')))
   );
 end $$;
 
-comment on function purse_prefetch(date, bigint[], text[], int[], bytea[], int) is
+comment on function purse_prefetch(date, bigint[], text[], int[], bytea[], int, timestamptz, bigint[], bytea[], text[]) is
   'The daemon batch''s prefetch (design §2): business date lock, key claims (advisory locks), originals then cards locked, and all the decisions read, as JSON.';
 
 -- The one-round-trip path that checked remembered card states (migration 000110) is gone.

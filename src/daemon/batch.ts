@@ -4,6 +4,7 @@ import { luhnValid } from '../cards/luhn.js';
 import { panToken } from '../cards/vault.js';
 import { businessDateOf } from '../settlement/calendar.js';
 import { postEntries } from '../ledger/post.js';
+import { drawValue } from '../points/lottery/mapping.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { Handler, Outcome, TxnState } from './handlers/types.js';
 import { linkedEarns } from './handlers/points-links.js';
@@ -42,14 +43,17 @@ const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.c
  *    shared lock, the keys claimed (advisory locks, in order), originals then cards locked, and
  *    everything the decisions read: card accounts, holds, the originals' rows and postings, points
  *    earned on them, the PAN → card lookup;
+ *    (and for points messages the points state: schemes, rates, games, lots);
  * 2. decide, in arrival order over that state kept in memory, so a decision sees the ones before it
- *    on the same card (pure TypeScript: no database, no clock read; the time was read before 1);
+ *    on the same card (pure TypeScript: no database, no clock read; the time and lottery draws were
+ *    taken before);
  * 3. write, one round trip: entries, holds, rows (each inserted once, complete), originals, cards, COMMIT.
  *
  * A key already taken (a repeat, a marker) is simply read back by the prefetch: an identical body
- * gets its stored answer, another body 409. Points types still read their lots through the batch's
- * connection between 1 and 3 (a round trip per points message). Throws on any database error
- * without resolving anything: the caller retries or splits the batch.
+ * gets its stored answer, another body 409. Points messages cost more round trips: their entries
+ * are posted and their lots and draws finished before step 3 (finishing needs the entries' ids),
+ * and the undo of points (claw-backs, reversals) still reads the database as it decides. Throws on
+ * any database error without resolving anything: the caller retries or splits the batch.
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
@@ -62,7 +66,7 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
     const decided = await decideBatch(env, client, state, active, now, results);
     await runFused(client, writeStatements(decided));
     for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
-    return { results, deferred };
+    return { results, deferred: [...deferred, ...decided.deferred] };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -102,8 +106,13 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   }
   const tokens = new Map<string, Buffer>();
   for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
+  const points = items.filter((i) => i.handler.touchesLots && namesCard(i));
   const values = prefetchValues({
-    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: items.length + reversalKeys.length,
+    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: items.length + reversalKeys.length, at: now,
+    points: {
+      merchantIds: [...new Set(points.map((i) => i.merchant.info!.id))], tokens: points.map((i) => tokens.get(i.msg.card!)!),
+      games: [...new Set(points.flatMap((i) => (i.msg.game === null ? [] : [i.msg.game])))],
+    },
   });
   // Generic plans with sequential scans off: every statement of the batch looks rows up by key
   // over arrays, so its plan is an index plan whatever the tables' statistics say (a table that
@@ -140,17 +149,25 @@ async function decideBatch(
   for (const [purchase, earns] of state.earns) links.set(purchase, [...earns]);
   const denv: DecideEnv = { ctx: env.ctx, handlers: env.handlers, state, extra, businessDate, now, db: client };
 
+  // Randomness is taken before deciding: a lottery's draw value, from the CSPRNG.
+  const draws = new Map(items.filter((i) => i.msg.type === 'lottery').map((i) => [i, drawValue()]));
+  const lots = new LotTouches(env.handlers, links);
   const writes: RowWrite[] = [];
+  const deferred: WorkItem[] = [];
   for (const item of items) {
     const existing = state.byKey.get(ownKey(item));
     if (existing && existing.status !== 'marker') {
       results.set(item, existing.bodyHash?.equals(item.bodyHash) ? { kind: 'response', response: existing.response as never, replay: true } : { kind: 'conflict' });
       continue;
     }
-    const txnId = existing ? existing.id : ids.shift()!;
     const original = namesOriginal(item) ? state.byKey.get(originalKey(item)) ?? markers.get(originalKey(item)) ?? null : null;
     const cardId = item.handler.needs.card === 'original' ? original?.cardId ?? null : namesCard(item) ? state.cardByPan.get(item.msg.card!) ?? null : null;
-    const dc = makeContext(denv, item, txnId, cardId, original);
+    if (!existing && !lots.take(item, cardId, original)) {
+      deferred.push(item);
+      continue;
+    }
+    const txnId = existing ? existing.id : ids.shift()!;
+    const dc = makeContext(denv, item, txnId, cardId, original, draws.get(item) ?? null);
     let decided: Outcome | Promise<Outcome> = existing ? { code: '94' } : decideOne(item, dc);
     if (decided instanceof Promise) decided = await decided;
     const outcome = decided.immediate ? await postImmediately(client, businessDate, txnId, decided) : decided;
@@ -161,10 +178,48 @@ async function decideBatch(
     applyInMemory(write, state.cards, state.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }
+  // The points types' entries, lots and draws (their decisions are pure; finishing them needs the entries' ids).
+  for (const w of writes) if (w.outcome.after && w.outcome.postedEntryIds === undefined) w.outcome = await postImmediately(client, businessDate, w.txnId, w.outcome);
   const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');
   return {
-    businessDate, now, writes, cards: state.cards, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used),
+    businessDate, now, writes, cards: state.cards, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
   };
+}
+
+/**
+ * Which cards' points lots a batch's messages touch. A points decision reads the lots as
+ * prefetched, and the lots are changed only when its outcome is finished: so a batch decides one
+ * message touching a card's lots (a points type on its card; the undo or refund of a points
+ * original, or of a purchase points were earned on, on those cards), and a later one touching the
+ * same lots goes to the next batch — with every later message on its cards, so each card's messages
+ * keep their order.
+ */
+class LotTouches {
+  private readonly touched = new Set<number>();
+  private readonly blocked = new Set<number>();
+
+  constructor(private readonly handlers: ReadonlyMap<string, Handler>, private readonly links: ReadonlyMap<number, readonly { cardId: number }[]>) {}
+
+  /** Whether the message may be decided in this batch (and if so, records the lots it touches). */
+  take(item: WorkItem, cardId: number | null, original: TxnState | null): boolean {
+    const cards = this.lotCards(item, cardId, original);
+    const own = cardId === null ? [] : [cardId];
+    if ([...own, ...cards].some((c) => this.blocked.has(c)) || cards.some((c) => this.touched.has(c))) {
+      for (const c of [...own, ...cards]) this.blocked.add(c);
+      return false;
+    }
+    for (const c of cards) this.touched.add(c);
+    return true;
+  }
+
+  private lotCards(item: WorkItem, cardId: number | null, original: TxnState | null): number[] {
+    if (item.handler.touchesLots) return cardId === null ? [] : [cardId];
+    if (!original || original.status === 'marker' || original.type === null) return [];
+    const earns = this.links.get(original.id) ?? [];
+    const points = this.handlers.get(original.type)?.touchesLots === true || original.type === 'refund';
+    if (!points && earns.length === 0) return [];
+    return [...(original.cardId === null ? [] : [original.cardId]), ...earns.map((e) => e.cardId)];
+  }
 }
 
 /** A marker claimed for a reversal whose original is unknown: written only if an approved reversal uses it. */

@@ -7,8 +7,8 @@ import type { WorkItem } from './work-item.js';
 
 /**
  * Decides one message over the batch's prefetched state: the generic checks of design §5's
- * precedence (precedence.ts), then the type's own decision. Pure and synchronous for stored-value
- * types; a promise only for the points types, which still read their lots through `dc.db`.
+ * precedence (precedence.ts), then the type's own decision. Pure and synchronous; a promise only
+ * for the undo and refund of points originals, which still read the database through `dc.db`.
  */
 export function decideOne(item: WorkItem, dc: DecideContext): Outcome | Promise<Outcome> {
   return checkMessage(dc, item.handler, item.merchant.refused) ?? item.handler.decide(dc);
@@ -27,7 +27,7 @@ export interface DecideEnv {
 }
 
 /** The context of one message's decision in a batch. */
-export function makeContext(env: DecideEnv, item: WorkItem, transactionId: number, cardId: number | null, original: TxnState | null): DecideContext {
+export function makeContext(env: DecideEnv, item: WorkItem, transactionId: number, cardId: number | null, original: TxnState | null, draw: number | null = null): DecideContext {
   const { state } = env;
   return {
     msg: item.msg,
@@ -47,6 +47,8 @@ export function makeContext(env: DecideEnv, item: WorkItem, transactionId: numbe
     extra: env.extra,
     ctx: env.ctx,
     transactionId,
+    points: state.points,
+    draw,
     db: env.db,
   };
 }

@@ -5,6 +5,7 @@ import type { RegistryCache } from './registry-cache.js';
 import type { CardState, TxnState } from './handlers/types.js';
 import type { LinkedEarn } from './handlers/points-links.js';
 import { keyOf } from './work-item.js';
+import { pointsView, type PointsView } from '../points/view.js';
 
 /** A key the batch claims: a message's own (channel, request_id), or an original it names. */
 export interface Key { channelId: number; requestId: string }
@@ -21,6 +22,10 @@ export interface PrefetchInput {
   tokens: readonly Buffer[];
   /** Transaction ids to take from the sequence: one per message and per reversal's original (a possible marker). */
   newIds: number;
+  /** The batch's time (rates in force). */
+  at: Date;
+  /** The points messages' merchants and PAN tokens, and the games named: their points state is read (none: not read). */
+  points: { merchantIds: readonly number[]; tokens: readonly Buffer[]; games: readonly string[] };
 }
 
 /** What the decisions of a batch read, locked (originals, then cards) until the batch commits. */
@@ -40,16 +45,19 @@ export interface Prefetched {
   postings: Map<number, Posting[]>;
   /** Approved points_earn linked to each original purchase (by the purchase's id). */
   earns: Map<number, LinkedEarn[]>;
+  /** What the batch's points messages decide over; null when it has none. */
+  points: PointsView | null;
 }
 
 /** The SQL of the prefetch: migration 000140's function, one call per batch. */
-export const PREFETCH_SQL = 'select purse_prefetch($1::date, $2::bigint[], $3::text[], $4::int[], $5::bytea[], $6::int) as p';
+export const PREFETCH_SQL = `select purse_prefetch($1::date, $2::bigint[], $3::text[], $4::int[], $5::bytea[], $6::int, $7::timestamptz,
+  $8::bigint[], $9::bytea[], $10::text[]) as p`;
 
 /** The parameters of PREFETCH_SQL. */
 export function prefetchValues(input: PrefetchInput): unknown[] {
   return [
     input.calendarDate, input.keys.map((k) => k.channelId), input.keys.map((k) => k.requestId), input.reversalKeys.map((n) => n + 1),
-    input.tokens, input.newIds,
+    input.tokens, input.newIds, input.at, input.points.merchantIds, input.points.tokens, input.points.games,
   ];
 }
 
@@ -76,6 +84,7 @@ interface PrefetchJson {
   earns: { id: number; original_id: number; card_id: number; amount: number }[];
   holds: { id: number; card_id: number; asset: string; amount: number; remaining: number; expires_at: string; status: Hold['status'] }[];
   postings: ({ entry_id: number } & Posting)[];
+  points: unknown;
 }
 
 function txnState(r: TxnJson): TxnState {
@@ -124,6 +133,6 @@ export async function readPrefetched(doc: unknown, registry: RegistryCache): Pro
   for (const e of p.earns) earns.set(e.original_id, [...(earns.get(e.original_id) ?? []), { transactionId: e.id, cardId: e.card_id, amount: e.amount }]);
   return {
     businessDate: p.business_date, ids: p.ids, byKey, byId, cardByToken: new Map(p.tokens.map((t) => [t.token.slice(2), t.id])), cardByPan: new Map(),
-    cards, holds, postings, earns,
+    cards, holds, postings, earns, points: p.points === null ? null : pointsView(p.points),
   };
 }

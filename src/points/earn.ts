@@ -1,11 +1,12 @@
 /** `points_earn` and `points_load`: points credited to a card, funded by the merchant (design §4). */
 import type { Context } from '../context.js';
 import type { Queryable } from '../ledger/post.js';
+import type { Calendar } from '../settlement/calendar.js';
 import { earnEntry, earnedPoints, pointsLoadEntry } from './entries.js';
-import { earnRule, schemeById } from './lookup.js';
 import { lotExpiry } from './lots.js';
 import { decline, type PointsOutcome } from './outcome.js';
 import { acceptedScheme, invalidAmount, isDecline, metaOf, pointsCard, type PointsRequest } from './request.js';
+import { loadPointsView, type PointsView } from './view.js';
 
 export interface EarnRequest extends PointsRequest {
   /** Purchase amount in minor units; the merchant's rule turns it into points. */
@@ -23,13 +24,18 @@ export interface EarnRequest extends PointsRequest {
  * purchase amount so a claw-back can take the points back in proportion.
  */
 export async function prepareEarn(ctx: Context, db: Queryable, req: EarnRequest): Promise<PointsOutcome> {
+  return decideEarn(await loadPointsView(db, req), ctx.calendar, req);
+}
+
+/** The decision of prepareEarn over a points view (pure). */
+export function decideEarn(view: PointsView, calendar: Calendar, req: EarnRequest): PointsOutcome {
   const bad = invalidAmount(req.amount, 'amount');
   if (bad) return bad;
-  const card = await pointsCard(db, req.cardId);
+  const card = pointsCard(view, req.cardId);
   if (isDecline(card)) return card;
-  const rule = await earnRule(db, req.merchantId);
+  const rule = view.earnRule(req.merchantId);
   if (!rule) return decline('12', 'the merchant awards no points');
-  const scheme = (await schemeById(db, rule.schemeId))!;
+  const scheme = view.schemeById(rule.schemeId)!;
   const p = earnedPoints(req.amount, rule.rate, rule.cap);
   const detail = { scheme: scheme.code, points: p };
   if (p === 0) return { approved: true, code: '00', message: 'approved: no points earned', amountRequested: req.amount, amountApproved: req.amount, entries: [], effects: [], detail };
@@ -38,7 +44,7 @@ export async function prepareEarn(ctx: Context, db: Queryable, req: EarnRequest)
   });
   return {
     approved: true, code: '00', message: 'approved', amountRequested: req.amount, amountApproved: req.amount, entries: [entry],
-    effects: [{ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: p, expiresAt: lotExpiry(req.at, scheme.validityMonths, ctx.calendar) }],
+    effects: [{ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: p, expiresAt: lotExpiry(req.at, scheme.validityMonths, calendar) }],
     detail,
   };
 }
@@ -56,14 +62,19 @@ export interface PointsLoadRequest extends PointsRequest {
  * not accepted at the merchant), 12 (unknown scheme). Takes no locks before posting.
  */
 export async function preparePointsLoad(ctx: Context, db: Queryable, req: PointsLoadRequest): Promise<PointsOutcome> {
+  return decidePointsLoad(await loadPointsView(db, req), ctx.calendar, req);
+}
+
+/** The decision of preparePointsLoad over a points view (pure). */
+export function decidePointsLoad(view: PointsView, calendar: Calendar, req: PointsLoadRequest): PointsOutcome {
   const bad = invalidAmount(req.points, 'amount');
   if (bad) return bad;
-  const scheme = await acceptedScheme(db, req, req.scheme);
+  const scheme = acceptedScheme(view, req, req.scheme);
   if (isDecline(scheme)) return scheme;
   return {
     approved: true, code: '00', message: 'approved', amountRequested: req.points, amountApproved: req.points,
     entries: [pointsLoadEntry(scheme, req.cardId, req.merchantId, req.points, metaOf(req))],
-    effects: [{ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: req.points, expiresAt: lotExpiry(req.at, scheme.validityMonths, ctx.calendar) }],
+    effects: [{ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: req.points, expiresAt: lotExpiry(req.at, scheme.validityMonths, calendar) }],
     detail: { scheme: scheme.code, points: req.points },
   };
 }

@@ -43,7 +43,10 @@ export interface ClawbackRecordEffect {
 /** Marks a claw-back reversed (its reversal restored the points), so later claw-backs of the earn count without it. */
 export interface ClawbackReversedEffect { type: 'clawback_reversed'; cardId: number; clawbackId: number }
 
-export type PointsEffect = LotEffect | DrawRecordEffect | DrawReversedEffect | ClawbackRecordEffect | ClawbackReversedEffect;
+/** Takes one unit of a stocked prize the draw awarded (its row was locked when the draw was decided). */
+export interface StockTakeEffect { type: 'stock_take'; prizeId: number }
+
+export type PointsEffect = LotEffect | DrawRecordEffect | DrawReversedEffect | ClawbackRecordEffect | ClawbackReversedEffect | StockTakeEffect;
 
 export interface PointsApproval {
   approved: true;
@@ -87,6 +90,14 @@ export async function finishPoints(db: Queryable, outcome: PointsApproval, entry
       case 'lot_restore':
         await applyLotEffect(db, e, idOf(e.entry)!);
         break;
+      case 'stock_take': {
+        // The row is locked since the draw was decided, so a unit counted in stock is still there.
+        const { rowCount } = await db.query({
+          name: 'lottery_take_stock', text: 'update lottery_prizes set stock = stock - 1 where id = $1 and stock > 0', values: [e.prizeId],
+        });
+        if (rowCount !== 1) throw new InvariantError('lottery_stock', `prize ${e.prizeId}: no stock left to take`);
+        break;
+      }
       case 'draw_record':
         await db.query({
           name: 'points_record_draw',

@@ -1,9 +1,10 @@
 /** `points_redeem`: a cardholder pays with points at a merchant, which receives their redemption value. */
 import type { Queryable } from '../ledger/post.js';
 import { redeemEntry } from './entries.js';
-import { lockPointsAccounts, spendablePoints } from './lots.js';
+import { lockPointsAccounts } from './lots.js';
 import { decline, type PointsOutcome } from './outcome.js';
 import { acceptedScheme, invalidAmount, isDecline, metaOf, type PointsRequest } from './request.js';
+import { loadPointsView, type PointsView } from './view.js';
 
 export interface RedeemRequest extends PointsRequest {
   points: number;
@@ -20,12 +21,20 @@ export interface RedeemRequest extends PointsRequest {
  * accepted at the merchant / card without points). Finishing consumes lots oldest-first.
  */
 export async function prepareRedeem(db: Queryable, req: RedeemRequest): Promise<PointsOutcome> {
+  const config = await loadPointsView(db, req);
+  const scheme = acceptedScheme(config, req, req.scheme);
+  if (isDecline(scheme)) return decideRedeem(config, req);
+  await lockPointsAccounts(db, req.cardId, [scheme.asset]);
+  return decideRedeem(await loadPointsView(db, req), req);
+}
+
+/** The decision of prepareRedeem over a points view read under the card's account lock (pure). */
+export function decideRedeem(view: PointsView, req: RedeemRequest): PointsOutcome {
   const bad = invalidAmount(req.points, 'amount');
   if (bad) return bad;
-  const scheme = await acceptedScheme(db, req, req.scheme);
+  const scheme = acceptedScheme(view, req, req.scheme);
   if (isDecline(scheme)) return scheme;
-  await lockPointsAccounts(db, req.cardId, [scheme.asset]);
-  const spendable = await spendablePoints(db, req.cardId, scheme.id, req.at);
+  const spendable = view.spendable(req.cardId, scheme.id, req.at);
   let points = req.points;
   if (spendable < points) {
     if (!req.partial || spendable === 0) return decline('51', `insufficient points: ${spendable} spendable`);

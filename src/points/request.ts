@@ -1,9 +1,9 @@
 /** What every points request carries, and the checks they share. */
 import { InvariantError } from '../errors.js';
-import type { Queryable } from '../ledger/post.js';
 import type { EntryMeta } from './entries.js';
-import { cardProgram, merchantAcceptsScheme, schemeByCode, schemeById, type SchemeRow } from './lookup.js';
+import type { SchemeRow } from './lookup.js';
 import { decline, type PointsDecline } from './outcome.js';
+import type { PointsView } from './view.js';
 
 /**
  * A points request as the pipeline resolved it: the card and merchant ids (after its card,
@@ -34,8 +34,8 @@ export function invalidAmount(n: number, field: string): PointsDecline | null {
  * The card's program must carry points (57 for a stored-value-only program); returns the program's
  * home scheme id (the default scheme of a request that names none).
  */
-export async function pointsCard(db: Queryable, cardId: number): Promise<{ schemeId: number } | PointsDecline> {
-  const program = await cardProgram(db, cardId);
+export function pointsCard(view: PointsView, cardId: number): { schemeId: number } | PointsDecline {
+  const program = view.cardProgram(cardId);
   if (!program) throw new InvariantError('points_unknown_card', `card ${cardId} does not exist`);
   if (program.kind === 'stored_value' || program.schemeId === null) return decline('57', 'the card\'s program carries no points');
   return { schemeId: program.schemeId };
@@ -46,12 +46,12 @@ export async function pointsCard(db: Queryable, cardId: number): Promise<{ schem
  * when the card carries no points or the merchant does not accept the scheme, 12 when the scheme
  * is unknown.
  */
-export async function acceptedScheme(db: Queryable, req: PointsRequest, code: string | null | undefined, field = 'scheme'): Promise<SchemeRow | PointsDecline> {
-  const card = await pointsCard(db, req.cardId);
+export function acceptedScheme(view: PointsView, req: PointsRequest, code: string | null | undefined, field = 'scheme'): SchemeRow | PointsDecline {
+  const card = pointsCard(view, req.cardId);
   if (isDecline(card)) return card;
-  const scheme = code ? await schemeByCode(db, code) : await schemeById(db, card.schemeId);
+  const scheme = code ? view.schemeByCode(code) : view.schemeById(card.schemeId);
   if (!scheme) return decline('12', `unknown ${field} ${JSON.stringify(code)}`);
-  if (!(await merchantAcceptsScheme(db, req.merchantId, scheme.id))) return decline('57', `the merchant does not accept scheme ${scheme.code}`);
+  if (!view.merchantAcceptsScheme(req.merchantId, scheme.id)) return decline('57', `the merchant does not accept scheme ${scheme.code}`);
   return scheme;
 }
 

@@ -1,8 +1,10 @@
 /**
- * From the points domain's outcomes (src/points/**) to the pipeline's: a points decision is
- * prepared against the batch's connection, then posted and finished (`finishPoints`) right after it
- * (`immediate`), before the batch decides its next message — src/points/outcome.ts asks that one
- * request be finished before the next on the same card is prepared.
+ * From the points domain's outcomes (src/points/**) to the pipeline's. The points types decide
+ * purely over the batch's points state; their entries are posted and finished (`finishPoints`:
+ * lots, draws) by the write step. The undo of points (claw-backs, reversals) still reads the
+ * database: it is posted and finished right after its decision (`immediate`). A batch decides one
+ * message that touches a card's lots (batch.ts), as src/points/outcome.ts asks that one request be
+ * finished before the next on the same card is decided.
  */
 import type pg from 'pg';
 import { balancedEntry, type Entry } from '../../ledger/entry.js';
@@ -26,7 +28,8 @@ export function finisher(parts: readonly PointsApproval[], offset: number): Outc
 /**
  * The outcome of an approved points message: its entries, the channel's fixed fee as two more legs of
  * its first entry (design §4: points types pay the fixed part only, in the same entry; a message that
- * moves nothing pays none), finished right after posting. `amountApproved` is the domain's: points,
+ * moves nothing pays none), finished (lots, draws) right after its entries are posted by the write
+ * step. `amountApproved` is the domain's: points,
  * except for points_earn (the purchase amount); the row's asset is the scheme's unless `asset` says otherwise.
  */
 export function pointsOutcome(o: PointsOutcome, dc: DecideContext, extra: { asset?: string; originalId?: number } = {}): Outcome {
@@ -39,7 +42,7 @@ export function pointsOutcome(o: PointsOutcome, dc: DecideContext, extra: { asse
     entries = [balancedEntry(kind, [...postings, ...feeLegs(dc.channel, fee, dc.card!.program.currency)], opts), ...rest];
   }
   return {
-    code: o.code, amountApproved: o.amountApproved, asset: extra.asset ?? assetOf(o.detail, dc.card!.program.currency), entries, channelFee: fee, immediate: true,
+    code: o.code, amountApproved: o.amountApproved, asset: extra.asset ?? assetOf(o.detail, dc.card!.program.currency), entries, channelFee: fee,
     after: finisher([o], 0), detail: o.detail, ...(extra.originalId === undefined ? {} : { originalId: extra.originalId }),
   };
 }

@@ -9,11 +9,13 @@
  * (what a refund of it returns, and transactions.refunded_amount <= amount_approved), the points
  * awarded being in `detail.points` and `balance.points`.
  */
-import { prepareEarn, preparePointsLoad } from '../../points/earn.js';
-import { prepareRedeem } from '../../points/redeem.js';
-import { prepareExchange } from '../../points/exchange.js';
-import { prepareLottery } from '../../points/lottery/draw.js';
+import { decideEarn, decidePointsLoad } from '../../points/earn.js';
+import { decideRedeem } from '../../points/redeem.js';
+import { decideExchange } from '../../points/exchange.js';
+import { decideLottery } from '../../points/lottery/draw.js';
 import { prepareClawback } from '../../points/clawback.js';
+import type { PointsView } from '../../points/view.js';
+import { InvariantError } from '../../errors.js';
 import type { PointsRequest } from '../../points/request.js';
 import { decline } from './common.js';
 import { undone } from './original.js';
@@ -29,7 +31,13 @@ function requestOf(dc: DecideContext): PointsRequest {
 /** Every points type is voided or reversed by negating its points entries, lots and draws exactly (points-outcome.ts). */
 const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Promise<Outcome> => undoPoints(kind, original, dc);
 
-const common = { needsPin: false, needs: { card: 'message', original: false }, decidesInDb: true, undo } as const;
+const common = { needsPin: false, needs: { card: 'message', original: false }, touchesLots: true, undo } as const;
+
+/** The batch's points state (the prefetch reads it for every batch with a points message). */
+function view(dc: DecideContext): PointsView {
+  if (!dc.points) throw new InvariantError('points_not_prefetched', `${dc.msg.type}: the batch has no points state`);
+  return dc.points;
+}
 
 /**
  * The purchase a points_earn names (`original_request_id`): unknown 25; not an approved, not undone
@@ -60,14 +68,14 @@ export const pointsEarn: Handler = {
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'optional' },
   ...common,
   needs: { card: 'message', original: true },
-  async decide(dc) {
+  decide(dc) {
     let purchase: TxnState | null = null;
     if (dc.msg.originalRequestId !== null) {
       const p = linkedPurchase(dc);
       if ('code' in p) return p;
       purchase = p;
     }
-    const o = await prepareEarn(dc.ctx, dc.db, { ...requestOf(dc), amount: dc.msg.amount!, purchaseTransactionId: purchase?.id ?? null });
+    const o = decideEarn(view(dc), dc.ctx.calendar, { ...requestOf(dc), amount: dc.msg.amount!, purchaseTransactionId: purchase?.id ?? null });
     const out = pointsOutcome(o, dc, { asset: dc.card!.program.currency, originalId: purchase?.id });
     if (purchase && o.approved) {
       const links = linkedEarns(dc.extra);
@@ -94,8 +102,8 @@ export const pointsRedeem: Handler = {
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', partial: true, pin: true, scheme: 'optional' },
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareRedeem(dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
+  decide(dc) {
+    const o = decideRedeem(view(dc), { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, partial: dc.msg.partial });
     return pointsOutcome(o, dc);
   },
 };
@@ -106,8 +114,8 @@ export const pointsLoad: Handler = {
   entryKind: 'points_load',
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', scheme: 'optional' },
   ...common,
-  async decide(dc) {
-    const o = await preparePointsLoad(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
+  decide(dc) {
+    const o = decidePointsLoad(view(dc), dc.ctx.calendar, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme });
     return pointsOutcome(o, dc);
   },
 };
@@ -119,8 +127,8 @@ export const pointsExchange: Handler = {
   fields: { card: 'required', amount: 'required', merchant: 'required', original: 'unused', pin: true, scheme: 'optional', toScheme: 'required' },
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareExchange(dc.ctx, dc.db, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, toScheme: dc.msg.toScheme! });
+  decide(dc) {
+    const o = decideExchange(view(dc), dc.ctx.calendar, { ...requestOf(dc), points: dc.msg.amount!, scheme: dc.msg.scheme, toScheme: dc.msg.toScheme! });
     return pointsOutcome(o, dc);
   },
 };
@@ -132,8 +140,11 @@ export const lottery: Handler = {
   fields: { card: 'required', amount: 'unused', merchant: 'required', original: 'unused', pin: true, game: 'required' },
   ...common,
   needsPin: true,
-  async decide(dc) {
-    const o = await prepareLottery(dc.ctx, dc.db, { ...requestOf(dc), game: dc.msg.game! });
+  decide(dc) {
+    const o = decideLottery(view(dc), dc.ctx.calendar, { ...requestOf(dc), game: dc.msg.game! }, () => {
+      if (dc.draw === null) throw new InvariantError('lottery_no_draw', 'a lottery decided without a draw value');
+      return dc.draw;
+    });
     return pointsOutcome(o, dc);
   },
 };

@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import type { Entry, EntryKind, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
+import type { PointsView } from '../../points/view.js';
 import type { FieldSpec, Message } from '../message.js';
 import type { ResponseCode } from '../codes.js';
 import type { ChannelInfo, MerchantInfo, ProgramInfo } from '../registry-cache.js';
@@ -86,10 +87,14 @@ export interface DecideContext {
   ctx: Context;
   /** The id of this message's own transaction row (points records name it). */
   transactionId: number;
+  /** What the points types decide over (prefetched); null in a batch without points messages. */
+  points: PointsView | null;
+  /** A lottery's draw value, taken before deciding (the CSPRNG). */
+  draw: number | null;
   /**
    * The batch's connection, for decisions that read and lock state the prefetch did not load
-   * (points lots, draws, claw-backs): only handlers with `decidesInDb`, and undo/refund of their
-   * originals. Stored-value decisions never touch it.
+   * (points lots, draws, claw-backs): only the undo and refund of points
+   * originals. No other decision touches it.
    */
   db: pg.ClientBase;
 }
@@ -156,15 +161,12 @@ export interface Handler {
   readonly skipStatus?: 'expiry' | 'all';
   /** The merchant must accept the card's program (57); default true for card-bearing types. */
   readonly checksProgram?: boolean;
-  /**
-   * Decides against the database through `dc.db` (points types, until their lots are prefetched):
-   * the batch awaits the decision and posts an `immediate` outcome before deciding its next message.
-   */
-  readonly decidesInDb?: boolean;
+  /** Its decision reads and changes the card's points lots (a batch decides one such message per card: batch.ts). */
+  readonly touchesLots?: boolean;
   /**
    * Decides one message over the prefetched state; runs after the generic checks (precedence.ts)
-   * passed. Pure and synchronous for stored-value types; a promise only with `decidesInDb` or for
-   * undo/refund of such originals.
+   * passed. Pure and synchronous; a promise only for the undo and refund of points originals (their
+   * claw-backs and reversals still read the database through `dc.db`).
    */
   decide(dc: DecideContext): Outcome | Promise<Outcome>;
   /** How a void or reversal undoes an original of this type (default: negate its entry). */

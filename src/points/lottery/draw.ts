@@ -3,10 +3,12 @@ import type { Context } from '../../context.js';
 import type { Entry } from '../../ledger/entry.js';
 import type { Queryable } from '../../ledger/post.js';
 import { lotteryEntry, lotteryPrizeEntry } from '../entries.js';
-import { schemeById } from '../lookup.js';
-import { lockPointsAccounts, lotExpiry, spendablePoints } from '../lots.js';
-import { decline, type PointsEffect, type PointsOutcome } from '../outcome.js';
+import type { Calendar } from '../../settlement/calendar.js';
+import type { SchemeRow } from '../lookup.js';
+import { lockPointsAccounts, lotExpiry } from '../lots.js';
+import { decline, type PointsDecline, type PointsEffect, type PointsOutcome } from '../outcome.js';
 import { acceptedScheme, isDecline, metaOf, type PointsRequest } from '../request.js';
+import { loadPointsView, type PointsView } from '../view.js';
 import { drawValue, fallbackChain, prizeForValue, type PrizeBand } from './mapping.js';
 
 export interface PrizeRow extends PrizeBand {
@@ -69,31 +71,54 @@ export interface LotteryRequest extends PointsRequest {
  * a test injects a seeded one so a whole workload replays; never taken from a request.
  */
 export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRequest, random: () => number = drawValue): Promise<PointsOutcome> {
-  const game = await gameByCode(db, req.game);
-  if (!game || !game.active) return decline('12', `no active game ${JSON.stringify(req.game)}`);
-  const gameScheme = (await schemeById(db, game.schemeId))!;
-  const scheme = await acceptedScheme(db, req, gameScheme.code);
+  const config = await loadPointsView(db, req, req.game);
+  const scheme = lotteryScheme(config, req);
   if (isDecline(scheme)) return scheme;
-  const k = game.costPoints;
   await lockPointsAccounts(db, req.cardId, [scheme.asset]);
-  const spendable = await spendablePoints(db, req.cardId, scheme.id, req.at);
+  return decideLottery(await loadPointsView(db, req, req.game), ctx.calendar, req, random);
+}
+
+/** The game's scheme, checked (12 unknown or inactive game, 57 card without points or scheme not accepted). */
+function lotteryScheme(view: PointsView, req: LotteryRequest): SchemeRow | PointsDecline {
+  const game = view.game(req.game);
+  if (!game || !game.active) return decline('12', `no active game ${JSON.stringify(req.game)}`);
+  return acceptedScheme(view, req, view.schemeById(game.schemeId)!.code);
+}
+
+/**
+ * The decision of prepareLottery over a points view read under the card's account lock, with the
+ * game's stocked prizes locked (pure): `draw` gives the draw's value (the daemon takes it before
+ * deciding and passes it in; it is asked for only when the card can pay). A prize
+ * in stock is taken from the view's stock (so a second draw of the batch sees it) and by a
+ * `stock_take` effect when the outcome is finished.
+ */
+export function decideLottery(view: PointsView, calendar: Calendar, req: LotteryRequest, draw: () => number): PointsOutcome {
+  const scheme = lotteryScheme(view, req);
+  if (isDecline(scheme)) return scheme;
+  const game = view.game(req.game)!;
+  const k = game.costPoints;
+  const spendable = view.spendable(req.cardId, scheme.id, req.at);
   if (spendable < k) return decline('51', `insufficient points: the game costs ${k}, ${spendable} spendable`);
 
-  const randomValue = random();
+  const randomValue = draw();
   const drawn = prizeForValue(game.prizes, randomValue);
   let prize: PrizeRow | null = null;
   for (const candidate of fallbackChain(game.prizes, drawn)) {
-    if (candidate.stock === null || (await takeStock(db, candidate.id))) {
+    if (candidate.stock === null || candidate.stock > 0) {
       prize = candidate;
       break;
     }
+  }
+  const effects: PointsEffect[] = [];
+  if (prize && prize.stock !== null) {
+    prize.stock -= 1;
+    effects.push({ type: 'stock_take', prizeId: prize.id });
   }
 
   const q = prize?.kind === 'points' ? prize.points! : 0;
   const meta = metaOf(req);
   const memo = { game: game.code, random_value: randomValue, drawn_prize: drawn?.code ?? null, prize: prize?.code ?? null };
   const entries: Entry[] = [];
-  const effects: PointsEffect[] = [];
   const main = lotteryEntry(scheme, req.cardId, k, q, req.merchantId, meta, memo);
   if (main) {
     entries.push(main);
@@ -101,7 +126,7 @@ export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRe
     // its own with a fresh expiry (issue 4: each credit of points is a lot; spending is oldest-first).
     // Debit first, so the cost never comes out of the prize's lot.
     effects.push({ type: 'lot_debit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: k, spendableAt: req.at, preferSourceEntryIds: [] });
-    if (q > 0) effects.push({ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: q, expiresAt: lotExpiry(req.at, scheme.validityMonths, ctx.calendar) });
+    if (q > 0) effects.push({ type: 'lot_credit', entry: 0, cardId: req.cardId, schemeId: scheme.id, points: q, expiresAt: lotExpiry(req.at, scheme.validityMonths, calendar) });
   }
   let prizeEntry: number | null = null;
   if (prize?.kind === 'goods') {
@@ -119,16 +144,4 @@ export async function prepareLottery(ctx: Context, db: Queryable, req: LotteryRe
       prize: prize ? { code: prize.code, name: prize.name, kind: prize.kind, points: prize.points, goods_value: prize.goodsValue } : null,
     },
   };
-}
-
-/** Takes one unit of a stocked prize; false when none is left (the draw falls through). */
-async function takeStock(db: Queryable, prizeId: number): Promise<boolean> {
-  // Conditional decrement: a concurrent draw of the last unit waits on the row lock, re-checks
-  // stock > 0 on the committed row and gets no row, so stock never goes below 0 (also a CHECK).
-  const { rowCount } = await db.query({
-    name: 'lottery_take_stock',
-    text: 'update lottery_prizes set stock = stock - 1 where id = $1 and stock > 0',
-    values: [prizeId],
-  });
-  return rowCount === 1;
 }

@@ -16,6 +16,7 @@ import type { Prefetched } from '../../../src/daemon/prefetch.js';
 import type { Hold } from '../../../src/ledger/holds.js';
 import type { Posting } from '../../../src/ledger/entry.js';
 import type { WorkItem } from '../../../src/daemon/work-item.js';
+import { pointsView } from '../../../src/points/view.js';
 
 export const NOW = new Date('2026-06-15T04:00:00Z');
 export const TODAY = '2026-06-15';
@@ -45,6 +46,42 @@ export interface State {
   postings?: Posting[];
   /** Whether the original's past business date is still open (reversal). */
   dateOpen?: boolean;
+  /** The points state (points types): see POINTS. */
+  points?: PointsState;
+  /** A lottery's draw value. */
+  draw?: number;
+}
+
+/**
+ * The points registry of the points tables, as purse_points_state reads it. AIR (id 1): issue 1.2,
+ * redemption 1, sale 1.5 fen a point; MALL (id 2): redemption 0.5 fen; AIR → MALL at 0.5. The card's
+ * program is a combo on AIR; MERCHANT accepts both and earns 10 AIR points per 100 fen, at most 500;
+ * game WIN costs 100 AIR and always pays 30.
+ */
+export interface PointsState {
+  program?: { kind: string; scheme_id: number | null };
+  accepts?: number[];
+  earn?: { rate: number; cap: number | null } | null;
+  rates?: boolean;
+  lots?: { scheme_id: number; remaining: number; expires_at: string | null }[];
+}
+
+function pointsDoc(p: PointsState): unknown {
+  return {
+    schemes: [
+      { id: 1, code: 'AIR', currency: 'CNY', issue_price: 12_000, redemption_value: 10_000, sale_price: 15_000, validity_months: null },
+      { id: 2, code: 'MALL', currency: 'CNY', issue_price: 6_000, redemption_value: 5_000, sale_price: 7_000, validity_months: null },
+    ],
+    programs: [{ card_id: CARD, ...(p.program ?? { kind: 'combo', scheme_id: 1 }) }],
+    accepts: (p.accepts ?? [1, 2]).map((scheme_id) => ({ merchant_id: MERCHANT, scheme_id })),
+    earn_rules: p.earn === null ? [] : [{ merchant_id: MERCHANT, scheme_id: 1, ...(p.earn ?? { rate: 10, cap: 500 }) }],
+    rates: p.rates === false ? [] : [{ id: 1, from: 1, to: 2, rate_micro: 500_000, effective_at: '2026-01-01T00:00:00Z' }],
+    games: [{
+      id: 1, code: 'WIN', scheme_id: 1, cost_points: 100, active: true,
+      prizes: [{ id: 11, ordinal: 1, code: 'P30', name: '30 points', kind: 'points', points: 30, goods_value: null, merchant_id: null, weight_ppm: 1_000_000, stock: null, initial_stock: null, fallback_ordinal: null }],
+    }],
+    lots: (p.lots ?? [{ scheme_id: 1, remaining: 1_000, expires_at: null }]).map((l) => ({ card_id: CARD, ...l })),
+  };
 }
 
 export const message = (type: string, m: Partial<Message> = {}): Message => ({
@@ -60,6 +97,12 @@ export function original(o: Partial<TxnState> = {}): TxnState {
     commissionBps: 150, dateOpen: null, ...o,
   };
 }
+
+/** The channel's fixed fee (1 fen) as the two legs the points types add to their first entry. */
+export const FIXED_FEE: Posting[] = [
+  { account: `channel:5`, asset: 'CNY', amount: 1 },
+  { account: 'revenue:channel_fees', asset: 'CNY', amount: -1 },
+];
 
 /** The postings of a purchase of `a` at MERCHANT (150 bps) on channel CH (1 fen + 10 bps) on CARD. */
 export function purchasePostings(a: number): Posting[] {
@@ -98,14 +141,14 @@ export function decide(msg: Message, state: State = {}): Decided {
   const prefetched: Prefetched = {
     businessDate: TODAY, ids: [], byKey: new Map(), byId: new Map(orig ? [[orig.id, orig]] : []), cardByToken: new Map(), cardByPan: new Map(),
     cards: new Map(card ? [[card.id, card]] : []), holds, postings: new Map(orig?.entryId ? [[orig.entryId, state.postings ?? purchasePostings(orig.amountApproved)]] : []),
-    earns: new Map(),
+    earns: new Map(), points: pointsView(pointsDoc(state.points ?? {})),
   };
   const info = state.merchant === null || msg.merchant === null ? null : { ...merchant, ...state.merchant };
   const item = { msg, handler, channel, merchant: { info, terminalId: 1, refused: state.refused ?? false }, bodyHash: Buffer.alloc(32) } as unknown as WorkItem;
   const ctx = { keys } as unknown as Context;
   const dc = makeContext(
     { ctx, handlers: HANDLERS, state: prefetched, extra: new Map(), businessDate: TODAY, now: NOW, db: null as never },
-    item, 1, handler.needs.card === 'original' ? orig?.cardId ?? null : card?.id ?? null, orig,
+    item, 1, handler.needs.card === 'original' ? orig?.cardId ?? null : card?.id ?? null, orig, state.draw ?? null,
   );
   const outcome = decideOne(item, dc);
   if (outcome instanceof Promise) throw new Error(`${msg.type} did not decide synchronously`);
