@@ -109,6 +109,11 @@ begin
     placed := placed || 'load_references'::text;
   end if;
 
+  -- Migration 000231: the daemon's prefetch takes its row locks one shard at a time.
+  if to_regprocedure('purse_citus_prefetch_locks()') is not null then
+    execute 'select purse_citus_prefetch_locks()';
+  end if;
+
   if cardinality(fks) > 0 then
     for i in 1 .. array_length(fks, 1) loop
       if fks[i][2] not in ('cards_replaced_by_fkey') and fks[i][3] not like '%REFERENCES entries(%' then
