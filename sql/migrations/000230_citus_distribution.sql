@@ -109,6 +109,10 @@ begin
     placed := placed || 'load_references'::text;
   end if;
 
+  -- The daemon's batches run with custom plans here (src/daemon/batch.ts reads this setting): Citus
+  -- routes a statement by its parameters' values, which a generic plan does not have.
+  execute format('alter database %I set purse.batch_plan_mode = %L', current_database(), 'force_custom_plan');
+
   -- Migration 000231: the daemon's prefetch takes its row locks one shard at a time.
   if to_regprocedure('purse_citus_prefetch_locks()') is not null then
     execute 'select purse_citus_prefetch_locks()';

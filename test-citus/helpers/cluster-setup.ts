@@ -43,8 +43,13 @@ export function setup(project: TestProject): void {
   project.provide('citusKeysJson', generateKeyringJson());
 }
 
+/** Stops the cluster and removes its directory, unless PURSE_CITUS_KEEP is set (to read its logs). */
 export function teardown(): void {
   if (!dir) return;
+  if (process.env.PURSE_CITUS_KEEP) {
+    process.stderr.write(`citus cluster kept running in ${dir} (cluster.sh down ${dir})\n`);
+    return;
+  }
   execFileSync('bash', [path.join(citusScriptsDir(), 'cluster.sh'), 'down', dir], { stdio: 'inherit' });
   fs.rmSync(dir, { recursive: true, force: true });
 }
