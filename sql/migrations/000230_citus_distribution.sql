@@ -112,6 +112,11 @@ begin
   -- The daemon's batches run with custom plans here (src/daemon/batch.ts reads this setting): Citus
   -- routes a statement by its parameters' values, which a generic plan does not have.
   execute format('alter database %I set purse.batch_plan_mode = %L', current_database(), 'force_custom_plan');
+  -- Commands such as `purse cards issue` read many shards and then write a reference table (the
+  -- batch row) in one transaction; Citus allows that only when the reads used one connection per
+  -- node. Single-shard transactions (the hot path) are unaffected; multi-shard reads use one
+  -- connection per node instead of several.
+  execute format('alter database %I set citus.multi_shard_modify_mode = %L', current_database(), 'sequential');
 
   -- Migration 000231: the daemon's prefetch takes its row locks one shard at a time.
   if to_regprocedure('purse_citus_prefetch_locks()') is not null then
