@@ -20,11 +20,17 @@
 -- the games named with their prizes (the stocked ones locked: a draw takes from their stock), and
 -- the cards' lots still holding points. The callers hold the cards' account locks. Also what the
 -- points domain's own functions load for one request (purse points CLI, tests).
-create function purse_points_state(p_at timestamptz, p_merchants bigint[], p_cards bigint[], p_games text[]) returns json
+create function purse_points_state(p_at timestamptz, p_merchants bigint[], p_cards bigint[], p_games text[], p_txns bigint[]) returns json
 language plpgsql
 set plan_cache_mode = force_generic_plan
 as $$
+declare
+  points_entries bigint[];
 begin
+  select array_agg(id order by id) into points_entries from entries
+  where transaction_id = any(p_txns)
+    and kind in ('points_earn', 'points_redeem', 'points_load', 'points_exchange', 'points_clawback', 'lottery', 'lottery_prize');
+  points_entries := coalesce(points_entries, '{}');
   return json_build_object(
     'schemes', (select coalesce(json_agg(json_build_object('id', id, 'code', code, 'currency', currency, 'issue_price', issue_price,
         'redemption_value', redemption_value, 'sale_price', sale_price, 'validity_months', validity_months) order by id), '[]'::json) from schemes),
@@ -50,11 +56,37 @@ begin
         where g.code = any(p_games) and z.stock is not null order by z.id for no key update of z) l),
     'lots', (select coalesce(json_agg(json_build_object('card_id', card_id, 'scheme_id', scheme_id, 'remaining', remaining, 'expires_at', expires_at)
         order by card_id, id), '[]'::json)
-      from points_lots where card_id = any(p_cards) and remaining > 0)
+      from points_lots where card_id = any(p_cards) and remaining > 0),
+    'balances', (select coalesce(json_agg(json_build_object('card_id', card_id, 'asset', asset, 'balance', balance)), '[]'::json)
+      from card_accounts where card_id = any(p_cards) and asset like 'PTS:%'),
+    -- The points entries of the transactions named (originals a void, reversal or refund undoes,
+    -- earns a claw-back takes back), their legs and lot moves, and their draws and claw-backs (locked).
+    'entries', (select coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'merchant_id', merchant_id, 'channel_id', channel_id, 'memo', memo,
+        'transaction_id', transaction_id) order by id), '[]'::json) from entries where id = any(points_entries)),
+    'legs', (select coalesce(json_agg(json_build_object('entry_id', entry_id, 'account', account, 'asset', asset, 'amount', amount)
+        order by entry_id, account, asset), '[]'::json) from postings where entry_id = any(points_entries)),
+    'lot_moves', (select coalesce(json_agg(json_build_object('card_id', m.card_id, 'entry_id', m.entry_id, 'lot_id', m.lot_id, 'scheme_id', m.scheme_id,
+        'points', m.points) order by m.card_id, m.entry_id, m.lot_id), '[]'::json)
+      from (select m.card_id, m.entry_id, m.lot_id, l.scheme_id, sum(m.points)::bigint as points
+            from points_lot_moves m join points_lots l on l.card_id = m.card_id and l.id = m.lot_id
+            where (m.card_id, m.entry_id) in (select distinct card_id, entry_id from postings where entry_id = any(points_entries) and card_id is not null)
+            group by m.card_id, m.entry_id, m.lot_id, l.scheme_id having sum(m.points) <> 0) m),
+    'draws', (select coalesce(json_agg(json_build_object('card_id', card_id, 'id', id, 'prize_id', prize_id, 'entry_id', entry_id,
+        'prize_entry_id', prize_entry_id, 'reversed', reversed, 'transaction_id', transaction_id) order by card_id, id), '[]'::json)
+      from (select * from lottery_draws where transaction_id = any(p_txns) order by card_id, id for update) d),
+    'clawbacks', (select coalesce(json_agg(json_build_object('card_id', card_id, 'id', id, 'transaction_id', transaction_id) order by card_id, id), '[]'::json)
+      from (select * from points_clawbacks where transaction_id = any(p_txns) and not reversed order by card_id, id for update) c),
+    'clawback_states', (select coalesce(json_agg(json_build_object('card_id', c.card_id, 'earn_entry_id', c.earn_entry_id, 'returned', c.returned,
+        'clawed', c.clawed)), '[]'::json)
+      from (select card_id, earn_entry_id, sum(returned_amount)::bigint as returned, sum(points_clawed)::bigint as clawed from points_clawbacks
+            where (card_id, earn_entry_id) in (select card_id, entry_id from postings where entry_id = any(points_entries) and card_id is not null)
+              and not reversed group by card_id, earn_entry_id) c),
+    'undone', (select coalesce(json_agg(distinct reverses_entry_id), '[]'::json) from entries
+      where reverses_entry_id = any(points_entries) and kind in ('void', 'reversal'))
   );
 end $$;
 
-comment on function purse_points_state(timestamptz, bigint[], bigint[], text[]) is
+comment on function purse_points_state(timestamptz, bigint[], bigint[], text[], bigint[]) is
   'What the points types decide over (src/points/view.ts): schemes, merchants'' accepted schemes and earn rules, rates in force, games, the cards'' lots.';
 
 create function purse_prefetch(
@@ -164,8 +196,9 @@ begin
     'holds', (select coalesce(json_agg(json_build_object(
         'id', h.id, 'card_id', h.card_id, 'asset', h.asset, 'amount', h.amount, 'remaining', h.remaining, 'expires_at', h.expires_at, 'status', h.status)), '[]'::json)
       from holds h where h.id = any(coalesce(hold_ids, '{}'))),
-    'points', case when cardinality(p_points_merchants) > 0 then purse_points_state(p_at, p_points_merchants,
-        (select array_agg(c.id) from cards c where c.pan_token = any(p_points_tokens)), p_games) end,
+    'points', case when cardinality(p_points_merchants) > 0 or cardinality(txn_ids) > 0 then purse_points_state(p_at, p_points_merchants,
+        (select array_agg(c.id) from cards c where c.pan_token = any(p_points_tokens)), p_games,
+        txn_ids || coalesce((select array_agg(id) from transactions where original_id = any(txn_ids) and type = 'points_earn' and status = 'approved'), '{}')) end,
     'postings', (select coalesce(json_agg(json_build_object('entry_id', p.entry_id, 'account', p.account, 'asset', p.asset, 'amount', p.amount)
         order by p.entry_id, p.account, p.asset), '[]'::json)
       from postings p where p.entry_id = any(coalesce(entry_ids, '{}')))

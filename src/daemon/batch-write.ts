@@ -121,7 +121,7 @@ export interface BatchWrites {
  * entry of the batch (one statement), holds placed, the batch's rows inserted once and complete
  * (plus used markers; late originals take their marker's row), originals and cards changed. A
  * statement that fails stops the message, so nothing after it, the COMMIT included, runs.
- * Entries an `immediate` (points) outcome already posted are not posted again.
+ * Entries of points outcomes, posted before (batch.ts), are not posted again.
  */
 export function writeStatements(b: BatchWrites): string[] {
   const entries: Entry[] = [];
@@ -133,7 +133,7 @@ export function writeStatements(b: BatchWrites): string[] {
     const o = w.outcome;
     const approved = isApproval(o.code);
     if (w.closesHold) closes.push(o.closeHold!);
-    if (approved && o.after && o.postedEntryIds === undefined) throw new InvariantError('batch_after_unposted', `${w.item.msg.type}: an outcome with SQL of its own must be posted immediately`);
+    if (approved && o.after && o.postedEntryIds === undefined) throw new InvariantError('batch_after_unposted', `${w.item.msg.type}: an outcome with SQL of its own must be posted before the write`);
     const posts = approved && (o.entries?.length ?? 0) > 0 && o.postedEntryIds === undefined;
     if (posts) for (const e of o.entries!) entries.push({ ...e, transactionId: w.txnId });
     const placesHold = approved && o.placeHold !== undefined && w.card !== null;

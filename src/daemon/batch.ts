@@ -51,9 +51,9 @@ const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.c
  *
  * A key already taken (a repeat, a marker) is simply read back by the prefetch: an identical body
  * gets its stored answer, another body 409. Points messages cost more round trips: their entries
- * are posted and their lots and draws finished before step 3 (finishing needs the entries' ids),
- * and the undo of points (claw-backs, reversals) still reads the database as it decides. Throws on
- * any database error without resolving anything: the caller retries or splits the batch.
+ * are posted and their lots, draws and claw-back records finished before step 3 (finishing needs
+ * the entries' ids). Throws on any database error without resolving anything: the caller retries
+ * or splits the batch.
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
@@ -152,7 +152,7 @@ async function decideBatch(
   const extra = new Map<string, unknown>();
   const links = linkedEarns(extra);
   for (const [purchase, earns] of state.earns) links.set(purchase, [...earns]);
-  const denv: DecideEnv = { ctx: env.ctx, handlers: env.handlers, state, extra, businessDate, now, db: client };
+  const denv: DecideEnv = { ctx: env.ctx, handlers: env.handlers, state, extra, businessDate, now };
 
   // Randomness is taken before deciding: a lottery's draw value, from the CSPRNG.
   const draws = new Map(items.filter((i) => i.msg.type === 'lottery').map((i) => [i, drawValue()]));
@@ -173,9 +173,7 @@ async function decideBatch(
     }
     const txnId = existing ? existing.id : ids.shift()!;
     const dc = makeContext(denv, item, txnId, cardId, original, draws.get(item) ?? null);
-    let decided: Outcome | Promise<Outcome> = existing ? { code: '94' } : decideOne(item, dc);
-    if (decided instanceof Promise) decided = await decided;
-    const outcome = decided.immediate ? await postImmediately(client, businessDate, txnId, decided) : decided;
+    const outcome: Outcome = existing ? { code: '94' } : decideOne(item, dc);
     const write: RowWrite = {
       item, txnId, adoptsMarker: existing !== undefined, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardId,
       merchantIdForRow: item.msg.merchant === null ? original?.merchantId ?? null : item.merchant.info?.id ?? null,
@@ -183,8 +181,8 @@ async function decideBatch(
     applyInMemory(write, state.cards, state.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }
-  // The points types' entries, lots and draws (their decisions are pure; finishing them needs the entries' ids).
-  for (const w of writes) if (w.outcome.after && w.outcome.postedEntryIds === undefined) w.outcome = await postImmediately(client, businessDate, w.txnId, w.outcome);
+  // Points entries, then their lots, draws and claw-back records (finishing them needs the entries' ids).
+  for (const w of writes) if (w.outcome.after) w.outcome = await postPoints(client, businessDate, w.txnId, w.outcome);
   const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');
   return {
     businessDate, now, writes, cards: state.cards, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
@@ -237,10 +235,11 @@ function markerState(id: number, channelId: number, requestId: string, businessD
 }
 
 /**
- * Posts an `immediate` outcome (points) before the batch decides its next message, and runs its
- * `after` SQL; returns it marked posted so the write step does not post it again.
+ * Posts an outcome with `after` SQL (points: lots, draws, claw-back records need its entries' ids)
+ * and runs it, once every message of the batch is decided; returns it marked posted so the write
+ * step does not post it again.
  */
-async function postImmediately(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
+async function postPoints(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
   if (!isApproval(o.code)) return o;
   const entryIds = await postEntries(client, businessDate, (o.entries ?? []).map((e) => ({ ...e, transactionId })));
   if (o.after) await o.after(client, { transactionId, entryIds });

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Context } from '../context.js';
 import { checkMessage } from './precedence.js';
 import type { Prefetched } from './prefetch.js';
@@ -7,14 +6,14 @@ import type { WorkItem } from './work-item.js';
 
 /**
  * Decides one message over the batch's prefetched state: the generic checks of design §5's
- * precedence (precedence.ts), then the type's own decision. Pure and synchronous; a promise only
- * for the undo and refund of points originals, which still read the database through `dc.db`.
+ * precedence (precedence.ts), then the type's own decision. Pure and synchronous: no database, no
+ * clock read, no I/O (the batch's time and a lottery's draw are taken before).
  */
-export function decideOne(item: WorkItem, dc: DecideContext): Outcome | Promise<Outcome> {
+export function decideOne(item: WorkItem, dc: DecideContext): Outcome {
   return checkMessage(dc, item.handler, item.merchant.refused) ?? item.handler.decide(dc);
 }
 
-/** Where a decision's inputs come from: the prefetched state, the batch's clock reading and, for points, its connection. */
+/** Where a decision's inputs come from: the prefetched state and the batch's clock reading. */
 export interface DecideEnv {
   ctx: Context;
   handlers: ReadonlyMap<string, Handler>;
@@ -23,7 +22,6 @@ export interface DecideEnv {
   extra: Map<string, unknown>;
   businessDate: string;
   now: Date;
-  db: pg.ClientBase;
 }
 
 /** The context of one message's decision in a batch. */
@@ -49,6 +47,5 @@ export function makeContext(env: DecideEnv, item: WorkItem, transactionId: numbe
     transactionId,
     points: state.points,
     draw,
-    db: env.db,
   };
 }

@@ -133,6 +133,8 @@ export async function readPrefetched(doc: unknown, registry: RegistryCache): Pro
   for (const e of p.earns) earns.set(e.original_id, [...(earns.get(e.original_id) ?? []), { transactionId: e.id, cardId: e.card_id, amount: e.amount }]);
   return {
     businessDate: p.business_date, ids: p.ids, byKey, byId, cardByToken: new Map(p.tokens.map((t) => [t.token.slice(2), t.id])), cardByPan: new Map(),
-    cards, holds, postings, earns, points: p.points === null ? null : pointsView(p.points),
+    cards, holds, postings, earns,
+    // Points balances as the batch's decisions leave them (its cards' accounts in memory).
+    points: p.points === null ? null : pointsView(p.points, (cardId, asset) => cards.get(cardId)?.accounts.get(asset)?.balance ?? 0),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { balancedEntry, type Entry, type Posting } from '../ledger/entry.js';
 import type { Queryable } from '../ledger/post.js';
+import { loadTransactionsView, type PointsEntry, type PointsView } from './view.js';
 import { cardIdOf } from '../ledger/accounts.js';
 import { roundDiv } from '../ledger/money.js';
 import { InvariantError } from '../errors.js';
@@ -15,7 +16,7 @@ import type { ClawbackRecordEffect, PointsApproval } from './outcome.js';
 import { metaOf } from './request.js';
 
 /** An earn entry as a claw-back reads it. */
-export interface EarnEntryRow { id: number; merchant_id: number | null; memo: { purchase_amount?: number; scheme?: string } | null }
+export type EarnEntryRow = Pick<PointsEntry, 'id' | 'merchant_id' | 'memo'>;
 
 export interface ClawbackRequest {
   /** Transaction id of the `points_earn` whose points are taken back. */
@@ -35,17 +36,36 @@ export interface ClawbackRequest {
  * of the scheme; the earn's cumulative claw-back state is read under that lock.
  */
 export async function prepareClawback(db: Queryable, req: ClawbackRequest): Promise<PointsApproval> {
-  const { rows } = await db.query<EarnEntryRow>({
-    name: 'points_earn_entry_of_transaction',
-    text: `select id, merchant_id, memo from entries where transaction_id = $1 and kind = 'points_earn' order by id limit 1`,
-    values: [req.earnTransactionId],
-  });
+  const first = await loadTransactionsView(db, req.at, [req.earnTransactionId], []);
+  const earn = earnEntryOf(first, req.earnTransactionId);
+  if (!earn) return decideClawback(first, req);
+  const leg = earnCardLeg(first, earn);
+  await lockPointsAccounts(db, cardIdOf(leg.account)!, [leg.asset]);
+  return decideClawback(await loadTransactionsView(db, req.at, [req.earnTransactionId], [cardIdOf(leg.account)!]), req);
+}
+
+/** The first points_earn entry of a transaction, or null. */
+function earnEntryOf(view: PointsView, transactionId: number): EarnEntryRow | null {
+  return view.pointsEntries(transactionId).find((e) => e.kind === 'points_earn') ?? null;
+}
+
+/** The card leg of an earn entry (its points credit). */
+function earnCardLeg(view: PointsView, earn: EarnEntryRow): Posting {
+  const cardLeg = view.legs(earn.id).find((l) => cardIdOf(l.account) !== null);
+  const purchase = earn.memo?.purchase_amount;
+  if (!cardLeg || !purchase || cardLeg.amount <= 0) throw new InvariantError('points_earn_shape', `entry ${earn.id} is not a points_earn with a card leg and a purchase amount`);
+  return cardLeg;
+}
+
+/** The decision of prepareClawback over a view of the earn's transaction and its card's balances, locked (pure). */
+export function decideClawback(view: PointsView, req: ClawbackRequest): PointsApproval {
+  const earn = earnEntryOf(view, req.earnTransactionId);
   const meta = metaOf(req);
-  if (!rows[0]) {
+  if (!earn) {
     const detail = { points_intended: 0, points_clawed_back: 0, shortfall: 0 };
     return { approved: true, code: '00', message: 'nothing earned to claw back', amountRequested: 0, amountApproved: 0, entries: [], effects: [], detail };
   }
-  const c = await clawbackOf(db, rows[0], req.returned, meta, 0);
+  const c = clawbackOf(view, earn, req.returned, meta, 0);
   return {
     approved: true, code: '00', message: c.shortfall > 0 ? `claw-back short by ${c.shortfall} points` : 'approved',
     amountRequested: c.intended, amountApproved: c.taken, entries: c.entry ? [c.entry] : [], effects: c.effects, detail: c.detail,
@@ -64,38 +84,27 @@ export interface Clawback { entry: Entry | null; effects: (LotEffect | ClawbackR
  * with T the points actually taken so far, so claw-backs adding up to the whole earn negate it
  * exactly. Lots: the earn's own lot first, then oldest-first.
  */
-export async function clawbackOf(db: Queryable, earn: EarnEntryRow, returned: number | 'all', meta: EntryMeta, entryIndex: number): Promise<Clawback> {
-  const { rows: legs } = await db.query<Posting>({
-    name: 'points_entry_legs',
-    text: 'select account, asset, amount from postings where entry_id = $1 order by account, asset',
-    values: [earn.id],
-  });
-  const cardLeg = legs.find((l) => cardIdOf(l.account) !== null);
-  const purchase = earn.memo?.purchase_amount;
-  if (!cardLeg || !purchase || cardLeg.amount <= 0) throw new InvariantError('points_earn_shape', `entry ${earn.id} is not a points_earn with a card leg and a purchase amount`);
+export function clawbackOf(view: PointsView, earn: EarnEntryRow, returned: number | 'all', meta: EntryMeta, entryIndex: number): Clawback {
+  const legs = view.legs(earn.id);
+  const cardLeg = earnCardLeg(view, earn);
+  const purchase = earn.memo!.purchase_amount!;
   const cardId = cardIdOf(cardLeg.account)!;
   const earned = cardLeg.amount;
-  const balance = (await lockPointsAccounts(db, cardId, [cardLeg.asset])).get(cardLeg.asset)!;
-  const { rows: [state] } = await db.query<{ returned: number; clawed: number; scheme_id: number }>({
-    name: 'points_clawback_state',
-    text: `
-      select coalesce(sum(c.returned_amount), 0)::bigint as returned, coalesce(sum(c.points_clawed), 0)::bigint as clawed,
-             (select id from schemes where 'PTS:' || code = $3) as scheme_id
-      from points_clawbacks c where c.card_id = $1 and c.earn_entry_id = $2 and not c.reversed`,
-    values: [cardId, earn.id, cardLeg.asset],
-  });
-  const before = Math.min(purchase, state!.returned);
+  const balance = view.balance(cardId, cardLeg.asset);
+  const state = view.clawbackState(cardId, earn.id);
+  const schemeId = view.schemeByCode(cardLeg.asset.slice('PTS:'.length))!.id;
+  const before = Math.min(purchase, state.returned);
   const after = returned === 'all' ? purchase : Math.min(purchase, before + returned);
   const intended = roundDiv(BigInt(earned) * BigInt(after), purchase) - roundDiv(BigInt(earned) * BigInt(before), purchase);
   const taken = Math.min(intended, balance);
   const shortfall = intended - taken;
-  const entry = taken === 0 ? null : balancedEntry('points_clawback', clawbackLegs(legs, earned, state!.clawed, state!.clawed + taken), {
+  const entry = taken === 0 ? null : balancedEntry('points_clawback', clawbackLegs(legs, earned, state.clawed, state.clawed + taken), {
     ...meta, merchantId: earn.merchant_id, reversesEntryId: earn.id,
     memo: { earn_entry_id: earn.id, scheme: earn.memo?.scheme ?? null, returned: after - before, returned_after: after, points_intended: intended, points: taken, shortfall },
   });
   const index = entry ? entryIndex : null;
   const effects: Clawback['effects'] = [];
-  if (taken > 0) effects.push({ type: 'lot_debit', entry: entryIndex, cardId, schemeId: state!.scheme_id, points: taken, spendableAt: null, preferSourceEntryIds: [earn.id] });
+  if (taken > 0) effects.push({ type: 'lot_debit', entry: entryIndex, cardId, schemeId, points: taken, spendableAt: null, preferSourceEntryIds: [earn.id] });
   if (after > before) {
     effects.push({
       type: 'clawback_record', entry: index, cardId, earnEntryId: earn.id, transactionId: meta.transactionId ?? null,

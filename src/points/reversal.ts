@@ -8,9 +8,10 @@
 import { balancedEntry, negatedLegs, type Entry, type Posting } from '../ledger/entry.js';
 import type { Queryable } from '../ledger/post.js';
 import { cardIdOf } from '../ledger/accounts.js';
-import { clawbackOf, type EarnEntryRow } from './clawback.js';
+import { clawbackOf } from './clawback.js';
 import { isChannelFeeLeg } from './entries.js';
-import { lockPointsAccounts, lotMovesOf } from './lots.js';
+import { lockPointsAccounts } from './lots.js';
+import { loadTransactionsView, type PointsEntry, type PointsView } from './view.js';
 import { decline, type PointsEffect, type PointsOutcome } from './outcome.js';
 import { metaOf } from './request.js';
 
@@ -29,10 +30,8 @@ export interface PointsReversalRequest {
   businessDate?: string | null;
 }
 
-interface Original extends EarnEntryRow { kind: string; channel_id: number | null }
-
 /** What an undo entry's memo says of its original: its kind and, for settlement, its scheme (Entry.memo). */
-function undoMemo(o: Original): Record<string, unknown> {
+function undoMemo(o: PointsEntry): Record<string, unknown> {
   return o.memo?.scheme === undefined ? { reverses: o.kind } : { reverses: o.kind, scheme: o.memo.scheme };
 }
 
@@ -46,37 +45,27 @@ function undoMemo(o: Original): Record<string, unknown> {
  * a points_earn is clawed back capped instead, never 51).
  */
 export async function preparePointsReversal(db: Queryable, req: PointsReversalRequest): Promise<PointsOutcome> {
+  const first = await loadTransactionsView(db, req.at, [req.originalTransactionId], []);
+  const cards = await lockCardAccounts(db, first.pointsEntries(req.originalTransactionId).flatMap((o) => first.legs(o.id)));
+  return decidePointsReversal(await loadTransactionsView(db, req.at, [req.originalTransactionId], cards), req);
+}
+
+/** The decision of preparePointsReversal over a view of the original's points, its card's balances locked (pure). */
+export function decidePointsReversal(view: PointsView, req: PointsReversalRequest): PointsOutcome {
   const meta = metaOf(req);
-  const { rows: originals } = await db.query<Original>({
-    name: 'points_reversal_originals',
-    text: 'select id, kind, merchant_id, channel_id, memo from entries where transaction_id = $1 and kind = any($2::text[]) order by id',
-    values: [req.originalTransactionId, POINTS_ENTRY_KINDS],
-  });
+  const originals = view.pointsEntries(req.originalTransactionId);
   const ids = originals.map((o) => o.id);
-  const { rows: legs } = await db.query<Posting & { entry_id: number }>({
-    name: 'points_reversal_legs',
-    text: 'select entry_id, account, asset, amount from postings where entry_id = any($1::bigint[]) order by entry_id, account, asset',
-    values: [ids],
-  });
-  const balances = await lockCardAccounts(db, legs);
-  const { rows: draws } = await db.query<{ card_id: number; id: number; prize_id: number | null; entry_id: number | null; prize_entry_id: number | null; reversed: boolean }>({
-    name: 'points_reversal_draws',
-    text: 'select card_id, id, prize_id, entry_id, prize_entry_id, reversed from lottery_draws where transaction_id = $1 order by card_id, id for update',
-    values: [req.originalTransactionId],
-  });
-  const { rows: clawbacks } = await db.query<{ card_id: number; id: number }>({
-    name: 'points_reversal_clawbacks',
-    text: 'select card_id, id from points_clawbacks where transaction_id = $1 and not reversed order by card_id, id for update',
-    values: [req.originalTransactionId],
-  });
+  const legs = originals.flatMap((o) => view.legs(o.id).map((l) => ({ ...l, entry_id: o.id })));
+  const balances = new Map<string, number>();
+  for (const l of legs) {
+    const card = cardIdOf(l.account);
+    if (card !== null && l.asset.startsWith('PTS:')) balances.set(`${card}|${l.asset}`, view.balance(card, l.asset));
+  }
+  const draws = view.draws(req.originalTransactionId);
+  const clawbacks = view.clawbacks(req.originalTransactionId);
   const nothing = { approved: true as const, code: '00' as const, amountRequested: 0, amountApproved: 0, entries: [], effects: [] };
   if (originals.length === 0 && draws.length === 0 && clawbacks.length === 0) return { ...nothing, message: 'no points to reverse', detail: {} };
-  const { rows: done } = await db.query({
-    name: 'points_reversal_done',
-    text: `select 1 from entries where reverses_entry_id = any($1::bigint[]) and kind in ('void', 'reversal') limit 1`,
-    values: [ids],
-  });
-  if (done.length > 0 || (draws.length > 0 && draws.every((d) => d.reversed))) {
+  if (view.undone(ids) || (draws.length > 0 && draws.every((d) => d.reversed))) {
     return { ...nothing, message: 'already reversed', detail: {}, alreadyReversed: true };
   }
 
@@ -89,7 +78,7 @@ export async function preparePointsReversal(db: Queryable, req: PointsReversalRe
     const oLegs = legs.filter((l) => l.entry_id === o.id).map(({ account, asset, amount }) => ({ account, asset, amount }));
     const fees = oLegs.filter(isChannelFeeLeg);
     if (o.kind === 'points_earn') {
-      const c = await clawbackOf(db, o, 'all', meta, entries.length);
+      const c = clawbackOf(view, o, 'all', meta, entries.length);
       if (c.entry) entries.push(c.entry);
       effects.push(...c.effects);
       clawedBack += c.taken;
@@ -104,7 +93,7 @@ export async function preparePointsReversal(db: Queryable, req: PointsReversalRe
     }));
     negationOf.set(o.id, index);
     for (const cardId of new Set(oLegs.map((l) => cardIdOf(l.account)).filter((c): c is number => c !== null))) {
-      const moves = await lotMovesOf(db, cardId, o.id);
+      const moves = view.lotMoves(cardId, o.id);
       for (const m of moves) if (m.points < 0) effects.push({ type: 'lot_restore', entry: index, cardId, lotId: m.lotId, points: -m.points });
       const credited = new Map<number, number>();
       for (const m of moves) if (m.points > 0) credited.set(m.schemeId, (credited.get(m.schemeId) ?? 0) + m.points);
@@ -136,16 +125,14 @@ export async function preparePointsReversal(db: Queryable, req: PointsReversalRe
   };
 }
 
-/** Locks every card points account the legs touch, ascending by (card, asset); balances keyed `card|asset`. */
-async function lockCardAccounts(db: Queryable, legs: readonly Posting[]): Promise<Map<string, number>> {
+/** Locks every card points account the legs touch, ascending by (card, asset); returns the cards. */
+async function lockCardAccounts(db: Queryable, legs: readonly Posting[]): Promise<number[]> {
   const byCard = new Map<number, Set<string>>();
   for (const l of legs) {
     const card = cardIdOf(l.account);
     if (card !== null && l.asset.startsWith('PTS:')) byCard.set(card, (byCard.get(card) ?? new Set()).add(l.asset));
   }
-  const out = new Map<string, number>();
-  for (const card of [...byCard.keys()].sort((a, b) => a - b)) {
-    for (const [asset, balance] of await lockPointsAccounts(db, card, [...byCard.get(card)!])) out.set(`${card}|${asset}`, balance);
-  }
-  return out;
+  const cards = [...byCard.keys()].sort((a, b) => a - b);
+  for (const card of cards) await lockPointsAccounts(db, card, [...byCard.get(card)!]);
+  return cards;
 }

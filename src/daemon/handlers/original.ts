@@ -1,4 +1,4 @@
-import { andThen, type DecideContext, type Handler, type Outcome, type TxnState, type UndoKind } from './types.js';
+import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { decline, negation } from './common.js';
 import { checkCard } from '../precedence.js';
 
@@ -31,14 +31,13 @@ export function undone(o: TxnState): boolean {
  * Undoes original `o` by a void or a reversal: its type's own `undo` when it has one (points),
  * else its entry negated; marks it voided or reversed when approved, 12 when there is nothing to undo.
  */
-export function undoOriginal(kind: UndoKind, o: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+export function undoOriginal(kind: UndoKind, o: TxnState, dc: DecideContext): Outcome {
   const handler = dc.handlerOf(o.type!);
-  return andThen(handler?.undo ? handler.undo(kind, o, dc) : negation(kind, o, dc, dc.card), (out) => {
-    if (!out) return decline('12', { originalId: o.id });
-    if (out.code === '00') {
-      o.status = kind === 'void' ? 'voided' : 'reversed';
-      o.dirty = true;
-    }
-    return out;
-  });
+  const out = handler?.undo ? handler.undo(kind, o, dc) : negation(kind, o, dc, dc.card);
+  if (!out) return decline('12', { originalId: o.id });
+  if (out.code === '00') {
+    o.status = kind === 'void' ? 'voided' : 'reversed';
+    o.dirty = true;
+  }
+  return out;
 }

@@ -5,9 +5,9 @@
  * response's `detail` and in points_clawbacks, never a negative balance).
  */
 import { roundDiv } from '../../ledger/money.js';
-import { prepareClawback } from '../../points/clawback.js';
+import { decideClawback } from '../../points/clawback.js';
 import type { PointsApproval } from '../../points/outcome.js';
-import { withPoints } from './points-outcome.js';
+import { pointsState, withPoints } from './points-outcome.js';
 import type { DecideContext, Outcome, TxnState, UndoKind } from './types.js';
 
 /** An approved points_earn linked to a purchase. */
@@ -36,10 +36,10 @@ export function linkedEarns(extra: Map<string, unknown>): Map<number, LinkedEarn
  */
 export function clawbackLinked(
   returned: UndoKind | { before: number; after: number }, purchase: TxnState, dc: DecideContext, base: Outcome,
-): Outcome | Promise<Outcome> {
+): Outcome {
   const earns = linkedEarns(dc.extra).get(purchase.id);
   if (!earns?.length || base.code !== '00') return base;
-  return (async () => {
+  {
     const parts: PointsApproval[] = [];
     let intended = 0, clawed = 0, shortfall = 0;
     for (const e of earns) {
@@ -49,7 +49,7 @@ export function clawbackLinked(
         share = roundDiv(BigInt(returned.after) * BigInt(e.amount), a) - roundDiv(BigInt(returned.before) * BigInt(e.amount), a);
         if (share === 0) continue;
       }
-      const c = await prepareClawback(dc.db, {
+      const c = decideClawback(pointsState(dc), {
         earnTransactionId: e.transactionId, returned: share, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id,
         businessDate: typeof returned === 'string' ? purchase.businessDate : null,
       });
@@ -60,5 +60,5 @@ export function clawbackLinked(
       parts.push(c);
     }
     return withPoints(base, parts, { points_intended: intended, points_clawed_back: clawed, shortfall });
-  })();
+  }
 }

@@ -1,22 +1,22 @@
 /**
  * From the points domain's outcomes (src/points/**) to the pipeline's. The points types decide
- * purely over the batch's points state; their entries are posted and finished (`finishPoints`:
- * lots, draws) by the write step. The undo of points (claw-backs, reversals) still reads the
- * database: it is posted and finished right after its decision (`immediate`). A batch decides one
+ * purely over the batch's points state, the undo of points (claw-backs, reversals) too; their
+ * entries are posted and finished (`finishPoints`: lots, draws) by the write step. A batch decides one
  * message that touches a card's lots (batch.ts), as src/points/outcome.ts asks that one request be
  * finished before the next on the same card is decided.
  */
-import type pg from 'pg';
 import { balancedEntry, type Entry } from '../../ledger/entry.js';
 import { pointsAsset } from '../../ledger/accounts.js';
 import { finishPoints, type PointsApproval, type PointsOutcome } from '../../points/outcome.js';
-import { preparePointsReversal } from '../../points/reversal.js';
+import { decidePointsReversal } from '../../points/reversal.js';
+import { InvariantError } from '../../errors.js';
+import type { PointsView } from '../../points/view.js';
 import { decline, feeLegs } from './common.js';
 import type { DecideContext, Outcome, TxnState, UndoKind } from './types.js';
 
 /** `after` SQL finishing each approval on its slice of the entry ids, `offset` entries in. */
 export function finisher(parts: readonly PointsApproval[], offset: number): Outcome['after'] {
-  return async (client: pg.ClientBase, { entryIds }) => {
+  return async (client, { entryIds }) => {
     let i = offset;
     for (const p of parts) {
       await finishPoints(client, p, entryIds.slice(i, i + p.entries.length));
@@ -51,7 +51,13 @@ export function pointsOutcome(o: PointsOutcome, dc: DecideContext, extra: { asse
 export function withPoints(base: Outcome, parts: readonly PointsApproval[], detail: Record<string, unknown>): Outcome {
   const own = base.entries ?? [];
   const added = parts.flatMap((p) => p.entries);
-  return { ...base, entries: [...own, ...added], immediate: true, after: finisher(parts, own.length), detail: { ...base.detail, ...detail } };
+  return { ...base, entries: [...own, ...added], after: finisher(parts, own.length), detail: { ...base.detail, ...detail } };
+}
+
+/** The batch's points state (the prefetch reads it for every batch with a points message or an original). */
+export function pointsState(dc: DecideContext): PointsView {
+  if (!dc.points) throw new InvariantError('points_not_prefetched', `${dc.msg.type}: the batch has no points state`);
+  return dc.points;
 }
 
 /** The asset of a points scheme code found in a domain outcome's detail. */
@@ -66,8 +72,8 @@ export function assetOf(detail: Record<string, unknown>, fallback: string): stri
  * spent (nothing moves). Posted into the original's business date. `base`: what the caller undoes
  * itself (a refund's stored-value entry), to which the points part is added.
  */
-export async function undoPoints(kind: UndoKind, original: TxnState, dc: DecideContext, base?: Outcome): Promise<Outcome> {
-  const o = await preparePointsReversal(dc.db, {
+export function undoPoints(kind: UndoKind, original: TxnState, dc: DecideContext, base?: Outcome): Outcome {
+  const o = decidePointsReversal(pointsState(dc), {
     originalTransactionId: original.id, mode: kind, at: dc.now, transactionId: dc.transactionId, channelId: original.channelId, businessDate: original.businessDate,
   });
   if (!o.approved) return decline(o.code, { originalId: original.id });

@@ -2,8 +2,8 @@
  * The points types of design §5 over the daemon's pipeline: `points_earn`, `points_redeem`,
  * `points_load`, `points_exchange`, `lottery`. The generic checks (58 registry, 14 card, 57 program,
  * card status and expiry, PIN) run first as for every card-bearing type; then the points domain
- * (src/points/**) decides against the batch's connection, and the batch posts and finishes the
- * outcome before its next decision (`immediate`). `amount_requested` echoes the request's amount
+ * (src/points/**) decides, purely, over the batch's prefetched points state (`dc.points`); the
+ * batch posts and finishes the outcome before its write step. `amount_requested` echoes the request's amount
  * (unused by lottery); `amount_approved` and the row's asset are in points of the scheme (lottery:
  * the game's cost) — except for points_earn, whose amounts stay the purchase amount in minor units
  * (what a refund of it returns, and transactions.refunded_amount <= amount_approved), the points
@@ -13,13 +13,12 @@ import { decideEarn, decidePointsLoad } from '../../points/earn.js';
 import { decideRedeem } from '../../points/redeem.js';
 import { decideExchange } from '../../points/exchange.js';
 import { decideLottery } from '../../points/lottery/draw.js';
-import { prepareClawback } from '../../points/clawback.js';
-import type { PointsView } from '../../points/view.js';
+import { decideClawback } from '../../points/clawback.js';
 import { InvariantError } from '../../errors.js';
 import type { PointsRequest } from '../../points/request.js';
 import { decline } from './common.js';
 import { undone } from './original.js';
-import { finisher, pointsOutcome, undoPoints } from './points-outcome.js';
+import { finisher, pointsOutcome, pointsState, undoPoints } from './points-outcome.js';
 import { linkedEarns } from './points-links.js';
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 
@@ -29,15 +28,11 @@ function requestOf(dc: DecideContext): PointsRequest {
 }
 
 /** Every points type is voided or reversed by negating its points entries, lots and draws exactly (points-outcome.ts). */
-const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Promise<Outcome> => undoPoints(kind, original, dc);
+const undo = (kind: UndoKind, original: TxnState, dc: DecideContext): Outcome => undoPoints(kind, original, dc);
 
 const common = { needsPin: false, needs: { card: 'message', original: false }, touchesLots: true, undo } as const;
 
-/** The batch's points state (the prefetch reads it for every batch with a points message). */
-function view(dc: DecideContext): PointsView {
-  if (!dc.points) throw new InvariantError('points_not_prefetched', `${dc.msg.type}: the batch has no points state`);
-  return dc.points;
-}
+const view = pointsState;
 
 /**
  * The purchase a points_earn names (`original_request_id`): unknown 25; not an approved, not undone
@@ -83,13 +78,13 @@ export const pointsEarn: Handler = {
     }
     return out;
   },
-  async refund(amount, original, dc) {
+  refund(amount, original, dc) {
     if (amount > original.amountApproved - original.refundedAmount) return decline('13', { originalId: original.id });
-    const c = await prepareClawback(dc.db, { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
+    const c = decideClawback(pointsState(dc), { earnTransactionId: original.id, returned: amount, at: dc.now, transactionId: dc.transactionId, channelId: dc.channel.id });
     original.refundedAmount += amount;
     original.dirty = true;
     return {
-      code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries, immediate: true,
+      code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries,
       after: finisher([c], 0), detail: c.detail,
     };
   },

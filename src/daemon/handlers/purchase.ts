@@ -48,10 +48,10 @@ export function refundSpend(amount: number, original: TxnState, dc: DecideContex
  * the points earned on it by a linked points_earn (design §5 `original_request_id`), when there is one.
  */
 export const spendLinks = {
-  undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+  undo(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome {
     return clawbackLinked(kind, original, dc, negation(kind, original, dc, dc.card));
   },
-  refund(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome> {
+  refund(amount: number, original: TxnState, dc: DecideContext): Outcome {
     const before = original.refundedAmount;
     const out = refundSpend(amount, original, dc);
     return clawbackLinked({ before, after: original.refundedAmount }, original, dc, out);

@@ -1,4 +1,4 @@
-import { andThen, type DecideContext, type Handler, type Outcome, type TxnState, type UndoKind } from './types.js';
+import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { decline, negation } from './common.js';
 import { isOutcome, originalFor, undone } from './original.js';
 import { undoPoints } from './points-outcome.js';
@@ -28,18 +28,16 @@ export const refund: Handler = {
    */
   undo(kind: UndoKind, original: TxnState, dc: DecideContext) {
     const purchase = original.originalId === null ? undefined : dc.txn(original.originalId);
-    let out: Outcome | Promise<Outcome>;
+    let out: Outcome;
     if (purchase?.type === 'points_earn') out = undoPoints(kind, original, dc);
     else {
       const negated = negation(kind, original, dc, dc.card);
       out = purchase && negated.code === '00' && linkedEarns(dc.extra).get(purchase.id)?.length ? undoPoints(kind, original, dc, negated) : negated;
     }
-    return andThen(out, (o) => {
-      if (o.code === '00' && purchase) {
-        purchase.refundedAmount -= original.amountApproved;
-        purchase.dirty = true;
-      }
-      return o;
-    });
+    if (out.code === '00' && purchase) {
+      purchase.refundedAmount -= original.amountApproved;
+      purchase.dirty = true;
+    }
+    return out;
   },
 };

@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { Context } from '../../context.js';
 import type { Entry, EntryKind, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
+import type { Queryable } from '../../ledger/post.js';
 import type { PointsView } from '../../points/view.js';
 import type { FieldSpec, Message } from '../message.js';
 import type { ResponseCode } from '../codes.js';
@@ -91,12 +91,6 @@ export interface DecideContext {
   points: PointsView | null;
   /** A lottery's draw value, taken before deciding (the CSPRNG). */
   draw: number | null;
-  /**
-   * The batch's connection, for decisions that read and lock state the prefetch did not load
-   * (points lots, draws, claw-backs): only the undo and refund of points
-   * originals. No other decision touches it.
-   */
-  db: pg.ClientBase;
 }
 
 /** What one message decided. Only `code` is required; the core applies the rest in memory and SQL. */
@@ -117,13 +111,8 @@ export interface Outcome {
   /** Whether the response shows the card's balance (default: when the card is known and was not refused for security reasons). */
   showBalance?: boolean;
   /** Extra SQL in the batch transaction after the entries are posted. */
-  after?: (client: pg.ClientBase, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
-  /**
-   * Post the entries and run `after` right after this decision, before the batch decides its next
-   * message (points: the next decision on the card reads the lots this one changes).
-   */
-  immediate?: boolean;
-  /** Set by the batch once an `immediate` outcome is posted: its entry ids (writeBatch does not post it again). */
+  after?: (client: Queryable, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
+  /** Set by the batch once an outcome with `after` is posted: its entry ids (the write step does not post it again). */
   postedEntryIds?: number[];
   /** Type-specific facts shown in the response as `detail` (points earned, prize, claw-back shortfall…). */
   detail?: Record<string, unknown>;
@@ -165,17 +154,11 @@ export interface Handler {
   readonly touchesLots?: boolean;
   /**
    * Decides one message over the prefetched state; runs after the generic checks (precedence.ts)
-   * passed. Pure and synchronous; a promise only for the undo and refund of points originals (their
-   * claw-backs and reversals still read the database through `dc.db`).
+   * passed. Pure and synchronous: no database, no clock, no I/O.
    */
-  decide(dc: DecideContext): Outcome | Promise<Outcome>;
+  decide(dc: DecideContext): Outcome;
   /** How a void or reversal undoes an original of this type (default: negate its entry). */
-  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null | Promise<Outcome | null>;
+  undo?(kind: UndoKind, original: TxnState, dc: DecideContext): Outcome | null;
   /** How a refund of `amount` against an original of this type is posted; absent = not refundable (12). */
-  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome | Promise<Outcome>;
-}
-
-/** Applies `f` to a value that may be a promise, staying synchronous when it is not. */
-export function andThen<T, U>(x: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> {
-  return x instanceof Promise ? x.then(f) : f(x);
+  refund?(amount: number, original: TxnState, dc: DecideContext): Outcome;
 }

@@ -81,6 +81,7 @@ function pointsDoc(p: PointsState): unknown {
       prizes: [{ id: 11, ordinal: 1, code: 'P30', name: '30 points', kind: 'points', points: 30, goods_value: null, merchant_id: null, weight_ppm: 1_000_000, stock: null, initial_stock: null, fallback_ordinal: null }],
     }],
     lots: (p.lots ?? [{ scheme_id: 1, remaining: 1_000, expires_at: null }]).map((l) => ({ card_id: CARD, ...l })),
+    balances: [], entries: [], legs: [], lot_moves: [], draws: [], clawbacks: [], clawback_states: [], undone: [],
   };
 }
 
@@ -147,11 +148,10 @@ export function decide(msg: Message, state: State = {}): Decided {
   const item = { msg, handler, channel, merchant: { info, terminalId: 1, refused: state.refused ?? false }, bodyHash: Buffer.alloc(32) } as unknown as WorkItem;
   const ctx = { keys } as unknown as Context;
   const dc = makeContext(
-    { ctx, handlers: HANDLERS, state: prefetched, extra: new Map(), businessDate: TODAY, now: NOW, db: null as never },
+    { ctx, handlers: HANDLERS, state: prefetched, extra: new Map(), businessDate: TODAY, now: NOW },
     item, 1, handler.needs.card === 'original' ? orig?.cardId ?? null : card?.id ?? null, orig, state.draw ?? null,
   );
   const outcome = decideOne(item, dc);
-  if (outcome instanceof Promise) throw new Error(`${msg.type} did not decide synchronously`);
   const approved = outcome.code === '00' || outcome.code === '10';
   const postings = approved ? (outcome.entries ?? []).flatMap((e) => e.postings.map((p) => `${p.account} ${p.asset} ${p.amount}`)) : [];
   return { code: outcome.code, postings, outcome, card };
