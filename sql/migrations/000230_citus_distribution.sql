@@ -22,15 +22,15 @@ declare
   t text;
   fks text[];
   i int;
-  reference_tables text[] := array[
-    'issuers', 'schemes', 'exchange_rates', 'alliances', 'programs', 'merchants', 'merchant_alliances',
-    'merchant_programs', 'merchant_schemes', 'terminals', 'channels', 'channel_merchants', 'lottery_games',
-    'lottery_prizes', 'card_batches', 'business_dates', 'settlements', 'settlement_merchants',
-    'settlement_merchant_points', 'settlement_channels', 'settlement_issuers', 'settlement_scheme_positions',
-    'breakage_runs', 'breakage_cohorts', 'job_runs', 'entry_kinds'];
+  kind_from text;
+  kind_to text;
+  -- Tables distributed by a column; every other table of the schema (registry, settlement, job
+  -- runs, and tables later migrations add) becomes a reference table, except schema_migrations.
   card_tables text[] := array[
     'card_accounts', 'holds', 'points_lots', 'points_lot_moves', 'points_clawbacks', 'lottery_draws',
     'card_status_changes', 'dormancy_charges'];
+  distributed text[] := card_tables || array['cards', 'entries', 'postings', 'transactions', 'load_references'];
+  unplaced text[];
 begin
   if not exists (select 1 from pg_extension where extname = 'citus') then
     return placed;
@@ -42,27 +42,34 @@ begin
   -- touched shards only over one connection per node.
   perform set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
-  -- Foreign keys among the tables to place are dropped first and added back once every table is
+  select coalesce(array_agg(c.relname::text order by c.relname), '{}') into unplaced
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = current_schema() and c.relkind = 'r' and not c.relispartition and c.relname <> 'schema_migrations'
+    and not exists (select 1 from pg_dist_partition d where d.logicalrelid = c.oid and (d.partmethod = 'h' or d.repmodel = 't'));
+
+  -- Foreign keys touching a table to place are dropped first and added back once every table is
   -- placed: placing a table that a local table still points at would turn that one into a "Citus
   -- local" table on the coordinator (which then cannot be distributed: it has an identity column).
-  -- Not added back, because Citus refuses them: a card row or a breakage cohort pointing at an
-  -- entry (placed by the entry's id, another shard group) and a card pointing at its replacement
-  -- (another card, another shard). Entries are append-only and cards are never deleted, so the rows
+  -- Added back only where Citus accepts them: towards a reference table, or between co-located
+  -- tables on their distribution columns. Not added back: a card row or a breakage cohort pointing
+  -- at an entry (placed by the entry's id, another shard group), a card pointing at its replacement
+  -- (another card, another shard); entries are append-only and cards never deleted, so the rows
   -- they name cannot disappear.
-  select coalesce(array_agg(array[c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)] order by c.conrelid, c.conname), '{}')
+  select coalesce(array_agg(array[c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.confrelid::regclass::text,
+                                  fa.attname::text, ta.attname::text] order by c.conrelid::regclass::text, c.conname), '{}')
   into fks
   from pg_constraint c
-  where c.contype = 'f'
-    and c.conrelid::regclass::text = any(reference_tables || card_tables || array['cards', 'load_references'])
-    and not exists (select 1 from pg_dist_partition d where d.logicalrelid = c.conrelid);
+  join pg_attribute fa on fa.attrelid = c.conrelid and fa.attnum = c.conkey[1]
+  join pg_attribute ta on ta.attrelid = c.confrelid and ta.attnum = c.confkey[1]
+  where c.contype = 'f' and (c.conrelid::regclass::text = any(unplaced) or c.confrelid::regclass::text = any(unplaced));
   if cardinality(fks) > 0 then
     for i in 1 .. array_length(fks, 1) loop
       execute format('alter table %I drop constraint %I', fks[i][1], fks[i][2]);
     end loop;
   end if;
 
-  foreach t in array reference_tables loop
-    if to_regclass(t) is not null and not exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(t)) then
+  foreach t in array unplaced loop
+    if t <> all(distributed) then
       perform create_reference_table(t);
       placed := placed || t;
     end if;
@@ -125,8 +132,16 @@ begin
 
   if cardinality(fks) > 0 then
     for i in 1 .. array_length(fks, 1) loop
-      if fks[i][2] not in ('cards_replaced_by_fkey') and fks[i][3] not like '%REFERENCES entries(%' then
+      select case when d.partmethod = 'h' then 'h:' || d.colocationid || ':' || column_to_column_name(d.logicalrelid, d.partkey) else 'r' end
+      into kind_from from pg_dist_partition d where d.logicalrelid = fks[i][1]::regclass;
+      select case when d.partmethod = 'h' then 'h:' || d.colocationid || ':' || column_to_column_name(d.logicalrelid, d.partkey) else 'r' end
+      into kind_to from pg_dist_partition d where d.logicalrelid = fks[i][4]::regclass;
+      if kind_to = 'r' and kind_from is not null
+         or (kind_from like 'h:%' and split_part(kind_from, ':', 2) = split_part(kind_to, ':', 2)
+             and split_part(kind_from, ':', 3) = fks[i][5] and split_part(kind_to, ':', 3) = fks[i][6]) then
         execute format('alter table %I add constraint %I %s', fks[i][1], fks[i][2], fks[i][3]);
+      else
+        raise notice 'citus: foreign key %.% (%) not kept: Citus refuses it between these placements', fks[i][1], fks[i][2], fks[i][3];
       end if;
     end loop;
   end if;
