@@ -42,46 +42,8 @@ export async function schemeById(db: Queryable, id: number): Promise<SchemeRow |
 /** What the points domain needs to know about a card: its program's kind and home scheme. */
 export interface CardProgram { kind: 'stored_value' | 'points' | 'combo'; schemeId: number | null }
 
-/** The program of a card, or null for an unknown card. */
-export async function cardProgram(db: Queryable, cardId: number): Promise<CardProgram | null> {
-  const { rows } = await db.query<{ kind: CardProgram['kind']; scheme_id: number | null }>({
-    name: 'points_card_program',
-    text: 'select p.kind, p.scheme_id from cards c join programs p on p.id = c.program_id where c.id = $1',
-    values: [cardId],
-  });
-  return rows[0] ? { kind: rows[0].kind, schemeId: rows[0].scheme_id } : null;
-}
-
 /** A merchant's points earn rule (design §3): `rate` points per 100 minor units, capped per transaction. */
 export interface EarnRule { schemeId: number; rate: number; cap: number | null }
-
-/** The merchant's earn rule, or null when it awards no points. */
-export async function earnRule(db: Queryable, merchantId: number): Promise<EarnRule | null> {
-  const { rows } = await db.query<{ earn_scheme_id: number | null; earn_rate: number | null; earn_cap: number | null }>({
-    name: 'points_earn_rule',
-    text: 'select earn_scheme_id, earn_rate, earn_cap from merchants where id = $1',
-    values: [merchantId],
-  });
-  const r = rows[0];
-  return r && r.earn_scheme_id !== null && r.earn_rate !== null ? { schemeId: r.earn_scheme_id, rate: r.earn_rate, cap: r.earn_cap } : null;
-}
-
-/**
- * Whether the merchant accepts the scheme: it is the merchant's own earn scheme, the scheme of one
- * of its alliances, or listed in merchant_schemes (design §3, src/registry/merchants.ts).
- */
-export async function merchantAcceptsScheme(db: Queryable, merchantId: number, schemeId: number): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>({
-    name: 'points_merchant_accepts_scheme',
-    text: `
-      select exists (select 1 from merchants where id = $1 and earn_scheme_id = $2)
-          or exists (select 1 from merchant_schemes where merchant_id = $1 and scheme_id = $2)
-          or exists (select 1 from merchant_alliances x join alliances a on a.id = x.alliance_id
-                     where x.merchant_id = $1 and a.scheme_id = $2) as ok`,
-    values: [merchantId, schemeId],
-  });
-  return rows[0]!.ok;
-}
 
 /** A published exchange rate version (design §3). */
 export interface RateRow { id: number; rateMicro: number; effectiveAt: Date }

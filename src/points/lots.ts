@@ -64,18 +64,6 @@ export async function lockPointsAccounts(db: Queryable, cardId: number, assets: 
   return out;
 }
 
-/** Points of the scheme the card can spend at `at`: Σ remaining of its lots not expired at `at`. */
-export async function spendablePoints(db: Queryable, cardId: number, schemeId: number, at: Date): Promise<number> {
-  const { rows } = await db.query<{ n: number }>({
-    name: 'points_spendable',
-    text: `
-      select coalesce(sum(remaining), 0)::bigint as n from points_lots
-      where card_id = $1 and scheme_id = $2 and remaining > 0 and (expires_at is null or expires_at > $3)`,
-    values: [cardId, schemeId, at],
-  });
-  return rows[0]!.n;
-}
-
 /**
  * The card's spendable points per scheme code at `at` (for `balance.points` in responses): every
  * scheme the card has an account in, expired lots not counted.
@@ -96,20 +84,6 @@ export async function pointsBalances(db: Queryable, cardId: number, at: Date): P
 
 /** One lot change recorded for an entry (for reversals: restore what it consumed, take back what it credited). */
 export interface LotMove { lotId: number; schemeId: number; points: number }
-
-/** The net change per lot the entry made on the card's lots. */
-export async function lotMovesOf(db: Queryable, cardId: number, entryId: number): Promise<LotMove[]> {
-  const { rows } = await db.query<{ lot_id: number; scheme_id: number; points: number }>({
-    name: 'points_lot_moves_of',
-    text: `
-      select m.lot_id, l.scheme_id, sum(m.points)::bigint as points
-      from points_lot_moves m join points_lots l on l.card_id = m.card_id and l.id = m.lot_id
-      where m.card_id = $1 and m.entry_id = $2
-      group by m.lot_id, l.scheme_id having sum(m.points) <> 0 order by m.lot_id`,
-    values: [cardId, entryId],
-  });
-  return rows.map((r) => ({ lotId: r.lot_id, schemeId: r.scheme_id, points: r.points }));
-}
 
 /** Applies one lot effect for the posted entry `entryId`, recording its moves. */
 export async function applyLotEffect(db: Queryable, e: LotEffect, entryId: number): Promise<void> {
