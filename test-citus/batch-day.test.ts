@@ -44,8 +44,8 @@ async function runDay(url: string, seed: number): Promise<Day> {
   const loadFile = path.join(dir, 'loads.csv');
   fs.writeFileSync(loadFile, `card,amount,reference\n${rows.join('\n')}\n`);
   const pick = (s: LoadSummary) => ({ applied: s.applied, already_applied: s.already_applied, rejected: s.rejected, total: s.total });
-  const first = pick(await loadCardsFile(ctx, { file: loadFile }));
-  const again = pick(await loadCardsFile(ctx, { file: loadFile }));
+  const first = pick(await loadCardsFile(ctx, { file: loadFile }) as LoadSummary);
+  const again = pick(await loadCardsFile(ctx, { file: loadFile }) as LoadSummary);
   ctx.clock.set('2026-03-11T01:00:00+08:00');
   const out = path.join(dir, 'settlement');
   await settleBusinessDate(ctx, { date: '2026-03-10', out });
