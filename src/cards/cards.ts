@@ -35,9 +35,11 @@ export async function createCard(
     const { rows } = await db.query<{ id: number }>(`
       insert into cards (program_id, pan_token, pan_last4, pan_cipher, key_id, status, expiry_date, holder_ref, batch_id, issued_at, activated_at)
       values ($1, $2, $3, $4, $5, $6::text, $7, $8, $9, $10::timestamptz, case when $6::text = 'active' then $10::timestamptz end)
-      on conflict (pan_token) do nothing returning id`,
+      on conflict do nothing returning id`,
       [program.id, panToken(keys, pan), pan.slice(-4), enc.cipher, enc.keyId, status, expiry, opts.holderRef ?? null, opts.batchId ?? null, opts.issuedAt]);
-    if (rows.length === 0) continue; // PAN already taken: draw again
+    // PAN already taken: draw again (pan_token is the only unique key a new card can hit; naming no
+    // arbiter keeps this statement valid on Citus, where that key cannot be unique, design §9)
+    if (rows.length === 0) continue;
     const id = rows[0]!.id;
     await db.query('insert into card_accounts (card_id, asset) values ($1, $2)', [id, program.currency]);
     return { id, pan, expiry };

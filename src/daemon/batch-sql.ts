@@ -58,11 +58,11 @@ export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
   { name: 'original_id', type: 'bigint', value: (r) => r.originalId },
   {
     name: 'entry_id', type: 'bigint', value: (r) => r.entryId,
-    expr: (u) => `case when ${u}.entry_id = 0 then (select min(e.id) from entries e where e.transaction_id = ${u}.id) else ${u}.entry_id end`,
+    expr: (u) => `case when ${u}.entry_id = 0 then posted.id else ${u}.entry_id end`,
   },
   {
     name: 'hold_id', type: 'bigint', value: (r) => r.holdId,
-    expr: (u) => `case when ${u}.hold_id = 0 then (select h.id from holds h where h.card_id = ${u}.card_id and h.transaction_id = ${u}.id) else ${u}.hold_id end`,
+    expr: (u) => `case when ${u}.hold_id = 0 then placed.id else ${u}.hold_id end`,
   },
   { name: 'status', type: 'text', value: (r) => r.status },
   { name: 'commission', type: 'bigint', value: (r) => r.commission },
@@ -74,14 +74,23 @@ export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
 // The batch's new rows (and the markers its reversals left), each inserted once, complete. Their
 // keys were claimed by the prefetch's advisory locks, so no other batch can have inserted them: a
 // unique violation here is a bug, and fails the whole message (nothing after it, COMMIT included, runs).
+// The entry and the hold a row's message posted in the same message (entry_id / hold_id 0), joined
+// from one lookup each over the batch's ids rather than a subquery per row: Citus (design §9) plans
+// such a lookup on its own and refuses a correlated subquery over a distributed table.
+const TXN_SOURCE = `${unnestOf(TXN_COLUMNS, 1)}
+  left join (select transaction_id, min(id) as id from entries where transaction_id = any($1::bigint[]) group by transaction_id) posted
+    on posted.transaction_id = u.id
+  left join (select card_id, transaction_id, id from holds where card_id = any($5::bigint[]) and transaction_id = any($1::bigint[])) placed
+    on placed.card_id = u.card_id and placed.transaction_id = u.id`;
+
 export const INSERT_TXNS_SQL = `
 insert into transactions (${names(TXN_COLUMNS)})
-select ${selectList(TXN_COLUMNS)} from ${unnestOf(TXN_COLUMNS, 1)}`;
+select ${selectList(TXN_COLUMNS)} from ${TXN_SOURCE}`;
 
 // A late original: the marker its reversal left becomes its (declined 94) row.
 export const ADOPT_MARKERS_SQL = `
 update transactions t set ${setList(TXN_COLUMNS, ['id', 'channel_id', 'request_id'])}
-from ${unnestOf(TXN_COLUMNS, 1)}
+from ${TXN_SOURCE}
 where t.id = u.id and t.status = 'marker'`;
 
 /** An original whose status or refunded amount a decision changed. */

@@ -119,8 +119,10 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   // Generic plans with sequential scans off: every statement of the batch looks rows up by key
   // over arrays, so its plan is an index plan whatever the tables' statistics say (a table that
   // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
+  // On Citus the database sets purse.batch_plan_mode to force_custom_plan (migration 000230): Citus
+  // routes a statement by its parameters' values, which a generic plan does not have.
   const [, , , [row]] = await runFused(client, [
-    'begin', 'set local plan_cache_mode = force_generic_plan', 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values),
+    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values),
   ]) as [unknown, unknown, unknown, { p: unknown }[]];
   const state = await readPrefetched(row!.p, env.registry);
   for (const [pan, token] of tokens) {
@@ -129,6 +131,9 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   }
   return state;
 }
+
+const BATCH_PLAN_MODE_SQL =
+  `select set_config('plan_cache_mode', coalesce(nullif(current_setting('purse.batch_plan_mode', true), ''), 'force_generic_plan'), true)`;
 
 /**
  * Step 2: each message in arrival order. Repeats get their stored answer (or 409); a late original

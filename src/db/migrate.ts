@@ -78,6 +78,7 @@ export async function migrate(url: string, logger?: Logger, dir = MIGRATIONS_DIR
       logger?.info({ migration: f.file }, 'migration applied');
       done.push(f.version);
     }
+    await distributeOnCitus(client, logger);
     return done;
   } catch (err) {
     throw mapDbError(err);
@@ -104,6 +105,26 @@ export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promis
     throw mapDbError(err);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The Citus step (design §9): on a coordinator with the citus extension, places every table not
+ * placed yet (purse_citus_distribute, migration 000230), in its own transaction after the
+ * migrations; on a single server it does nothing.
+ */
+async function distributeOnCitus(client: pg.Client, logger?: Logger): Promise<void> {
+  const { rows } = await client.query<{ citus: boolean; fn: boolean }>(
+    `select exists (select 1 from pg_extension where extname = 'citus') as citus,
+            to_regprocedure('purse_citus_distribute()') is not null as fn`);
+  if (!rows[0]?.citus || !rows[0].fn) return;
+  try {
+    const placed = await client.query<{ placed: string[] }>('select purse_citus_distribute() as placed');
+    const tables = placed.rows[0]?.placed ?? [];
+    if (tables.length > 0) logger?.info({ tables }, 'citus: tables placed');
+  } catch (err) {
+    if (isUnavailable(err)) throw mapDbError(err);
+    throw new InvariantError('citus_distribution_failed', `distributing the schema on Citus failed: ${(err as Error).message}`);
   }
 }
 

@@ -84,21 +84,30 @@ export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
 
 // Outstanding points = -(issued account); float should be r(outstanding × v / 10000). Between
 // revaluations each entry that moved the scheme's points may leave at most half a fen of rounding,
-// so |float - expected| × 2 <= entries since the last revaluation.
+// so |float - expected| × 2 <= entries since the last revaluation. The postings are aggregated
+// first (materialized) and then joined to the schemes: on Citus (design §9) each aggregate runs on
+// the shards and the join over their small results on the coordinator (Citus refuses a correlated
+// subquery over distributed postings from the schemes reference table).
 const SCHEME_FLOAT_SQL = `
   with s as (
     select id, code, redemption_value, 'PTS:' || code as asset, currency from schemes
-  ), last_reval as (
+  ), last_reval as materialized (
     select (memo->>'scheme_id')::bigint as scheme_id, max(id) as entry_id
     from entries where kind = 'points_revaluation' group by 1
+  ), sums as materialized (
+    select account, asset, sum(amount) as total from postings where account like 'scheme:%' group by 1, 2
+  ), moves as materialized (
+    select p.account, count(distinct p.entry_id) as n
+    from postings p left join last_reval r on p.account = 'scheme:' || r.scheme_id || ':issued'
+    where p.account like 'scheme:%:issued' and p.entry_id > coalesce(r.entry_id, 0)
+    group by p.account
   ), m as (
     select s.id, s.code, s.redemption_value,
-      coalesce((select -sum(p.amount) from postings p where p.account = 'scheme:' || s.id || ':issued' and p.asset = s.asset), 0) as outstanding,
-      coalesce((select sum(p.amount) from postings p where p.account = 'scheme:' || s.id || ':float' and p.asset = s.currency), 0) as float,
-      (select count(distinct p.entry_id) from postings p
-        where p.account = 'scheme:' || s.id || ':issued'
-          and p.entry_id > coalesce((select entry_id from last_reval where scheme_id = s.id), 0)) as moves
+      coalesce(-i.total, 0) as outstanding, coalesce(f.total, 0) as float, coalesce(mv.n, 0) as moves
     from s
+    left join sums i on i.account = 'scheme:' || s.id || ':issued' and i.asset = s.asset
+    left join sums f on f.account = 'scheme:' || s.id || ':float' and f.asset = s.currency
+    left join moves mv on mv.account = 'scheme:' || s.id || ':issued'
   )
   select format('scheme %s: float %s, expected %s for %s outstanding points (tolerance %s entries)',
                 code, float, expected, outstanding, moves) as message

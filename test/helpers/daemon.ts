@@ -43,9 +43,12 @@ export async function daemonFixture(opts: {
   setup?: (ctx: TestContext) => Promise<unknown>;
   /** Merchant codes the channel may submit for (default M1). */
   channelMerchants?: string[];
+  /** A context on another database (test-citus: the cluster or its single-server twin); its logger is replaced. */
+  ctx?: TestContext;
 } = {}): Promise<DaemonFixture> {
   const logs: string[] = [];
-  const ctx = await testContext({ logger: createLogger('debug', { write: (s: string) => void logs.push(s) }) });
+  const logger = createLogger('debug', { write: (s: string) => void logs.push(s) });
+  const ctx = opts.ctx ? Object.assign(opts.ctx, { logger }) : await testContext({ logger });
   ctx.config.port = 0;
   const seed = await seedBasics(ctx, opts.cards ?? 3);
   const merchant = await addMerchant(ctx, { code: 'M1', name: 'Merchant one', commissionBps: 150 });

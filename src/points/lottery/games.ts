@@ -87,7 +87,7 @@ function validPrizes(raw: unknown): ValidPrize[] {
 
 const VIEW = sql.fragment`
   select g.id, g.code, g.name, s.code as scheme, g.cost_points, g.active, g.created_at,
-    (select count(*) from lottery_draws d where d.game_id = g.id) as draws,
+    coalesce(dc.draws, 0) as draws,
     coalesce((select json_agg(json_build_object(
         'code', p.code, 'name', p.name, 'kind', p.kind, 'points', p.points, 'goods_value', p.goods_value, 'merchant', m.code,
         'weight_ppm', p.weight_ppm, 'stock', p.stock, 'initial_stock', p.initial_stock, 'fallback', f.code) order by p.ordinal)
@@ -95,7 +95,10 @@ const VIEW = sql.fragment`
       left join merchants m on m.id = p.merchant_id
       left join lottery_prizes f on f.game_id = p.game_id and f.ordinal = p.fallback_ordinal
       where p.game_id = g.id), '[]') as prizes
-  from lottery_games g join schemes s on s.id = g.scheme_id`;
+  from lottery_games g join schemes s on s.id = g.scheme_id
+  -- counted by one aggregate rather than a subquery per game: Citus (design §9) refuses a correlated
+  -- subquery over the distributed draws from the games reference table
+  left join (select game_id, count(*) as draws from lottery_draws group by game_id) dc on dc.game_id = g.id`;
 
 type ViewRow = Omit<GameView, 'no_prize_probability' | 'prizes'> & { prizes: Omit<PrizeView, 'probability'>[] };
 
