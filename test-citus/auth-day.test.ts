@@ -7,18 +7,8 @@ import { daemonFixture } from '../test/helpers/daemon.js';
 import { seedPointsDaemon, type PointsDaemonSeed } from '../test/helpers/points.js';
 import { settleBusinessDate } from '../src/settlement/settle.js';
 import { verifyLedger } from '../src/ledger/verify.js';
+import { prng } from '../test/helpers/prng.js';
 
-/** mulberry32: the same seed gives the same day on both servers. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Day { answers: unknown[]; files: Record<string, string>; verify: unknown }
 

@@ -9,18 +9,8 @@ import { issueCards } from '../src/cards/issue.js';
 import { loadCardsFile, type LoadSummary } from '../src/batch/loads.js';
 import { settleBusinessDate } from '../src/settlement/settle.js';
 import { verifyLedger } from '../src/ledger/verify.js';
+import { prng } from '../test/helpers/prng.js';
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same day on both servers. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Day { files: Record<string, string>; verify: unknown; loads: unknown }
 

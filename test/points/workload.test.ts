@@ -14,18 +14,8 @@ import { expirePoints } from '../../src/points/expiry.js';
 import { setRate } from '../../src/registry/schemes.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import type { PointsOutcome } from '../../src/points/outcome.js';
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failing workload replays exactly (lottery values included). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ctx = await testContext();
 const seed = await seedPoints(ctx, 8);
