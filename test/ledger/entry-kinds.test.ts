@@ -16,6 +16,13 @@ describe('entry kinds: one table that TypeScript and SQL both read', () => {
     expect(table).toEqual(ENTRY_KINDS);
   });
 
+  it('compiles the kinds the check compares against from the table (purse_entry_kinds)', async () => {
+    const { rows } = await ctx.db.pg.query<{ list: string[]; kinds: string[] }>(
+      'select purse_entry_kinds() as list, array(select kind from entry_kinds order by kind) as kinds');
+    expect([...rows[0]!.list].sort()).toEqual([...rows[0]!.kinds].sort());
+    expect([...rows[0]!.list].sort()).toEqual(Object.keys(ENTRY_KINDS).sort());
+  });
+
   it('refuses an entry of a kind the table does not list, and posts nothing of its statement', async () => {
     const legs = [{ account: 'issuer:1', asset: 'CNY', amount: 5 }, { account: 'revenue:card_fees', asset: 'CNY', amount: -5 }];
     const at = ctx.clock.now();
