@@ -21,6 +21,8 @@ export interface Config {
   keysJson: string | undefined;
   /** Largest number of connections the hot-path pool opens. */
   poolSize: number;
+  /** Authorization batches in flight at once, each on its own connection; 0: chosen from the CPU count. */
+  batchConcurrency: number;
   /** Where `purse settle` and the settlement job write the files (default batches/settlement). */
   settlementDir: string;
   /** Port of the management API listener (design §10); null = no admin listener. */
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     port: overrides.port ?? intVar(env, 'PURSE_PORT', 8080, 0, 65535),
     keysJson: env.PURSE_KEYS || undefined,
     poolSize: intVar(env, 'PURSE_POOL_SIZE', 8, 1, 200),
+    batchConcurrency: intVar(env, 'PURSE_BATCH_CONCURRENCY', 0, 0, 64),
     settlementDir: path.resolve(env.PURSE_SETTLEMENT_DIR || path.join('batches', 'settlement')),
     adminPort: overrides.adminPort !== undefined ? overrides.adminPort : env.PURSE_ADMIN_PORT ? intVar(env, 'PURSE_ADMIN_PORT', 0, 0, 65535) : null,
     loadApprovalOver: intVar(env, 'PURSE_LOAD_APPROVAL_OVER', 10_000_000, 0, Number.MAX_SAFE_INTEGER),

@@ -28,7 +28,7 @@ export interface TxnRow {
   businessDate: string;
   occurredAt: Date;
   originalId: number | null;
-  /** 0: the first entry posted for this row in the same message (looked up by entries.transaction_id). */
+  /** The first entry this row's message posted (its id taken ahead, see ENTRY_IDS_SQL). */
   entryId: number | null;
   /** 0: the hold placed for this row in the same message. */
   holdId: number | null;
@@ -56,10 +56,7 @@ export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
   { name: 'business_date', type: 'date', value: (r) => r.businessDate },
   { name: 'occurred_at', type: 'timestamptz', value: (r) => r.occurredAt },
   { name: 'original_id', type: 'bigint', value: (r) => r.originalId },
-  {
-    name: 'entry_id', type: 'bigint', value: (r) => r.entryId,
-    expr: (u) => `case when ${u}.entry_id = 0 then posted.id else ${u}.entry_id end`,
-  },
+  { name: 'entry_id', type: 'bigint', value: (r) => r.entryId },
   {
     name: 'hold_id', type: 'bigint', value: (r) => r.holdId,
     expr: (u) => `case when ${u}.hold_id = 0 then placed.id else ${u}.hold_id end`,
@@ -74,12 +71,10 @@ export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
 // The batch's new rows (and the markers its reversals left), each inserted once, complete. Their
 // keys were claimed by the prefetch's advisory locks, so no other batch can have inserted them: a
 // unique violation here is a bug, and fails the whole message (nothing after it, COMMIT included, runs).
-// The entry and the hold a row's message posted in the same message (entry_id / hold_id 0), joined
-// from one lookup each over the batch's ids rather than a subquery per row: Citus (design §9) plans
-// such a lookup on its own and refuses a correlated subquery over a distributed table.
+// The hold a row's message placed in the same message (hold_id 0), joined from one lookup over the
+// batch's ids rather than a subquery per row: Citus (design §9) plans such a lookup on its own and
+// refuses a correlated subquery over a distributed table. (Entry ids are taken ahead instead.)
 const TXN_SOURCE = `${unnestOf(TXN_COLUMNS, 1)}
-  left join (select transaction_id, min(id) as id from entries where transaction_id = any($1::bigint[]) group by transaction_id) posted
-    on posted.transaction_id = u.id
   left join (select card_id, transaction_id, id from holds where card_id = any($5::bigint[]) and transaction_id = any($1::bigint[])) placed
     on placed.card_id = u.card_id and placed.transaction_id = u.id`;
 
@@ -123,9 +118,19 @@ update cards c set ${setList(CARD_COLUMNS, ['id'])}
 from ${unnestOf(CARD_COLUMNS, 1)}
 where c.id = u.id`;
 
+/**
+ * Entry ids taken from the sequence ahead, in the prefetch's message: the write step then names
+ * each message's entry in its transactions row directly, instead of looking the entries up by
+ * transaction after posting them. (The sequence is resolved once, not per id.)
+ */
+export const ENTRY_IDS_SQL = `
+with seq as materialized (select pg_get_serial_sequence('entries', 'id')::regclass as s)
+select to_json(array(select nextval(seq.s) from seq, generate_series(1, $1::int))) as ids`;
+
 /** Names of the pipeline's SQL-level prepared statements. */
 export const STATEMENT = {
   prefetch: 'purse_batch_prefetch',
+  entryIds: 'purse_batch_entry_ids',
   closeHolds: 'purse_batch_close_holds',
   postEntries: 'purse_batch_post_entries',
   placeHolds: 'purse_batch_place_holds',
@@ -138,6 +143,7 @@ export const STATEMENT = {
 /** The statements every batch connection prepares once. */
 export const STATEMENTS: Statements = {
   [STATEMENT.prefetch]: PREFETCH_SQL,
+  [STATEMENT.entryIds]: ENTRY_IDS_SQL,
   [STATEMENT.closeHolds]: CLOSE_SQL,
   [STATEMENT.postEntries]: POST_SQL,
   [STATEMENT.placeHolds]: PLACE_SQL,

@@ -114,6 +114,8 @@ export interface BatchWrites {
   dirty: readonly TxnState[];
   /** Markers claimed for reversals of unknown originals that an approved reversal uses (others are not written). */
   markers: readonly TxnState[];
+  /** Entry ids taken ahead (at least one per message that posts): each message's first entry takes the next. */
+  entryIds: readonly number[];
 }
 
 /**
@@ -125,6 +127,8 @@ export interface BatchWrites {
  */
 export function writeStatements(b: BatchWrites): string[] {
   const entries: Entry[] = [];
+  const entryIds: (number | null)[] = [];
+  let nextEntryId = 0;
   const closes: { holdId: number; status: string }[] = [];
   const places: unknown[][] = [[], [], [], [], []];
   const fresh: TxnRow[] = [];
@@ -135,10 +139,17 @@ export function writeStatements(b: BatchWrites): string[] {
     if (w.closesHold) closes.push(o.closeHold!);
     if (approved && o.after && o.postedEntryIds === undefined) throw new InvariantError('batch_after_unposted', `${w.item.msg.type}: an outcome with SQL of its own must be posted before the write`);
     const posts = approved && (o.entries?.length ?? 0) > 0 && o.postedEntryIds === undefined;
-    if (posts) for (const e of o.entries!) entries.push({ ...e, transactionId: w.txnId });
+    const entryId = posts ? b.entryIds[nextEntryId++] : approved ? o.postedEntryIds?.[0] ?? null : null;
+    if (entryId === undefined) throw new InvariantError('batch_entry_ids', 'fewer entry ids were taken ahead than messages post');
+    if (posts) {
+      // The first entry has its id taken ahead (it is the row's entry_id); others take theirs when posted.
+      o.entries!.forEach((e, i) => {
+        entries.push({ ...e, transactionId: w.txnId });
+        entryIds.push(i === 0 ? entryId : null);
+      });
+    }
     const placesHold = approved && o.placeHold !== undefined && w.card !== null;
     if (placesHold) [w.card!.id, o.placeHold!.asset, o.placeHold!.amount, w.txnId, o.placeHold!.expiresAt].forEach((v, n) => places[n]!.push(v));
-    const entryId = posts ? 0 : approved ? o.postedEntryIds?.[0] ?? null : null;
     (w.adoptsMarker ? adopted : fresh).push(rowOf(w, b, entryId, placesHold ? 0 : null));
   }
   for (const m of b.markers) fresh.push(markerRow(m, b.now));
@@ -149,7 +160,7 @@ export function writeStatements(b: BatchWrites): string[] {
 
   const statements: string[] = [];
   if (closes.length) statements.push(execute(STATEMENT.closeHolds, [closes.map((c) => c.holdId), closes.map((c) => c.status), b.now]));
-  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries)));
+  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries, entryIds)));
   if (places[0]!.length) statements.push(execute(STATEMENT.placeHolds, places));
   if (fresh.length) statements.push(execute(STATEMENT.insertTxns, columnArrays(TXN_COLUMNS, fresh)));
   if (adopted.length) statements.push(execute(STATEMENT.adoptMarkers, columnArrays(TXN_COLUMNS, adopted)));

@@ -45,7 +45,8 @@ const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.c
  *    shared lock, the keys claimed (advisory locks, in order), originals then cards locked, and
  *    everything the decisions read: card accounts, holds, the originals' rows and postings, points
  *    earned on them, the PAN → card lookup;
- *    (and for points messages the points state: schemes, rates, games, lots);
+ *    (and for points messages the points state: schemes, rates, games, lots); and the ids of the
+ *    entries the batch may post;
  * 2. decide, in arrival order over that state kept in memory, so a decision sees the ones before it
  *    on the same card (pure TypeScript: no database, no clock read; the time and lottery draws were
  *    taken before);
@@ -121,10 +122,10 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
   // On Citus the database sets purse.batch_plan_mode to force_custom_plan (migration 000230): Citus
   // routes a statement by its parameters' values, which a generic plan does not have.
-  const [, , , [row]] = await runFused(client, [
-    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values),
-  ]) as [unknown, unknown, unknown, { p: unknown }[]];
-  const state = await readPrefetched(row!.p, env.registry);
+  const [, , , [row], [taken]] = await runFused(client, [
+    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), execute(STATEMENT.entryIds, [items.length]),
+  ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[]];
+  const state = await readPrefetched(row!.p, env.registry, taken!.ids);
   for (const [pan, token] of tokens) {
     const id = state.cardByToken.get(token.toString('hex'));
     if (id !== undefined) state.cardByPan.set(pan, id);
@@ -187,7 +188,7 @@ async function decideBatch(
   for (const w of writes) if (w.outcome.after) w.outcome = await postPoints(client, businessDate, w.txnId, w.outcome);
   const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');
   return {
-    businessDate, now, writes, cards: state.cards, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
+    businessDate, now, writes, cards: state.cards, entryIds: state.entryIds, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
   };
 }
 

@@ -33,6 +33,8 @@ export interface Prefetched {
   businessDate: string;
   /** Ids for the batch's new rows, in the order they were asked for. */
   ids: number[];
+  /** Entry ids taken ahead: one per message (the entry each message may post). */
+  entryIds: number[];
   /** Stored transactions under the batch's keys (and purchases of refunds among them), by key and by id. */
   byKey: Map<string, TxnState>;
   byId: Map<number, TxnState>;
@@ -101,7 +103,7 @@ function txnState(r: TxnJson): TxnState {
  * The batch's state from the prefetch's JSON document, with each card's program settings (from
  * the registry cache: programs change rarely and are not part of the locked state).
  */
-export async function readPrefetched(doc: unknown, registry: RegistryCache): Promise<Prefetched> {
+export async function readPrefetched(doc: unknown, registry: RegistryCache, entryIds: number[]): Promise<Prefetched> {
   const p = doc as PrefetchJson;
   const byKey = new Map<string, TxnState>();
   const byId = new Map<number, TxnState>();
@@ -132,7 +134,7 @@ export async function readPrefetched(doc: unknown, registry: RegistryCache): Pro
   const earns = new Map<number, LinkedEarn[]>();
   for (const e of p.earns) earns.set(e.original_id, [...(earns.get(e.original_id) ?? []), { transactionId: e.id, cardId: e.card_id, amount: e.amount }]);
   return {
-    businessDate: p.business_date, ids: p.ids, byKey, byId, cardByToken: new Map(p.tokens.map((t) => [t.token.slice(2), t.id])), cardByPan: new Map(),
+    businessDate: p.business_date, ids: p.ids, entryIds, byKey, byId, cardByToken: new Map(p.tokens.map((t) => [t.token.slice(2), t.id])), cardByPan: new Map(),
     cards, holds, postings, earns,
     // Points balances as the batch's decisions leave them (its cards' accounts in memory).
     points: p.points === null ? null : pointsView(p.points, (cardId, asset) => cards.get(cardId)?.accounts.get(asset)?.balance ?? 0),

@@ -25,9 +25,9 @@ export async function postEntries(db: Queryable, businessDate: string, entries: 
 /**
  * The parameters of POST_SQL for `entries` (postEntries binds them; the daemon's batch write step
  * runs the same statement as a SQL-level prepared statement, see daemon/fused.ts). `ids`: the
- * entries' ids, when the caller took them from the sequence ahead.
+ * entries' ids, when the caller took them from the sequence ahead (null elements: taken when posted).
  */
-export function postEntriesValues(businessDate: string, entries: readonly Entry[], ids: readonly number[] | null = null): unknown[] {
+export function postEntriesValues(businessDate: string, entries: readonly Entry[], ids: readonly (number | null)[] | null = null): unknown[] {
   const kinds: string[] = [], dates: string[] = [], occurred: Date[] = [], txns: (number | null)[] = [], merchants: (number | null)[] = [];
   const channels: (number | null)[] = [], reverses: (number | null)[] = [], memos: (string | null)[] = [];
   const pOrd: number[] = [], pAccount: string[] = [], pAsset: string[] = [], pAmount: number[] = [], pCard: (number | null)[] = [];
@@ -52,11 +52,14 @@ export function postEntriesValues(businessDate: string, entries: readonly Entry[
 }
 
 // Ids come from the identity sequence up front (or are given, $15) so postings can name their entry
-// in the same statement; the card upsert sums legs per (card, asset) so one statement may move a card twice.
+// in the same statement (the sequence is resolved once, not per entry); the card upsert sums legs
+// per (card, asset) so one statement may move a card twice.
 export const POST_SQL = `
-with ids as (
-  select ord, coalesce(($15::bigint[])[ord], nextval(pg_get_serial_sequence('entries', 'id'))) as id
-  from generate_series(1, $1::int) as ord
+with seq as materialized (
+  select pg_get_serial_sequence('entries', 'id')::regclass as s
+), ids as (
+  select ord, coalesce(($15::bigint[])[ord], nextval(seq.s)) as id
+  from seq, generate_series(1, $1::int) as ord
 ), e as (
   select ids.id, x.*
   from unnest($2::text[], $3::date[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::jsonb[])

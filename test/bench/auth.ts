@@ -120,7 +120,7 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
     const ratio = peak / tpcb;
     const lat = real.open?.latency;
     printSummary(`authorization, ${fmt(cards)} cards issued and loaded by the CLI with the daemon up (BENCH_SCALE=${SCALE})`, [
-      info('pgbench tpcb-like TPS (-M prepared -c 8 -j 2, same server)', baseline ? `${fmt(tpcb)} (${fmt(before)} before, ${fmt(after)} after, ${baseline.seconds} s each)` : 'n/a (no pgbench)'),
+      info('pgbench tpcb-like TPS (-M prepared -c 8 -j 2, same server)', baseline ? `${fmt(tpcb)} (${fmt(before)} before, ${fmt(after)} after, ${baseline.seconds} s each; ${baseline.costs.join(' / ')})` : 'n/a (no pgbench)'),
       check('real traffic: peak approved purchases/s (closed loop, one daemon) / pgbench', `${fmt(peak)} / ${fmt(tpcb)} = ${fmt(ratio, 2)}`, `≥ ${TARGET_RATIO}`, ratio >= TARGET_RATIO),
       ...(lat ? [
         check(`real traffic: open loop at ${OPEN_FRACTION * 100}% of the peak, p99 ms (generator's clock)`, `${lat.p99} (p50 ${lat.p50}, p95 ${lat.p95}, max ${lat.max})`, `≤ ${TARGET_P99_MS}`, lat.p99 <= TARGET_P99_MS),
@@ -129,7 +129,7 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
       ...(Number.isFinite(hot) ? [info('hot cards / pgbench', fmt(hot / tpcb, 2), 'aim 2.0')] : []),
       info('WAL bytes per approved purchase (real traffic closed loop)', fmt(real.closed.walPerPurchase), '2.3 kB before issue 18; fewer is better'),
       info('B-tree entries per approved purchase (same loop, from its WAL records)', walInspect ? fmt(real.closed.indexPerPurchase, 1) : 'n/a (no pg_walinspect)', '12.7 before issue 18; fewer is better'),
-      info('machine CPU busy / daemon CPU per purchase (real traffic closed loop)', `${real.closed.machine} / ${fmt(real.closed.daemonCpuMs, 3)} ms`),
+      info('machine CPU busy / CPU per purchase: daemon, PostgreSQL, load generator (real traffic closed loop)', `${real.closed.machine} / ${fmt(real.closed.daemonCpuMs, 3)}, ${fmt(real.closed.serverCpuMs, 3)}, ${fmt(real.closed.generatorCpuMs, 3)} ms`),
       check('purse ledger verify', verify, 'clean', verify.startsWith('clean')),
       check('card value moved = approved purchases', value.text, 'equal', value.ok),
     ]);

@@ -85,3 +85,37 @@ export function watchWriteback(): { stop(origin: number, worst: readonly number[
     },
   };
 }
+
+/**
+ * CPU seconds of a PostgreSQL server so far: the postmaster's own and its reaped children's, plus
+ * every live child's (backends, WAL writer, checkpointer, autovacuum…), from /proc; NaN off Linux.
+ * `postmaster` is the server's postmaster pid (the parent of any of its backends).
+ */
+export function serverCpu(postmaster: number): number {
+  try {
+    const stat = (pid: string | number) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const own = stat(postmaster);
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]); // utime stime cutime cstime
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      try {
+        const f = stat(pid);
+        if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // the process ended between the listing and the read
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The postmaster pid of a backend (its parent), or NaN off Linux. */
+export function parentOf(pid: number): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}

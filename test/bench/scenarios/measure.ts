@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { PhaseResult } from '../auth-load.js';
 import { batchCounters, batchDelta, daemonMetrics, ioCounters } from '../auth-observe.js';
-import { busyShare, cpuOf, fmt, machineCpu } from '../machine.js';
+import { busyShare, cpuOf, fmt, machineCpu, parentOf, serverCpu } from '../machine.js';
 import { generate, type Daemon, type PurseEnv } from './processes.js';
 import type { Acquirer } from './world.js';
 
@@ -29,6 +29,9 @@ export interface Closed {
   rowsPerPurchase: string;
   machine: string;
   daemonCpuMs: number;
+  /** CPU ms per approved purchase of the PostgreSQL server (all its processes) and of the load generator. */
+  serverCpuMs: number;
+  generatorCpuMs: number;
   batches: string;
 }
 
@@ -41,6 +44,9 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
     await c.end();
   }
 }
+
+/** The bench server's postmaster pid (the parent of a backend of ours). */
+const postmasterOf = async (url: string) => parentOf(Number((await query<{ pid: number }>(url, 'select pg_backend_pid() as pid'))[0]!.pid));
 
 const flushPosition = async (url: string) => (await query<{ lsn: string }>(url, 'select pg_current_wal_flush_lsn()::text as lsn'))[0]!.lsn;
 
@@ -75,6 +81,8 @@ export async function closedLoop(
   const urls = daemons.map((d) => d.url);
   const m0 = batchCounters(await daemonMetrics(urls));
   const cpu0 = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0);
+  const postmaster = await postmasterOf(b.url);
+  const server0 = serverCpu(postmaster);
   let machine0 = machineCpu();
   const lsn0 = await flushPosition(b.url);
   const checkpoints0 = (await ioCounters(b.url)).checkpoints;
@@ -84,6 +92,7 @@ export async function closedLoop(
   });
   const machine = busyShare(machine0, machineCpu());
   const cpu = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0) - cpu0;
+  const serverCpuSeconds = serverCpu(postmaster) - server0;
   const lsn1 = await flushPosition(b.url);
   const checkpoints = (await ioCounters(b.url)).checkpoints - checkpoints0;
   const m1 = batchCounters(await daemonMetrics(urls));
@@ -98,7 +107,7 @@ export async function closedLoop(
     walPerPurchase: walBytes / n, fpiPerPurchase: wal ? wal.fpi / n : NaN, checkpoints,
     indexPerPurchase: wal ? INDEX_ENTRY.reduce((s, k) => s + per(k), 0) : NaN,
     rowsPerPurchase: `heap inserts ${fmt(per('Heap/INSERT') + per('Heap/INSERT+INIT'), 2)}, updates ${fmt(per('Heap/UPDATE') + per('Heap/HOT_UPDATE') + per('Heap/UPDATE+INIT') + per('Heap/HOT_UPDATE+INIT'), 2)}, row locks ${fmt(per('Heap/LOCK'), 2)}; largest WAL records per purchase: ${top}`,
-    machine, daemonCpuMs: (1000 * cpu) / n, batches: batchDelta(m0, m1, result!.seconds),
+    machine, daemonCpuMs: (1000 * cpu) / n, serverCpuMs: (1000 * serverCpuSeconds) / n, generatorCpuMs: (1000 * result!.cpuSeconds) / n, batches: batchDelta(m0, m1, result!.seconds),
   };
 }
 
@@ -106,5 +115,5 @@ export async function closedLoop(
 export function describeClosed(c: Closed, connections: number): string {
   return `${fmt(c.tps)} approved/s over ${c.result.seconds} s, ${connections} connections, other answers ${JSON.stringify(c.result.other)}; `
     + `WAL ${fmt(c.walPerPurchase)} B (full-page images ${fmt(c.fpiPerPurchase)} B; ${c.checkpoints} checkpoints started) and ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
-    + `machine CPU ${c.machine} busy, daemon CPU ${fmt(c.daemonCpuMs, 3)} ms per purchase; batches: ${c.batches}`;
+    + `machine CPU ${c.machine} busy; CPU ms per purchase: daemon ${fmt(c.daemonCpuMs, 3)}, PostgreSQL ${fmt(c.serverCpuMs, 3)}, load generator ${fmt(c.generatorCpuMs, 3)}; batches: ${c.batches}`;
 }

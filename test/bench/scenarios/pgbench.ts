@@ -3,10 +3,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { databaseUrl, pgTool } from '../harness.js';
+import { busyShare, fmt, machineCpu, parentOf, serverCpu } from '../machine.js';
 
 const run$ = promisify(execFile);
 
-export interface Pgbench { run(): Promise<number>; seconds: number; drop(): Promise<void> }
+export interface Pgbench {
+  run(): Promise<number>;
+  seconds: number;
+  drop(): Promise<void>;
+  /** What each run cost: the machine's CPU busy share and the server's CPU ms per transaction. */
+  costs: string[];
+}
 
 /**
  * pgbench tpcb-like (`-i -s 10`, then `-M prepared -c 8 -j 2 -T <seconds>`) in its own database;
@@ -20,7 +27,7 @@ export async function pgbench(adminUrl: string, seconds: number): Promise<Pgbenc
     const c = new pg.Client({ connectionString: databaseUrl(adminUrl, database) });
     await c.connect();
     try {
-      await c.query(sql);
+      return (await c.query(sql)).rows as Record<string, unknown>[];
     } finally {
       await c.end();
     }
@@ -31,17 +38,24 @@ export async function pgbench(adminUrl: string, seconds: number): Promise<Pgbenc
   const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username)];
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   await run$(bin, ['-i', '-s', '10', '-q', ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
+  const postmaster = parentOf(Number((await admin('select pg_backend_pid() as pid'))[0]!.pid));
+  const costs: string[] = [];
   return {
     seconds,
+    costs,
     async run() {
+      const machine0 = machineCpu();
+      const server0 = serverCpu(postmaster);
       const { stdout } = await run$(bin, ['-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
       const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
       if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
+      const t = /number of transactions actually processed: (\d+)/.exec(stdout);
+      costs.push(`machine CPU ${busyShare(machine0, machineCpu())} busy, server CPU ${fmt((1000 * (serverCpu(postmaster) - server0)) / Number(t?.[1] ?? NaN), 3)} ms per transaction`);
       // Pay the run's vacuum debt now, in the baseline's own database (never the daemon's), so its
       // autovacuum does not land in the daemon's phases.
       await admin('vacuum analyze', 'bench_pgbench');
       return Number(m[1]);
     },
-    drop: () => admin('drop database if exists bench_pgbench with (force)'),
+    drop: async () => void (await admin('drop database if exists bench_pgbench with (force)')),
   };
 }

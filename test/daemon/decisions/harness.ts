@@ -145,7 +145,7 @@ export function decide(msg: Message, state: State = {}): Decided {
     holds.set(h.id, h);
   }
   const prefetched: Prefetched = {
-    businessDate: TODAY, ids: [], byKey: new Map(), byId: new Map(orig ? [[orig.id, orig]] : []), cardByToken: new Map(), cardByPan: new Map(),
+    businessDate: TODAY, ids: [], entryIds: [], byKey: new Map(), byId: new Map(orig ? [[orig.id, orig]] : []), cardByToken: new Map(), cardByPan: new Map(),
     cards: new Map(card ? [[card.id, card]] : []), holds, postings: new Map(orig?.entryId ? [[orig.entryId, state.postings ?? purchasePostings(orig.amountApproved)]] : []),
     earns: new Map(), points: pointsView(pointsDoc(state.points ?? {})),
   };
