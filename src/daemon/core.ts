@@ -21,13 +21,12 @@ export class TransactionCore {
 
   constructor(private readonly ctx: Context, opts: Partial<BatcherOptions> = {}, private readonly handlers: ReadonlyMap<string, Handler> = HANDLERS) {
     this.registry = new RegistryCache(ctx);
-    // Batches in flight: one per CPU core, at most 3. Two overlap one batch's commit wait with the
-    // next one's work; on a 2-core machine a third only competes for the same cores (smaller
-    // batches, more per-batch work: the authorization bench measured 0.39 ms of PostgreSQL CPU per
-    // purchase with 3 (0.43 under perf) against 0.34 with 2, and open-loop p99 277–319 ms against 94 ms).
     this.batcher = new Batcher(
       { ctx, registry: this.registry, handlers },
-      { concurrency: opts.concurrency ?? (ctx.config.batchConcurrency || Math.max(1, Math.min(3, os.availableParallelism(), ctx.config.poolSize - 2))), maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000 },
+      {
+        concurrency: opts.concurrency ?? batchConcurrency(ctx.config.batchConcurrency, ctx.config.poolSize, os.availableParallelism()),
+        maxBatch: opts.maxBatch ?? 200, maxQueue: opts.maxQueue ?? 10_000,
+      },
       this.metrics,
     );
   }
@@ -67,4 +66,16 @@ export class TransactionCore {
     const refused = !info || terminalId === null || !channel.merchantIds.has(info.id);
     return { info, terminalId, refused };
   }
+}
+
+/**
+ * Batches in flight at once. Configured (PURSE_BATCH_CONCURRENCY), or one per CPU core, at most 3:
+ * two overlap one batch's commit wait with the next one's work, and on a 2-core machine a third
+ * mostly competes for the same cores with smaller batches (more per-batch work: the authorization
+ * bench measured more PostgreSQL CPU per purchase with 3 than with 2). Either way two connections
+ * of the pool stay free for the registry and the management API.
+ */
+export function batchConcurrency(configured: number, poolSize: number, cpus: number): number {
+  const room = Math.max(1, poolSize - 2);
+  return Math.min(room, configured > 0 ? configured : Math.min(3, cpus));
 }
