@@ -10,6 +10,7 @@ import type { TxnResponse } from './work-item.js';
 import { names, selectList, setList, unnestOf, type Column } from './columns.js';
 import { PREFETCH_SQL } from './prefetch.js';
 import type { Statements } from './fused.js';
+import { EFFECT_SQL } from '../points/effects-sql.js';
 
 /** A transactions row as the batch writes it: once, complete. */
 export interface TxnRow {
@@ -151,4 +152,5 @@ export const STATEMENTS: Statements = {
   [STATEMENT.adoptMarkers]: ADOPT_MARKERS_SQL,
   [STATEMENT.updateOriginals]: UPDATE_ORIGINALS_SQL,
   [STATEMENT.updateCards]: UPDATE_CARDS_SQL,
+  ...EFFECT_SQL,
 };

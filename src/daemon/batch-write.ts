@@ -8,6 +8,7 @@ import { CODES, isApproval, type ResponseCode } from './codes.js';
 import { CARD_COLUMNS, ORIGINAL_COLUMNS, STATEMENT, TXN_COLUMNS, type CardChange, type OriginalChange, type TxnRow } from './batch-sql.js';
 import { columnArrays } from './columns.js';
 import { execute } from './fused.js';
+import { effectStatement } from '../points/effects-sql.js';
 import type { CardState, Outcome, TxnState } from './handlers/types.js';
 import type { TxnResponse, WorkItem } from './work-item.js';
 
@@ -123,12 +124,15 @@ export interface BatchWrites {
  * entry of the batch (one statement), holds placed, the batch's rows inserted once and complete
  * (plus used markers; late originals take their marker's row), originals and cards changed. A
  * statement that fails stops the message, so nothing after it, the COMMIT included, runs.
- * Entries of points outcomes, posted before (batch.ts), are not posted again.
+ * Every entry has its id taken ahead (`b.entryIds`, at least `entriesToPost(b.writes)` of them):
+ * a row names its first entry, and points bookkeeping (lots, draws, claw-back records) names the
+ * entries it belongs to, right after the entries are posted.
  */
 export function writeStatements(b: BatchWrites): string[] {
+  if (b.entryIds.length < entriesToPost(b.writes)) throw new InvariantError('batch_entry_ids', 'fewer entry ids were taken ahead than the batch posts entries');
   const entries: Entry[] = [];
-  const entryIds: (number | null)[] = [];
-  let nextEntryId = 0;
+  const entryIds: number[] = [];
+  const effects: string[] = [];
   const closes: { holdId: number; status: string }[] = [];
   const places: unknown[][] = [[], [], [], [], []];
   const fresh: TxnRow[] = [];
@@ -137,17 +141,18 @@ export function writeStatements(b: BatchWrites): string[] {
     const o = w.outcome;
     const approved = isApproval(o.code);
     if (w.closesHold) closes.push(o.closeHold!);
-    if (approved && o.after && o.postedEntryIds === undefined) throw new InvariantError('batch_after_unposted', `${w.item.msg.type}: an outcome with SQL of its own must be posted before the write`);
-    const posts = approved && (o.entries?.length ?? 0) > 0 && o.postedEntryIds === undefined;
-    const entryId = posts ? b.entryIds[nextEntryId++] : approved ? o.postedEntryIds?.[0] ?? null : null;
-    if (entryId === undefined) throw new InvariantError('batch_entry_ids', 'fewer entry ids were taken ahead than messages post');
-    if (posts) {
-      // The first entry has its id taken ahead (it is the row's entry_id); others take theirs when posted.
-      o.entries!.forEach((e, i) => {
-        entries.push({ ...e, transactionId: w.txnId });
-        entryIds.push(i === 0 ? entryId : null);
-      });
+    const own = approved ? b.entryIds.slice(entryIds.length, entryIds.length + (o.entries?.length ?? 0)) : [];
+    own.forEach((id, i) => {
+      entries.push({ ...o.entries![i]!, transactionId: w.txnId });
+      entryIds.push(id);
+    });
+    for (const part of approved ? o.points ?? [] : []) {
+      for (const e of part.effects) {
+        const [name, args] = effectStatement(e, (i) => (i === null ? null : own[part.offset + i]!));
+        effects.push(execute(name, args));
+      }
     }
+    const entryId = own[0] ?? null;
     const placesHold = approved && o.placeHold !== undefined && w.card !== null;
     if (placesHold) [w.card!.id, o.placeHold!.asset, o.placeHold!.amount, w.txnId, o.placeHold!.expiresAt].forEach((v, n) => places[n]!.push(v));
     (w.adoptsMarker ? adopted : fresh).push(rowOf(w, b, entryId, placesHold ? 0 : null));
@@ -160,7 +165,7 @@ export function writeStatements(b: BatchWrites): string[] {
 
   const statements: string[] = [];
   if (closes.length) statements.push(execute(STATEMENT.closeHolds, [closes.map((c) => c.holdId), closes.map((c) => c.status), b.now]));
-  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries, entryIds)));
+  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries, entryIds)), ...effects);
   if (places[0]!.length) statements.push(execute(STATEMENT.placeHolds, places));
   if (fresh.length) statements.push(execute(STATEMENT.insertTxns, columnArrays(TXN_COLUMNS, fresh)));
   if (adopted.length) statements.push(execute(STATEMENT.adoptMarkers, columnArrays(TXN_COLUMNS, adopted)));
@@ -168,6 +173,11 @@ export function writeStatements(b: BatchWrites): string[] {
   if (changes.length) statements.push(execute(STATEMENT.updateCards, columnArrays(CARD_COLUMNS, changes)));
   statements.push('commit');
   return statements;
+}
+
+/** How many entries the batch's approved outcomes post (each needs an id taken ahead). */
+export function entriesToPost(writes: readonly RowWrite[]): number {
+  return writes.reduce((n, w) => n + (isApproval(w.outcome.code) ? w.outcome.entries?.length ?? 0 : 0), 0);
 }
 
 /** A decided message's row, complete. */

@@ -3,7 +3,6 @@ import type { Context } from '../context.js';
 import { luhnValid } from '../cards/luhn.js';
 import { panToken } from '../cards/vault.js';
 import { businessDateOf } from '../ledger/calendar.js';
-import { postEntries } from '../ledger/post.js';
 import { drawValue } from '../points/lottery/mapping.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { Handler, Outcome, TxnState } from './handlers/types.js';
@@ -12,8 +11,7 @@ import { readPrefetched, prefetchValues, type Key, type Prefetched } from './pre
 import { STATEMENT, STATEMENTS } from './batch-sql.js';
 import { ensurePrepared, execute, runFused } from './fused.js';
 import { decideOne, makeContext, type DecideEnv } from './decide.js';
-import { applyInMemory, writeStatements, type RowWrite } from './batch-write.js';
-import { isApproval } from './codes.js';
+import { applyInMemory, entriesToPost, writeStatements, type RowWrite } from './batch-write.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
 
 export interface BatchEnv {
@@ -53,10 +51,11 @@ const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.c
  * 3. write, one round trip: entries, holds, rows (each inserted once, complete), originals, cards, COMMIT.
  *
  * A key already taken (a repeat, a marker) is simply read back by the prefetch: an identical body
- * gets its stored answer, another body 409. Points messages cost more round trips: their entries
- * are posted and their lots, draws and claw-back records finished before step 3 (finishing needs
- * the entries' ids). Throws on any database error without resolving anything: the caller retries
- * or splits the batch.
+ * gets its stored answer, another body 409. Points messages too: their lots, draws and claw-back
+ * records are written in step 3 with their entries, whose ids were taken ahead (enough for any
+ * usual batch; a batch whose undos post more entries than that takes the rest in one more round
+ * trip). Throws on any database error without resolving anything: the caller retries or splits
+ * the batch.
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
@@ -66,7 +65,9 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
   try {
     await ensurePrepared(client, STATEMENTS);
     const state = await prefetch(env, client, active, now);
-    const decided = await decideBatch(env, client, state, active, now, results);
+    const decided = decideBatch(env, state, active, now, results);
+    const short = entriesToPost(decided.writes) - decided.entryIds.length;
+    if (short > 0) decided.entryIds = [...decided.entryIds, ...(await takeEntryIds(client, short))];
     await runFused(client, writeStatements(decided));
     for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
     return { results, deferred: [...deferred, ...decided.deferred] };
@@ -123,7 +124,7 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   // On Citus the database sets purse.batch_plan_mode to force_custom_plan (migration 000230): Citus
   // routes a statement by its parameters' values, which a generic plan does not have.
   const [, , , [row], [taken]] = await runFused(client, [
-    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), execute(STATEMENT.entryIds, [items.length]),
+    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), execute(STATEMENT.entryIds, [entryIdsAhead(items)]),
   ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[]];
   const state = await readPrefetched(row!.p, env.registry, taken!.ids);
   for (const [pan, token] of tokens) {
@@ -131,6 +132,19 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
     if (id !== undefined) state.cardByPan.set(pan, id);
   }
   return state;
+}
+
+/**
+ * Entry ids to take ahead: one per message, and three for a message about points or an original
+ * (a lottery posts its cost and its prize; an undo negates the original's entries and claws back
+ * the points earned on it).
+ */
+const entryIdsAhead = (items: readonly WorkItem[]) => items.reduce((n, i) => n + (i.handler.touchesLots || namesOriginal(i) ? 3 : 1), 0);
+
+/** More entry ids, for the rare batch that posts more entries than were taken ahead (one round trip). */
+async function takeEntryIds(client: pg.ClientBase, n: number): Promise<number[]> {
+  const [[row]] = await runFused(client, [execute(STATEMENT.entryIds, [n])]) as [{ ids: number[] }[]];
+  return row!.ids;
 }
 
 const BATCH_PLAN_MODE_SQL =
@@ -141,9 +155,7 @@ const BATCH_PLAN_MODE_SQL =
  * (its key holds a marker) is declined 94; every other message is decided over the prefetched
  * state, and its effect applied to that state before the next decision.
  */
-async function decideBatch(
-  env: BatchEnv, client: pg.ClientBase, state: Prefetched, items: readonly WorkItem[], now: Date, results: Map<WorkItem, CoreResult>,
-) {
+function decideBatch(env: BatchEnv, state: Prefetched, items: readonly WorkItem[], now: Date, results: Map<WorkItem, CoreResult>) {
   const { businessDate } = state;
   const ids = [...state.ids];
   // Reversals of originals not (yet) stored leave a marker under the original's key.
@@ -184,8 +196,6 @@ async function decideBatch(
     applyInMemory(write, state.cards, state.holds, now, env.ctx.calendar.timezone);
     writes.push(write);
   }
-  // Points entries, then their lots, draws and claw-back records (finishing them needs the entries' ids).
-  for (const w of writes) if (w.outcome.after) w.outcome = await postPoints(client, businessDate, w.txnId, w.outcome);
   const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');
   return {
     businessDate, now, writes, cards: state.cards, entryIds: state.entryIds, dirty: [...state.byId.values()].filter((t) => t.dirty), markers: [...markers.values()].filter(used), deferred,
@@ -235,16 +245,4 @@ function markerState(id: number, channelId: number, requestId: string, businessD
     amountApproved: 0, approved: false, responseCode: null, businessDate, originalId: null, entryId: null, holdId: null, status: 'marker',
     commission: 0, channelFee: 0, refundedAmount: 0, bodyHash: null, response: null, commissionBps: null, dateOpen: null,
   };
-}
-
-/**
- * Posts an outcome with `after` SQL (points: lots, draws, claw-back records need its entries' ids)
- * and runs it, once every message of the batch is decided; returns it marked posted so the write
- * step does not post it again.
- */
-async function postPoints(client: pg.ClientBase, businessDate: string, transactionId: number, o: Outcome): Promise<Outcome> {
-  if (!isApproval(o.code)) return o;
-  const entryIds = await postEntries(client, businessDate, (o.entries ?? []).map((e) => ({ ...e, transactionId })));
-  if (o.after) await o.after(client, { transactionId, entryIds });
-  return { ...o, after: undefined, postedEntryIds: entryIds };
 }

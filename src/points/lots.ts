@@ -8,7 +8,7 @@
  * through these functions inside the caller's transaction.
  */
 import type { Queryable } from '../ledger/post.js';
-import { InvariantError } from '../errors.js';
+import { EFFECT_SQL, effectStatement } from './effects-sql.js';
 import { businessDateOf, cutoffInstant, endOfMonthAfter, type Calendar } from '../ledger/calendar.js';
 
 /** A lot change to apply once the entry it belongs to is posted (`entry` = index in the outcome's entries). */
@@ -85,53 +85,10 @@ export async function pointsBalances(db: Queryable, cardId: number, at: Date): P
 /** One lot change recorded for an entry (for reversals: restore what it consumed, take back what it credited). */
 export interface LotMove { lotId: number; schemeId: number; points: number }
 
-/** Applies one lot effect for the posted entry `entryId`, recording its moves. */
+/** Applies one lot effect for the posted entry `entryId`, recording its moves (effects-sql.ts). */
 export async function applyLotEffect(db: Queryable, e: LotEffect, entryId: number): Promise<void> {
-  if (e.type === 'lot_credit') {
-    await db.query({
-      name: 'points_credit_lot',
-      text: `
-        with l as (
-          insert into points_lots (card_id, scheme_id, points, remaining, expires_at, source_entry_id)
-          values ($1, $2, $3, $3, $4, $5) returning card_id, id
-        )
-        insert into points_lot_moves (card_id, lot_id, entry_id, points) select card_id, id, $5, $3 from l`,
-      values: [e.cardId, e.schemeId, e.points, e.expiresAt, entryId],
-    });
-  } else if (e.type === 'lot_restore') {
-    await moveLots(db, e.cardId, [e.lotId], [e.points], entryId);
-  } else {
-    await debitLots(db, e, entryId);
-  }
-}
-
-async function debitLots(db: Queryable, e: Extract<LotEffect, { type: 'lot_debit' }>, entryId: number): Promise<void> {
-  // Oldest first: preferred lots (the ones a credit being taken back created), then by expiry
-  // (never-expiring last), then id. FOR UPDATE on top of the account lock the caller holds.
-  const { rows } = await db.query<{ id: number; remaining: number }>({
-    name: 'points_lots_for_debit',
-    text: `
-      select id, remaining from points_lots
-      where card_id = $1 and scheme_id = $2 and remaining > 0
-        and ($3::timestamptz is null or expires_at is null or expires_at > $3)
-      order by source_entry_id = any($4::bigint[]) desc, expires_at asc nulls last, id
-      for update`,
-    values: [e.cardId, e.schemeId, e.spendableAt, e.preferSourceEntryIds],
-  });
-  const ids: number[] = [];
-  const deltas: number[] = [];
-  let left = e.points;
-  for (const lot of rows) {
-    if (left === 0) break;
-    const take = Math.min(left, lot.remaining);
-    ids.push(lot.id);
-    deltas.push(-take);
-    left -= take;
-  }
-  if (left > 0) {
-    throw new InvariantError('points_lots_short', `card ${e.cardId} scheme ${e.schemeId}: lots hold ${e.points - left} of the ${e.points} points to debit`);
-  }
-  await moveLots(db, e.cardId, ids, deltas, entryId);
+  const [name, values] = effectStatement(e, () => entryId);
+  await db.query({ name, text: EFFECT_SQL[name], values });
 }
 
 /** Changes the remaining points of the card's lots by `deltas` and records the moves under `entryId`. */

@@ -12,7 +12,8 @@
 import type { Entry } from '../ledger/entry.js';
 import type { Queryable } from '../ledger/post.js';
 import { InvariantError } from '../errors.js';
-import { applyLotEffect, type LotEffect } from './lots.js';
+import type { LotEffect } from './lots.js';
+import { EFFECT_SQL, effectStatement } from './effects-sql.js';
 
 /** DE39 codes the points domain answers (design §5). */
 export type PointsDeclineCode = '12' | '13' | '51' | '57';
@@ -76,7 +77,8 @@ export function decline(code: PointsDeclineCode, message: string): PointsDecline
 /**
  * Applies an approved outcome's bookkeeping after its entries were posted: `entryIds` are the ids
  * `postEntries` returned for `outcome.entries` (same order). Lot credits, debits (oldest-first,
- * under row locks) and restores; draw and claw-back records. Must run in the posting transaction.
+ * under row locks) and restores; draw and claw-back records (effects-sql.ts, the statements the
+ * daemon's batch runs in its write message). Must run in the posting transaction.
  */
 export async function finishPoints(db: Queryable, outcome: PointsApproval, entryIds: readonly number[]): Promise<void> {
   if (entryIds.length !== outcome.entries.length) {
@@ -84,56 +86,7 @@ export async function finishPoints(db: Queryable, outcome: PointsApproval, entry
   }
   const idOf = (i: number | null) => (i === null ? null : entryIds[i]!);
   for (const e of outcome.effects) {
-    switch (e.type) {
-      case 'lot_credit':
-      case 'lot_debit':
-      case 'lot_restore':
-        await applyLotEffect(db, e, idOf(e.entry)!);
-        break;
-      case 'stock_take': {
-        // The row is locked since the draw was decided, so a unit counted in stock is still there.
-        const { rowCount } = await db.query({
-          name: 'lottery_take_stock', text: 'update lottery_prizes set stock = stock - 1 where id = $1 and stock > 0', values: [e.prizeId],
-        });
-        if (rowCount !== 1) throw new InvariantError('lottery_stock', `prize ${e.prizeId}: no stock left to take`);
-        break;
-      }
-      case 'draw_record':
-        await db.query({
-          name: 'points_record_draw',
-          text: `
-            insert into lottery_draws (card_id, game_id, random_value, drawn_prize_id, prize_id, cost_points, entry_id, prize_entry_id, transaction_id, occurred_at)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          values: [e.cardId, e.gameId, e.randomValue, e.drawnPrizeId, e.prizeId, e.costPoints, idOf(e.entry), idOf(e.prizeEntry), e.transactionId, e.occurredAt],
-        });
-        break;
-      case 'draw_reversed':
-        await db.query({
-          name: 'points_reverse_draw',
-          text: 'update lottery_draws set reversed = true, reversal_entry_id = $3 where card_id = $1 and id = $2 and not reversed',
-          values: [e.cardId, e.drawId, idOf(e.entry)],
-        });
-        // Unlimited prizes (stock null) are never touched, so they are never a hot row.
-        if (e.prizeId !== null) {
-          await db.query({ name: 'points_restock_prize', text: 'update lottery_prizes set stock = stock + 1 where id = $1 and stock is not null', values: [e.prizeId] });
-        }
-        break;
-      case 'clawback_record':
-        await db.query({
-          name: 'points_record_clawback',
-          text: `
-            insert into points_clawbacks (card_id, earn_entry_id, transaction_id, entry_id, returned_amount, points_intended, points_clawed)
-            values ($1, $2, $3, $4, $5, $6, $7)`,
-          values: [e.cardId, e.earnEntryId, e.transactionId, idOf(e.entry), e.returnedAmount, e.pointsIntended, e.pointsClawed],
-        });
-        break;
-      case 'clawback_reversed':
-        await db.query({
-          name: 'points_reverse_clawback',
-          text: 'update points_clawbacks set reversed = true where card_id = $1 and id = $2',
-          values: [e.cardId, e.clawbackId],
-        });
-        break;
-    }
+    const [name, values] = effectStatement(e, idOf);
+    await db.query({ name, text: EFFECT_SQL[name], values });
   }
 }

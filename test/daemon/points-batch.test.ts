@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
 import { seedPointsDaemon, type PointsDaemonSeed } from '../helpers/points.js';
@@ -46,6 +47,44 @@ describe('points messages for one card in one batch', () => {
     // Seven messages touch card 0's lots: one per batch.
     expect(f.daemon.core.metrics.batchCounts.batches - before).toBeGreaterThanOrEqual(7);
     expect(f.daemon.core.metrics.batchCounts).toMatchObject({ retries: 0, splits: 0 });
+    expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
+  });
+
+  it('a points message costs its batch two round trips, lots, draw and claw-back bookkeeping written with its entries', async () => {
+    const card = pts.pans[1]!;
+    await f.send({ ...at('COFFEE'), request_id: 'rt-warm', type: 'points_load', card, amount: 10 }); // statements prepared
+    const before = await points(pts.cards[1]!);
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0] as string | { text?: string };
+      sent.push(typeof q === 'string' ? q : q.text ?? '');
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    const codes: unknown[] = [];
+    try {
+      for (const body of [
+        { ...at('COFFEE'), request_id: 'rt-load', type: 'points_load', card, amount: 500 },
+        { ...at('SHOP'), request_id: 'rt-redeem', type: 'points_redeem', card, amount: 100 },
+        { ...at('COFFEE'), request_id: 'rt-draw', type: 'lottery', card, game: 'WIN' },
+        { ...at('SHOP'), request_id: 'rt-void', type: 'void', original_request_id: 'rt-redeem' },
+      ]) codes.push((await f.send(body)).body.response_code);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(codes).toEqual(['00', '00', '00', '00']);
+    // Nothing else goes to the database: no posting or bookkeeping query of its own.
+    const batch = sent;
+    expect(batch).toHaveLength(8);
+    batch.forEach((t, n) => {
+      if (n % 2 === 0) expect(t).toMatch(/^begin;[\s\S]*execute "purse_batch_prefetch"/);
+      else expect(t).toMatch(/;\ncommit$/);
+    });
+    // The lots were written in the write messages: +500 loaded, the redeem's 100 taken and put back, the draw's net 70 spent.
+    expect(batch.filter((t) => t.includes('execute "purse_points_credit_lot"')).length).toBeGreaterThanOrEqual(2);
+    expect(batch.some((t) => t.includes('execute "purse_points_debit_lots"'))).toBe(true);
+    expect(batch.some((t) => t.includes('execute "purse_points_record_draw"'))).toBe(true);
+    expect(await points(pts.cards[1]!)).toEqual({ balance: before.balance + 500 - 70, lots: before.lots + 500 - 70 });
     expect((await verifyLedger(f.ctx.db.pg)).ok).toBe(true);
   });
 });

@@ -3,7 +3,8 @@ import { testContext } from '../helpers/db.js';
 import { legsOf, lotsOf, pointsOf, runPoints, seedPoints } from '../helpers/points.js';
 import { prepareEarn, preparePointsLoad } from '../../src/points/earn.js';
 import { prepareRedeem } from '../../src/points/redeem.js';
-import { pointsBalances } from '../../src/points/lots.js';
+import { applyLotEffect, pointsBalances } from '../../src/points/lots.js';
+import { withTransaction } from '../../src/db/tx.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
 const ctx = await testContext();
@@ -103,5 +104,19 @@ describe('points_redeem', () => {
   it('declines 57 at a merchant that does not accept the scheme', async () => {
     expect((await runPoints(ctx, (db) => prepareRedeem(db, { cardId: c3, merchantId: OUTSIDER, points: 1, at: at() }))).outcome).toMatchObject({ approved: false, code: '57' });
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+  });
+});
+
+describe('the bookkeeping statements check what the decision counted on', () => {
+  it('a lot debit larger than the lots hold fails in SQL, and nothing of it is applied', async () => {
+    const [c4] = seed.cards.slice(3) as [number];
+    const { entryIds } = await runPoints(ctx, (db) => preparePointsLoad(ctx, db, { cardId: c4, merchantId: COFFEE, points: 300, at: at() }));
+    const lotsBefore = await lotsOf(ctx, c4, seed.schemes.AIR);
+    const debit = { type: 'lot_debit' as const, entry: 0, cardId: c4, schemeId: seed.schemes.AIR, points: 301, spendableAt: at(), preferSourceEntryIds: [] };
+    await expect(withTransaction(ctx.db.pg, (c) => applyLotEffect(c, debit, entryIds[0]!))).rejects.toThrow(/points_lots_short/);
+    expect(await lotsOf(ctx, c4, seed.schemes.AIR)).toEqual(lotsBefore);
+    // Exactly what they hold is taken, oldest first.
+    await withTransaction(ctx.db.pg, (c) => applyLotEffect(c, { ...debit, points: 300 }, entryIds[0]!));
+    expect((await lotsOf(ctx, c4, seed.schemes.AIR)).map((l) => l.remaining)).toEqual([0]);
   });
 });

@@ -1,28 +1,28 @@
 /**
  * From the points domain's outcomes (src/points/**) to the pipeline's. The points types decide
  * purely over the batch's points state, the undo of points (claw-backs, reversals) too; their
- * entries are posted and finished (`finishPoints`: lots, draws) by the write step. A batch decides one
+ * entries and bookkeeping (lots, draws: src/points/effects-sql.ts) are written by the write step,
+ * in its one message. A batch decides one
  * message that touches a card's lots (batch.ts), as src/points/outcome.ts asks that one request be
  * finished before the next on the same card is decided.
  */
 import { balancedEntry, type Entry } from '../../ledger/entry.js';
 import { pointsAsset } from '../../ledger/accounts.js';
-import { finishPoints, type PointsApproval, type PointsOutcome } from '../../points/outcome.js';
+import type { PointsApproval, PointsOutcome } from '../../points/outcome.js';
 import { decidePointsReversal } from '../../points/reversal.js';
 import { InvariantError } from '../../errors.js';
 import type { PointsView } from '../../points/view.js';
 import { decline, feeLegs } from './common.js';
-import type { DecideContext, Outcome, TxnState, UndoKind } from './types.js';
+import type { DecideContext, Outcome, PointsPart, TxnState, UndoKind } from './types.js';
 
-/** `after` SQL finishing each approval on its slice of the entry ids, `offset` entries in. */
-export function finisher(parts: readonly PointsApproval[], offset: number): Outcome['after'] {
-  return async (client, { entryIds }) => {
-    let i = offset;
-    for (const p of parts) {
-      await finishPoints(client, p, entryIds.slice(i, i + p.entries.length));
-      i += p.entries.length;
-    }
-  };
+/** The bookkeeping of each approval, its entries `offset` entries into the outcome's. */
+export function pointsParts(parts: readonly PointsApproval[], offset: number): PointsPart[] {
+  let i = offset;
+  return parts.map((p) => {
+    const part = { offset: i, effects: p.effects };
+    i += p.entries.length;
+    return part;
+  });
 }
 
 /**
@@ -43,7 +43,7 @@ export function pointsOutcome(o: PointsOutcome, dc: DecideContext, extra: { asse
   }
   return {
     code: o.code, amountApproved: o.amountApproved, asset: extra.asset ?? assetOf(o.detail, dc.card!.program.currency), entries, channelFee: fee,
-    after: finisher([o], 0), detail: o.detail, ...(extra.originalId === undefined ? {} : { originalId: extra.originalId }),
+    points: pointsParts([o], 0), detail: o.detail, ...(extra.originalId === undefined ? {} : { originalId: extra.originalId }),
   };
 }
 
@@ -51,7 +51,7 @@ export function pointsOutcome(o: PointsOutcome, dc: DecideContext, extra: { asse
 export function withPoints(base: Outcome, parts: readonly PointsApproval[], detail: Record<string, unknown>): Outcome {
   const own = base.entries ?? [];
   const added = parts.flatMap((p) => p.entries);
-  return { ...base, entries: [...own, ...added], after: finisher(parts, own.length), detail: { ...base.detail, ...detail } };
+  return { ...base, entries: [...own, ...added], points: [...(base.points ?? []), ...pointsParts(parts, own.length)], detail: { ...base.detail, ...detail } };
 }
 
 /** The batch's points state (the prefetch reads it for every batch with a points message or an original). */

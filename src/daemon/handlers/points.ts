@@ -19,7 +19,7 @@ import { InvariantError } from '../../errors.js';
 import type { PointsRequest } from '../../points/request.js';
 import { decline } from './common.js';
 import { undone } from './original.js';
-import { finisher, pointsOutcome, pointsState, undoPoints } from './points-outcome.js';
+import { pointsOutcome, pointsParts, pointsState, undoPoints } from './points-outcome.js';
 import { linkedEarns } from './points-links.js';
 import type { DecideContext, Handler, Outcome, TxnState, UndoKind } from './types.js';
 import { REQUESTS } from '../message.js';
@@ -87,7 +87,7 @@ export const pointsEarn: Handler = {
     original.dirty = true;
     return {
       code: '00', amountApproved: amount, originalId: original.id, asset: dc.card?.program.currency, entries: c.entries,
-      after: finisher([c], 0), detail: c.detail,
+      points: pointsParts([c], 0), detail: c.detail,
     };
   },
 };
@@ -115,7 +115,7 @@ export const pointsRedeem: Handler = {
     if (!o.approved) return decline(o.code, { originalId: original.id });
     original.refundedAmount += amount;
     original.dirty = true;
-    return { code: '00', amountApproved: amount, originalId: original.id, asset: original.asset ?? undefined, entries: o.entries, after: finisher([o], 0), detail: o.detail };
+    return { code: '00', amountApproved: amount, originalId: original.id, asset: original.asset ?? undefined, entries: o.entries, points: pointsParts([o], 0), detail: o.detail };
   },
 };
 

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import type { Entry, EntryKind, Posting } from '../../ledger/entry.js';
 import type { Hold, HoldClose } from '../../ledger/holds.js';
 import type { Keyring } from '../../cards/keys.js';
-import type { Queryable } from '../../ledger/post.js';
+import type { PointsEffect } from '../../points/outcome.js';
 import type { PointsView } from '../../points/view.js';
 import type { Message, RequestSchema } from '../message.js';
 import type { ResponseCode } from '../codes.js';
@@ -112,13 +112,17 @@ export interface Outcome {
   asset?: string;
   /** Whether the response shows the card's balance (default: when the card is known and was not refused for security reasons). */
   showBalance?: boolean;
-  /** Extra SQL in the batch transaction after the entries are posted. */
-  after?: (client: Queryable, ids: { transactionId: number; entryIds: number[] }) => Promise<void>;
-  /** Set by the batch once an outcome with `after` is posted: its entry ids (the write step does not post it again). */
-  postedEntryIds?: number[];
+  /**
+   * Points bookkeeping written with the entries (lots, draws, claw-back records): each part's
+   * effects name entries by index from `offset` in `entries`.
+   */
+  points?: readonly PointsPart[];
   /** Type-specific facts shown in the response as `detail` (points earned, prize, claw-back shortfall…). */
   detail?: Record<string, unknown>;
 }
+
+/** The bookkeeping of one points approval within an outcome. */
+export interface PointsPart { offset: number; effects: readonly PointsEffect[] }
 
 export type UndoKind = 'void' | 'reversal';
 
