@@ -95,7 +95,7 @@ begin
   card_ids := coalesce(card_ids, '{}');
   select coalesce(json_agg(json_build_object(
       'id', c.id, 'program_id', c.program_id, 'status', c.status, 'expiry_date', c.expiry_date, 'pin_hmac', c.pin_hmac,
-      'pin_tries', c.pin_tries, 'last_activity_at', c.last_activity_at,
+      'pin_tries', c.pin_tries,
       'needs_holder', c.holder_id is null and coalesce((select p.named from programs p where p.id = c.program_id), false)) order by c.id), '[]'::json)
   into cards_json
   from (select * from cards where id = any(card_ids) order by id for no key update) c;

@@ -104,14 +104,13 @@ from ${unnestOf(ORIGINAL_COLUMNS, 1)}
 where t.id = u.id`;
 
 /** What a batch changes on a cards row (null: unchanged). */
-export interface CardChange { id: number; status: string | null; pinTries: number | null; activatedAt: Date | null; lastActivityAt: Date | null }
+export interface CardChange { id: number; status: string | null; pinTries: number | null; activatedAt: Date | null }
 
 export const CARD_COLUMNS: readonly Column<CardChange>[] = [
   { name: 'id', type: 'bigint', value: (r) => r.id },
   { name: 'status', type: 'text', value: (r) => r.status, expr: (u) => `coalesce(${u}.status, c.status)` },
   { name: 'pin_tries', type: 'smallint', value: (r) => r.pinTries, expr: (u) => `coalesce(${u}.pin_tries, c.pin_tries)` },
   { name: 'activated_at', type: 'timestamptz', value: (r) => r.activatedAt, expr: (u) => `coalesce(${u}.activated_at, c.activated_at)` },
-  { name: 'last_activity_at', type: 'timestamptz', value: (r) => r.lastActivityAt, expr: (u) => `coalesce(${u}.last_activity_at, c.last_activity_at)` },
 ];
 
 export const UPDATE_CARDS_SQL = `

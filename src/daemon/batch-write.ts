@@ -2,7 +2,6 @@ import { postEntriesValues } from '../ledger/post.js';
 import type { Hold } from '../ledger/holds.js';
 import { cardIdOf } from '../ledger/accounts.js';
 import { InvariantError } from '../errors.js';
-import { localDate } from '../ledger/calendar.js';
 import type { Entry } from '../ledger/entry.js';
 import { CODES, isApproval, type ResponseCode } from './codes.js';
 import { CARD_COLUMNS, ORIGINAL_COLUMNS, STATEMENT, TXN_COLUMNS, type CardChange, type OriginalChange, type TxnRow } from './batch-sql.js';
@@ -64,7 +63,7 @@ function responseOf(w: RowWrite): TxnResponse {
  * decision, so the next decision in the same batch sees this one's effect (a second load must see
  * the first against the program maximum, a second capture the closed hold).
  */
-export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds: Map<number, Hold>, now: Date, timezone: string): void {
+export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds: Map<number, Hold>): void {
   const o = w.outcome;
   const approved = isApproval(o.code);
   if (o.closeHold) {
@@ -85,24 +84,11 @@ export function applyInMemory(w: RowWrite, cards: Map<number, CardState>, holds:
         const acct = card.accounts.get(p.asset) ?? { balance: 0, held: 0 };
         acct.balance += p.amount;
         card.accounts.set(p.asset, acct);
-        if (activityDayChanges(card, now, timezone)) card.patch.lastActivityAt = now;
       }
     }
     if (o.placeHold && w.card) w.card.accounts.get(o.placeHold.asset)!.held += o.placeHold.amount;
   }
   w.response = responseOf(w);
-}
-
-/**
- * Whether money moved on `card` at `now` must be written to cards.last_activity_at: only when its
- * local date (the business time zone) differs from the stored one's. Dormancy compares that date
- * only, and skipping the write spares a second row update per purchase (cards is locked anyway,
- * card_accounts updated anyway). So the column holds the first activity of the card's latest
- * active day; the exact latest activity is in its postings (`purse cards show` reads it there).
- */
-function activityDayChanges(card: CardState, now: Date, timezone: string): boolean {
-  if (card.patch.lastActivityAt) return false;
-  return card.lastActivityAt === null || localDate(card.lastActivityAt, timezone) !== localDate(now, timezone);
 }
 
 /** A batch's decisions and what they changed, as the write step needs them. */
@@ -159,7 +145,7 @@ export function writeStatements(b: BatchWrites): string[] {
   }
   for (const m of b.markers) fresh.push(markerRow(m, b.now));
   const changes: CardChange[] = [...b.cards.values()].filter(isPatched).map((c) => ({
-    id: c.id, status: c.patch.status ?? null, pinTries: c.patch.pinTries ?? null, activatedAt: c.patch.activatedAt ?? null, lastActivityAt: c.patch.lastActivityAt ?? null,
+    id: c.id, status: c.patch.status ?? null, pinTries: c.patch.pinTries ?? null, activatedAt: c.patch.activatedAt ?? null,
   }));
   const originals: OriginalChange[] = b.dirty.map((t) => ({ id: t.id, status: t.status, refundedAmount: t.refundedAmount }));
 

@@ -193,7 +193,7 @@ function decideBatch(env: BatchEnv, state: Prefetched, items: readonly WorkItem[
       item, txnId, adoptsMarker: existing !== undefined, outcome, card: dc.card, cardIdForRow: dc.card?.id ?? cardId,
       merchantIdForRow: item.msg.merchant === null ? original?.merchantId ?? null : item.merchant.info?.id ?? null,
     };
-    applyInMemory(write, state.cards, state.holds, now, env.ctx.calendar.timezone);
+    applyInMemory(write, state.cards, state.holds);
     writes.push(write);
   }
   const used = (m: TxnState) => writes.some((w) => w.outcome.originalId === m.id && w.outcome.code === '00');

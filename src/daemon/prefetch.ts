@@ -81,7 +81,7 @@ interface PrefetchJson {
   ids: number[];
   txns: TxnJson[];
   tokens: { id: number; token: string }[];
-  cards: { id: number; program_id: number; status: string; expiry_date: string | null; pin_hmac: string | null; pin_tries: number; last_activity_at: string | null; needs_holder: boolean }[];
+  cards: { id: number; program_id: number; status: string; expiry_date: string | null; pin_hmac: string | null; pin_tries: number; needs_holder: boolean }[];
   accounts: { card_id: number; asset: string; balance: number; held: number }[];
   earns: { id: number; original_id: number; card_id: number; amount: number }[];
   holds: { id: number; card_id: number; asset: string; amount: number; remaining: number; expires_at: string; status: Hold['status'] }[];
@@ -118,7 +118,7 @@ export async function readPrefetched(doc: unknown, registry: RegistryCache, entr
     if (!program) throw new InvariantError('program_missing', `card ${c.id}: program ${c.program_id} not found`);
     cards.set(c.id, {
       id: c.id, programId: c.program_id, program, status: c.status, expiryDate: c.expiry_date, pinHmac: bytes(c.pin_hmac), pinTries: c.pin_tries,
-      lastActivityAt: c.last_activity_at === null ? null : new Date(c.last_activity_at), needsHolder: c.needs_holder, accounts: new Map(), patch: {},
+      needsHolder: c.needs_holder, accounts: new Map(), patch: {},
     });
   }
   for (const a of p.accounts) cards.get(a.card_id)?.accounts.set(a.asset, { balance: a.balance, held: a.held });

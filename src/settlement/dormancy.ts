@@ -21,9 +21,8 @@ interface Due { card_id: number; program: string; currency: string; fee: number;
 
 const CHUNK = 500;
 
-// A card is dormant as of D when its last activity — the latest of its latest posting of a kind
-// entry_kinds counts as activity (a dormancy fee is not), the daemon's last_activity_at, and its activation (or
-// issue) — lies at least dormancy_months before D: with 12 months, activity on 2025-03-10 makes it
+// A card is dormant as of D when its last activity — the later of its latest posting of a kind
+// entry_kinds counts as activity (a dormancy fee is not) and its activation (or issue) — lies at least dormancy_months before D: with 12 months, activity on 2025-03-10 makes it
 // dormant from 2026-03-10 on. Only active and frozen cards pay (an expired card's value must stay
 // recoverable); one charge per card and calendar month (dormancy_charges primary key).
 const DUE_SQL = `
@@ -39,7 +38,7 @@ const DUE_SQL = `
   where p.dormancy_months is not null and p.dormancy_fee > 0
     and c.status in ('active', 'frozen')
     and a.balance - a.held > 0
-    and greatest(lp.last_posting, (c.last_activity_at at time zone $2)::date, (coalesce(c.activated_at, c.issued_at) at time zone $2)::date)
+    and greatest(lp.last_posting, (coalesce(c.activated_at, c.issued_at) at time zone $2)::date)
         + make_interval(months => p.dormancy_months) <= $1::date
     and not exists (select 1 from dormancy_charges d where d.card_id = c.id and d.month = date_trunc('month', $1::date)::date)`;
 

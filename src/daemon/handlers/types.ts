@@ -17,14 +17,12 @@ export interface CardState {
   expiryDate: string | null;
   pinHmac: Buffer | null;
   pinTries: number;
-  /** cards.last_activity_at as locked (applyInMemory writes it at most once per card and local day). */
-  lastActivityAt: Date | null;
   /** A card of a named program without a linked holder (absent: false): types with `requiresHolder` decline 57 (design §10). */
   needsHolder?: boolean;
   /** asset → balance and held, as of the previous decision in this batch. */
   accounts: Map<string, { balance: number; held: number }>;
   /** Changes to write to the cards row at the end of the batch. */
-  patch: { status?: string; pinTries?: number; activatedAt?: Date; lastActivityAt?: Date };
+  patch: { status?: string; pinTries?: number; activatedAt?: Date };
 }
 
 export type TxnStatus = 'approved' | 'declined' | 'voided' | 'reversed' | 'marker';

@@ -133,7 +133,7 @@ export function decide(msg: Message, state: State = {}): Decided {
     const { balance = 10_000, held = 0, program: p, pin, ...rest } = state.card ?? {};
     card = {
       id: CARD, programId: program.id, program: { ...program, ...p }, status: 'active', expiryDate: '2029-12-31',
-      pinHmac: pin === undefined ? null : pinHmac(keys, CARD, pin), pinTries: 0, lastActivityAt: null,
+      pinHmac: pin === undefined ? null : pinHmac(keys, CARD, pin), pinTries: 0,
       accounts: new Map([['CNY', { balance, held }]]), patch: {}, ...rest,
     };
   }
