@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { account } from '../ledger/accounts.js';
-import { postCardCredits } from '../ledger/bulk.js';
+import { lockCardAccounts, postCardCredits } from '../ledger/bulk.js';
 import { ROWS_TABLE } from './load-file.js';
 import type { RejectReason } from './load-row.js';
 import type { RejectRow } from './rejects.js';
@@ -10,6 +10,7 @@ const WORK = 'purse_load_work';
 const PENDING = 'purse_load_pending';
 const TURN = 'purse_load_turn';
 const SIM = 'purse_load_sim';
+const CREDIT = 'purse_load_credit';
 
 /** What one chunk of rows came to. */
 export interface ChunkResult {
@@ -52,6 +53,11 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
       counter_account text not null, max_balance bigint not null, memo jsonb, primary key (card_id, asset)
     )`);
   await client.query(`create temporary table ${SIM} (card_id bigint not null, asset text not null, balance bigint not null, primary key (card_id, asset))`);
+  await client.query(`
+    create temporary table ${CREDIT} (
+      ord bigint not null, card_id bigint not null, asset text not null, amount bigint not null,
+      counter_account text not null, max_balance bigint not null, memo jsonb
+    )`);
   const { rows } = await client.query<{ issuer_id: number }>(`select distinct issuer_id from ${WORK} where issuer_id is not null`);
   return new Map(rows.map((r) => [r.issuer_id, account.issuer(r.issuer_id)]));
 }
@@ -64,17 +70,29 @@ interface Classified {
 
 /**
  * Applies the staged rows `lo`..`hi` (by seq) on `businessDate` in the caller's transaction (or,
- * with `dryRun`, only simulates the credits in a temporary table): classifies each row, credits
- * the valid ones through the ledger's bulk path and records their references in the same
- * transaction, so a chunk is applied entirely or not at all. Rows crediting the same card run in
- * successive turns, so each sees the balance the one before left.
+ * with `dryRun`, only simulates the credits): classifies each row, decides the credits against a
+ * temporary copy of the cards' balances (rows crediting the same card run in successive turns, so
+ * each sees the balance the one before left; a row that would take the card over its maximum is
+ * rejected), then credits the decided rows through the ledger's bulk path and records their
+ * references in the same transaction, so a chunk is applied entirely or not at all. The balances
+ * are read without a lock and the cards are locked only by the chunk's last statement, in card id
+ * order, so purchases on them wait at most for that statement and the commit; `onDecided` runs
+ * before it (e.g. the audit row). When a balance was raised meanwhile past what was decided, the
+ * ledger throws BulkCreditRaced: the caller rolls back and runs the chunk again with `lockFirst`,
+ * which locks the chunk's cards before reading their balances.
  */
 export async function applyChunk(
   client: pg.ClientBase,
-  opts: { lo: number; hi: number; businessDate: string; occurredAt: Date; fileName: string; issuers: Map<number, string>; dryRun: boolean },
+  opts: {
+    lo: number; hi: number; businessDate: string; occurredAt: Date; fileName: string; issuers: Map<number, string>; dryRun: boolean;
+    lockFirst?: boolean; onDecided?: (result: ChunkResult) => Promise<void>;
+  },
 ): Promise<ChunkResult> {
   const result: ChunkResult = { applied: { count: 0, amount: 0 }, alreadyApplied: { count: 0, amount: 0 }, rejects: [] };
   await client.query(`truncate ${PENDING}`);
+  // A dry run carries its simulated balances from chunk to chunk (nothing is written); a real run
+  // reads them afresh, since purchases and earlier chunks have changed them.
+  if (!opts.dryRun) await client.query(`truncate ${SIM}`);
   const { rows } = await client.query<Classified>(CLASSIFY_SQL, [
     opts.lo, opts.hi, opts.businessDate, [...opts.issuers.keys()], [...opts.issuers.values()],
   ]);
@@ -87,31 +105,23 @@ export async function applyChunk(
       result.rejects.push({ line: r.line, masked: r.masked, reference: r.reference, reason, message });
     }
   }
+  if (!opts.dryRun && opts.lockFirst) await lockCardAccounts(client, PENDING);
+  await client.query(`truncate ${CREDIT}`);
   const { rows: [last] } = await client.query<{ turns: number }>(`select coalesce(max(turn), 0)::int as turns from ${PENDING}`);
-  const turns = last!.turns;
-  for (let turn = 1; turn <= turns; turn++) {
+  for (let turn = 1; turn <= last!.turns; turn++) {
     await client.query(`truncate ${TURN}`);
     await client.query(`
       insert into ${TURN} (ord, card_id, asset, amount, counter_account, max_balance, memo)
       select seq, card_id, asset, amount, counter_account, max_balance, jsonb_build_object('reference', reference)
       from ${PENDING} where turn = $1`, [turn]);
-    const credited = opts.dryRun ? await simulateCredits(client) : await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, TURN);
-    if ('entryIds' in credited && credited.ords.length) {
-      // Same transaction as the entries: a reference is recorded exactly when its credit commits.
-      await client.query(`
-        insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
-        select p.issuer_id, p.reference, p.card_id, p.amount, x.entry_id, $3, p.line
-        from unnest($1::bigint[], $2::bigint[]) as x(seq, entry_id) join ${PENDING} p using (seq)`,
-      [credited.ords, credited.entryIds, opts.fileName]);
-    }
-    result.applied.count += credited.ords.length;
-    result.applied.amount += credited.amounts.reduce((a, b) => a + b, 0);
+    const credited = await simulateCredits(client);
+    result.applied.count += credited.count;
+    result.applied.amount += credited.amount;
     const { rows: over } = await client.query<{ line: number; masked: string; reference: string; amount: number; max_balance: number; balance: number | null }>(`
       select p.line, p.masked, p.reference, p.amount, p.max_balance, b.balance
-      from ${PENDING} p
-      left join unnest($2::bigint[]) as c(seq) using (seq)
-      left join ${opts.dryRun ? SIM : 'card_accounts'} b on b.card_id = p.card_id and b.asset = p.asset
-      where p.turn = $1 and c.seq is null order by p.seq`, [turn, credited.ords]);
+      from ${TURN} t join ${PENDING} p on p.seq = t.ord
+      left join ${SIM} b on b.card_id = t.card_id and b.asset = t.asset
+      where not exists (select from ${CREDIT} c where c.ord = t.ord) order by p.seq`);
     for (const o of over) {
       result.rejects.push({
         line: o.line, masked: o.masked, reference: o.reference, reason: 'exceeds_max_balance',
@@ -121,20 +131,45 @@ export async function applyChunk(
     }
   }
   result.rejects.sort((a, b) => a.line - b.line);
+  if (opts.dryRun || result.applied.count === 0) {
+    await opts.onDecided?.(result);
+    return result;
+  }
+  await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, CREDIT, async (posted) => {
+    // Same transaction as the entries: a reference is recorded exactly when its credit commits.
+    await client.query(`
+      insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
+      select p.issuer_id, p.reference, p.card_id, p.amount, x.entry_id, $3, p.line
+      from unnest($1::bigint[], $2::bigint[]) as x(seq, entry_id) join ${PENDING} p using (seq)`,
+    [posted.ords, posted.entryIds, opts.fileName]);
+    await opts.onDecided?.(result);
+  });
   return result;
 }
 
-/** Dry run: the same guarded credit as postCardCredits, against a temporary copy of the balances. */
-async function simulateCredits(client: pg.ClientBase): Promise<{ ords: number[]; amounts: number[] }> {
+/**
+ * Decides one turn's credits against the temporary balances (read from card_accounts the first
+ * time a card comes up in the chunk, without a lock): a row is credited when the balance plus its
+ * amount stays at or under the maximum. Credited rows go to the chunk's credit table.
+ */
+async function simulateCredits(client: pg.ClientBase): Promise<{ count: number; amount: number }> {
+  // card_id = any(…): an index probe per card, however large card_accounts has grown.
   await client.query(`
     insert into ${SIM} (card_id, asset, balance)
     select a.card_id, a.asset, a.balance from ${TURN} t join card_accounts a on a.card_id = t.card_id and a.asset = t.asset
+    where a.card_id = any(array(select card_id from ${TURN}))
     on conflict do nothing`);
-  const { rows } = await client.query<{ ord: number; amount: number }>(`
-    update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
-    where s.card_id = t.card_id and s.asset = t.asset and s.balance + t.amount <= t.max_balance
-    returning t.ord, t.amount`);
-  return { ords: rows.map((r) => r.ord), amounts: rows.map((r) => r.amount) };
+  const { rows: [r] } = await client.query<{ count: number; amount: string }>(`
+    with credited as (
+      update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
+      where s.card_id = t.card_id and s.asset = t.asset and s.balance + t.amount <= t.max_balance
+      returning t.*
+    ), kept as (
+      insert into ${CREDIT} (ord, card_id, asset, amount, counter_account, max_balance, memo)
+      select ord, card_id, asset, amount, counter_account, max_balance, memo from credited
+    )
+    select count(*)::int as count, coalesce(sum(amount), 0)::text as amount from credited`);
+  return { count: r!.count, amount: Number(r!.amount) };
 }
 
 function explain(r: Classified): [RejectReason, string] {
@@ -161,7 +196,12 @@ with w as (
          w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line, w.needs_holder,
          r.card_id as prev_card, r.amount as prev_amount, r.file_name as prev_file, r.line as prev_line
   from ${WORK} w
-  left join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
+  -- LIMIT 1 (a reference is unique per issuer) keeps this a probe of the primary key per row:
+  -- joined plainly, the planner may scan all of load_references, which only grows, for every chunk.
+  left join lateral (
+    select r.card_id, r.amount, r.file_name, r.line from load_references r
+    where r.issuer_id = w.issuer_id and r.reference = w.reference limit 1
+  ) r on true
   where w.seq between $1 and $2
 ), c as (
   select w.*, case
