@@ -11,6 +11,7 @@ const PENDING = 'purse_load_pending';
 const TURN = 'purse_load_turn';
 const SIM = 'purse_load_sim';
 const CREDIT = 'purse_load_credit';
+const PREV = 'purse_load_prev';
 
 /** What one chunk of rows came to. */
 export interface ChunkResult {
@@ -22,8 +23,9 @@ export interface ChunkResult {
 /**
  * Resolves every staged row against the database once, set-based: its card (by pan token), the
  * card's program and issuer, and the first line of the file carrying the same reference for the
- * same issuer (first occurrence wins); `byCardId`: the file names cards by id (a card_id column)
- * instead of by number. Creates the per-chunk work tables. Returns the ledger
+ * same issuer (first occurrence wins), and the earlier application of its reference, if any;
+ * `byCardId`: the file names cards by id (a card_id column) instead of by number. Creates the
+ * per-chunk work tables. Returns the ledger
  * account of each issuer the file touches.
  */
 export async function prepareWork(client: pg.ClientBase, byCardId = false): Promise<Map<number, string>> {
@@ -41,6 +43,11 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
     left join programs p on p.id = c.program_id`);
   await client.query(`create index on ${WORK} (seq)`);
   await client.query(`analyze ${WORK}`);
+  await client.query(`
+    create temporary table ${PREV} (
+      seq integer primary key, card_id bigint not null, amount bigint not null, file_name text not null, line integer not null
+    )`);
+  await findApplied(client, 1, 2 ** 31 - 1);
   await client.query(`
     create temporary table ${PENDING} (
       seq integer not null, line integer not null, masked text not null, reference text not null, issuer_id bigint not null,
@@ -60,6 +67,23 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
     )`);
   const { rows } = await client.query<{ issuer_id: number }>(`select distinct issuer_id from ${WORK} where issuer_id is not null`);
   return new Map(rows.map((r) => [r.issuer_id, account.issuer(r.issuer_id)]));
+}
+
+/**
+ * Records in the run's table the rows `lo`..`hi` whose reference the issuer has already applied
+ * (load_references), replacing what it held for them: once for the whole file when the run starts
+ * (one join, instead of a probe of a table that only grows for every chunk), and again for a chunk
+ * that another run raced (its first reference insert hit the primary key).
+ */
+export async function findApplied(client: pg.ClientBase, lo: number, hi: number): Promise<void> {
+  await client.query(`delete from ${PREV} where seq between $1 and $2`, [lo, hi]);
+  await client.query(`
+    with found as (
+      select w.seq, r.card_id, r.amount, r.file_name, r.line
+      from ${WORK} w join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
+      where w.seq between $1 and $2
+    )
+    insert into ${PREV} (seq, card_id, amount, file_name, line) select seq, card_id, amount, file_name, line from found`, [lo, hi]);
 }
 
 interface Classified {
@@ -110,11 +134,11 @@ export async function applyChunk(
   const { rows: [last] } = await client.query<{ turns: number }>(`select coalesce(max(turn), 0)::int as turns from ${PENDING}`);
   for (let turn = 1; turn <= last!.turns; turn++) {
     await client.query(`truncate ${TURN}`);
-    await client.query(`
+    const { rows: cards } = await client.query<{ card_id: string }>(`
       insert into ${TURN} (ord, card_id, asset, amount, counter_account, max_balance, memo)
       select seq, card_id, asset, amount, counter_account, max_balance, jsonb_build_object('reference', reference)
-      from ${PENDING} where turn = $1`, [turn]);
-    const credited = await simulateCredits(client);
+      from ${PENDING} where turn = $1 returning card_id`, [turn]);
+    const credited = await simulateCredits(client, cards.map((c) => c.card_id));
     result.applied.count += credited.count;
     result.applied.amount += credited.amount;
     const { rows: over } = await client.query<{ line: number; masked: string; reference: string; amount: number; max_balance: number; balance: number | null }>(`
@@ -152,13 +176,14 @@ export async function applyChunk(
  * time a card comes up in the chunk, without a lock): a row is credited when the balance plus its
  * amount stays at or under the maximum. Credited rows go to the chunk's credit table.
  */
-async function simulateCredits(client: pg.ClientBase): Promise<{ count: number; amount: number }> {
-  // card_id = any(…): an index probe per card, however large card_accounts has grown.
+async function simulateCredits(client: pg.ClientBase, cardIds: string[]): Promise<{ count: number; amount: number }> {
+  // The turn's card ids as a parameter: an index probe per card, however large card_accounts has
+  // grown (joined with the turn's table alone, the planner may scan all of it for every chunk).
   await client.query(`
     insert into ${SIM} (card_id, asset, balance)
-    select a.card_id, a.asset, a.balance from ${TURN} t join card_accounts a on a.card_id = t.card_id and a.asset = t.asset
-    where a.card_id = any(array(select card_id from ${TURN}))
-    on conflict do nothing`);
+    select a.card_id, a.asset, a.balance from card_accounts a join ${TURN} t on t.card_id = a.card_id and t.asset = a.asset
+    where a.card_id = any($1::bigint[])
+    on conflict do nothing`, [cardIds]);
   const { rows: [r] } = await client.query<{ count: number; amount: string }>(`
     with credited as (
       update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
@@ -196,12 +221,7 @@ with w as (
          w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line, w.needs_holder,
          r.card_id as prev_card, r.amount as prev_amount, r.file_name as prev_file, r.line as prev_line
   from ${WORK} w
-  -- LIMIT 1 (a reference is unique per issuer) keeps this a probe of the primary key per row:
-  -- joined plainly, the planner may scan all of load_references, which only grows, for every chunk.
-  left join lateral (
-    select r.card_id, r.amount, r.file_name, r.line from load_references r
-    where r.issuer_id = w.issuer_id and r.reference = w.reference limit 1
-  ) r on true
+  left join ${PREV} r on r.seq = w.seq
   where w.seq between $1 and $2
 ), c as (
   select w.*, case

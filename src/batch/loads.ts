@@ -6,7 +6,7 @@ import { isRetryable, sqlState } from '../db/errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { checkControlTotals, type ControlTotals } from './control-totals.js';
 import { checkReadable, stageLoadFile } from './load-file.js';
-import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
+import { applyChunk, findApplied, prepareWork, type ChunkResult } from './load-apply.js';
 import { BulkCreditRaced } from '../ledger/bulk.js';
 import { RejectsFile, type RejectRow } from './rejects.js';
 import { auditPg, type Actor } from '../admin/audit.js';
@@ -170,7 +170,8 @@ export async function applyStaged(
 /**
  * One chunk in its own transaction (a dry run needs none: it writes only temporary tables).
  * Retried whole on a serialization failure or deadlock; on a unique violation of load_references
- * (another run applied one of the references first; the retry reports it); and when a card's
+ * (another run applied one of the references since this run looked them up: the retry looks the
+ * chunk's references up again and reports them); and when a card's
  * balance was raised between the chunk's decision and its credit (BulkCreditRaced), then with the
  * chunk's cards locked before their balances are read, so that retry cannot race again.
  */
@@ -205,7 +206,10 @@ async function runChunk(
       await client.query('rollback');
       const raced = sqlState(err) === '23505' && (err as { constraint?: string }).constraint === 'load_references_pkey';
       if (err instanceof BulkCreditRaced) lockFirst = true;
-      if (attempt < MAX_ATTEMPTS && (isRetryable(err) || raced || err instanceof BulkCreditRaced)) continue;
+      if (attempt < MAX_ATTEMPTS && (isRetryable(err) || raced || err instanceof BulkCreditRaced)) {
+        if (raced) await findApplied(client, opts.lo, opts.hi);
+        continue;
+      }
       throw err;
     }
   }

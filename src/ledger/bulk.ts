@@ -27,9 +27,9 @@ export class BulkCreditRaced extends PurseError {
  * (e.g. from balances read without a lock). In the caller's transaction: every row becomes one
  * entry of `kind` on `businessDate` — card value +amount, `counter_account` −amount — then
  * `beforeBalances` runs (the caller's other writes of the same transaction, e.g. what references
- * the entries), and last the card balances are raised, each account by the sum of its rows,
- * locking the accounts in (card_id, asset) order. So a card is locked from that last statement to
- * the caller's commit, not while the entries are written. Each raised balance must stay at or
+ * the entries), and last the cards' accounts are locked in (card_id, asset) order
+ * (`lockCardAccounts`) and raised, each by the sum of its rows. So a card is locked from those two
+ * last statements to the caller's commit, not while the entries are written. Each raised balance must stay at or
  * under the rows' `max_balance` (a balance lowered meanwhile only leaves more room); when one was
  * raised meanwhile past that, or an account is missing, throws BulkCreditRaced and the caller
  * rolls back: deciding again after locking the cards (`lockCardAccounts`) cannot race. The
@@ -48,14 +48,20 @@ export async function postCardCredits(
   });
   const credits = { ords: rows.map((r) => r.ord), entryIds: rows.map((r) => r.entry_id), amounts: rows.map((r) => r.amount) };
   await beforeBalances(credits);
+  await lockCardAccounts(db, source);
   const { rows: [raised] } = await db.query<{ accounts: number; raised: number }>(RAISE_SQL.replaceAll('$source', src));
   if (raised!.raised !== raised!.accounts) throw new BulkCreditRaced(raised!.accounts - raised!.raised);
   return credits;
 }
 
-/** Locks the card accounts `source` names (columns `card_id, asset`), in (card_id, asset) order. */
+/**
+ * Locks every account of the cards `source` names (a table with a `card_id` column) in
+ * (card_id, asset) order — the order the daemon's prefetch locks them in, so a bulk credit and a
+ * batch of purchases never wait on each other in a cycle (a deadlock costs both deadlock_timeout).
+ * Migration 000260's function: one ordered query, or on Citus one single-shard query per card.
+ */
 export async function lockCardAccounts(db: Queryable, source: string): Promise<void> {
-  await db.query(LOCK_SQL.replaceAll('$source', pg.escapeIdentifier(source)));
+  await db.query(`select purse_lock_card_accounts(array(select distinct card_id from ${pg.escapeIdentifier(source)}))`);
 }
 
 // Entries and postings of decided card credits; the balances are raised by RAISE_SQL. Both legs of
@@ -80,32 +86,15 @@ with e as materialized (
 )
 select ord, entry_id, amount from e order by ord`;
 
-// Locks the source's card accounts in (card_id, asset) order — the order the daemon's prefetch locks
-// cards in — so a bulk credit and a batch of purchases never wait on each other in a cycle (a
-// deadlock costs both deadlock_timeout); an UPDATE's own locking order follows its join plan.
-// ORDER BY under a locking clause locks the rows as they leave the sort. The accounts are found by
-// `card_id = any(…)`: an index probe per card, however large card_accounts has grown.
-const LOCK_SQL = `
-select count(*) from (
-  select 1 from card_accounts ca join $source s on s.card_id = ca.card_id and s.asset = ca.asset
-  where ca.card_id = any(array(select card_id from $source))
-  order by ca.card_id, ca.asset for no key update of ca) l`;
-
-// One statement: the accounts are locked in order by the materialized CTE as the UPDATE pulls its
-// rows (whichever join the planner picks, each row is locked before it is changed and in order),
-// then raised under the guard, which READ COMMITTED re-checks on the latest row version.
+// The accounts are locked (lockCardAccounts) just before; the guard is re-checked by READ
+// COMMITTED on the latest row version had a concurrent credit committed after the decision.
 const RAISE_SQL = `
 with sums as (
   select card_id, asset, sum(amount)::bigint as amount, min(max_balance) as max_balance from $source group by card_id, asset
-), locked as materialized (
-  select ca.card_id, ca.asset, s.amount, s.max_balance
-  from card_accounts ca join sums s on s.card_id = ca.card_id and s.asset = ca.asset
-  where ca.card_id = any(array(select card_id from sums))
-  order by ca.card_id, ca.asset for no key update of ca
 ), raised as (
-  update card_accounts ca set balance = ca.balance + l.amount
-  from locked l
-  where ca.card_id = l.card_id and ca.asset = l.asset and ca.balance + l.amount <= l.max_balance
+  update card_accounts ca set balance = ca.balance + s.amount
+  from sums s
+  where ca.card_id = s.card_id and ca.asset = s.asset and ca.balance + s.amount <= s.max_balance
   returning 1
 )
 select (select count(*) from sums)::int as accounts, (select count(*) from raised)::int as raised`;
