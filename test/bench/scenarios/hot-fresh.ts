@@ -34,17 +34,20 @@ async function cardStats(url: string): Promise<Analyzed> {
 }
 
 /**
- * The generic plans of the daemon's write statements (as its connections PREPARE them), by name.
- * The prefetch is one plpgsql function whose statements run with force_generic_plan and
- * enable_seqscan off, so its plans do not follow statistics and are not listed.
+ * The generic plans of the daemon's write statements (as its connections PREPARE them), by name,
+ * planned as a batch plans them (sequential scans off, src/daemon/batch.ts). The prefetch is one
+ * plpgsql function whose statements run with force_generic_plan and enable_seqscan off: an index
+ * plan per array lookup whatever the statistics, so it is not listed.
  */
 async function writePlans(c: pg.Client): Promise<Map<string, string>> {
   const plans = new Map<string, string>();
+  await c.query('set enable_seqscan = off');
   for (const [name, sql] of Object.entries(STATEMENTS)) {
     if (name === STATEMENT.prefetch) continue;
     const { rows } = await c.query<{ 'QUERY PLAN': string }>(`explain (generic_plan, costs off) ${sql}`);
     plans.set(name, rows.map((r) => r['QUERY PLAN']).join('\n'));
   }
+  await c.query('reset enable_seqscan');
   return plans;
 }
 
