@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { account } from '../ledger/accounts.js';
-import { postCardCredits } from '../ledger/bulk.js';
+import { lockCardAccounts, postCardCredits } from '../ledger/bulk.js';
 import { ROWS_TABLE } from './load-file.js';
 import type { RejectReason } from './load-row.js';
 import type { RejectRow } from './rejects.js';
@@ -10,6 +10,8 @@ const WORK = 'purse_load_work';
 const PENDING = 'purse_load_pending';
 const TURN = 'purse_load_turn';
 const SIM = 'purse_load_sim';
+const CREDIT = 'purse_load_credit';
+const PREV = 'purse_load_prev';
 
 /** What one chunk of rows came to. */
 export interface ChunkResult {
@@ -21,8 +23,9 @@ export interface ChunkResult {
 /**
  * Resolves every staged row against the database once, set-based: its card (by pan token), the
  * card's program and issuer, and the first line of the file carrying the same reference for the
- * same issuer (first occurrence wins); `byCardId`: the file names cards by id (a card_id column)
- * instead of by number. Creates the per-chunk work tables. Returns the ledger
+ * same issuer (first occurrence wins), and the earlier application of its reference, if any;
+ * `byCardId`: the file names cards by id (a card_id column) instead of by number. Creates the
+ * per-chunk work tables. Returns the ledger
  * account of each issuer the file touches.
  */
 export async function prepareWork(client: pg.ClientBase, byCardId = false): Promise<Map<number, string>> {
@@ -41,6 +44,11 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
   await client.query(`create index on ${WORK} (seq)`);
   await client.query(`analyze ${WORK}`);
   await client.query(`
+    create temporary table ${PREV} (
+      seq integer primary key, card_id bigint not null, amount bigint not null, file_name text not null, line integer not null
+    )`);
+  await findApplied(client, 1, 2 ** 31 - 1);
+  await client.query(`
     create temporary table ${PENDING} (
       seq integer not null, line integer not null, masked text not null, reference text not null, issuer_id bigint not null,
       card_id bigint not null, asset text not null, amount bigint not null, max_balance bigint not null,
@@ -52,8 +60,30 @@ export async function prepareWork(client: pg.ClientBase, byCardId = false): Prom
       counter_account text not null, max_balance bigint not null, memo jsonb, primary key (card_id, asset)
     )`);
   await client.query(`create temporary table ${SIM} (card_id bigint not null, asset text not null, balance bigint not null, primary key (card_id, asset))`);
+  await client.query(`
+    create temporary table ${CREDIT} (
+      ord bigint not null, card_id bigint not null, asset text not null, amount bigint not null,
+      counter_account text not null, max_balance bigint not null, memo jsonb
+    )`);
   const { rows } = await client.query<{ issuer_id: number }>(`select distinct issuer_id from ${WORK} where issuer_id is not null`);
   return new Map(rows.map((r) => [r.issuer_id, account.issuer(r.issuer_id)]));
+}
+
+/**
+ * Records in the run's table the rows `lo`..`hi` whose reference the issuer has already applied
+ * (load_references), replacing what it held for them: once for the whole file when the run starts
+ * (one join, instead of a probe of a table that only grows for every chunk), and again for a chunk
+ * that another run raced (its first reference insert hit the primary key).
+ */
+export async function findApplied(client: pg.ClientBase, lo: number, hi: number): Promise<void> {
+  await client.query(`delete from ${PREV} where seq between $1 and $2`, [lo, hi]);
+  await client.query(`
+    with found as (
+      select w.seq, r.card_id, r.amount, r.file_name, r.line
+      from ${WORK} w join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
+      where w.seq between $1 and $2
+    )
+    insert into ${PREV} (seq, card_id, amount, file_name, line) select seq, card_id, amount, file_name, line from found`, [lo, hi]);
 }
 
 interface Classified {
@@ -64,17 +94,29 @@ interface Classified {
 
 /**
  * Applies the staged rows `lo`..`hi` (by seq) on `businessDate` in the caller's transaction (or,
- * with `dryRun`, only simulates the credits in a temporary table): classifies each row, credits
- * the valid ones through the ledger's bulk path and records their references in the same
- * transaction, so a chunk is applied entirely or not at all. Rows crediting the same card run in
- * successive turns, so each sees the balance the one before left.
+ * with `dryRun`, only simulates the credits): classifies each row, decides the credits against a
+ * temporary copy of the cards' balances (rows crediting the same card run in successive turns, so
+ * each sees the balance the one before left; a row that would take the card over its maximum is
+ * rejected), then credits the decided rows through the ledger's bulk path and records their
+ * references in the same transaction, so a chunk is applied entirely or not at all. The balances
+ * are read without a lock and the cards are locked only by the chunk's last statement, in card id
+ * order, so purchases on them wait at most for that statement and the commit; `onDecided` runs
+ * before it (e.g. the audit row). When a balance was raised meanwhile past what was decided, the
+ * ledger throws BulkCreditRaced: the caller rolls back and runs the chunk again with `lockFirst`,
+ * which locks the chunk's cards before reading their balances.
  */
 export async function applyChunk(
   client: pg.ClientBase,
-  opts: { lo: number; hi: number; businessDate: string; occurredAt: Date; fileName: string; issuers: Map<number, string>; dryRun: boolean },
+  opts: {
+    lo: number; hi: number; businessDate: string; occurredAt: Date; fileName: string; issuers: Map<number, string>; dryRun: boolean;
+    lockFirst?: boolean; onDecided?: (result: ChunkResult) => Promise<void>;
+  },
 ): Promise<ChunkResult> {
   const result: ChunkResult = { applied: { count: 0, amount: 0 }, alreadyApplied: { count: 0, amount: 0 }, rejects: [] };
   await client.query(`truncate ${PENDING}`);
+  // A dry run carries its simulated balances from chunk to chunk (nothing is written); a real run
+  // reads them afresh, since purchases and earlier chunks have changed them.
+  if (!opts.dryRun) await client.query(`truncate ${SIM}`);
   const { rows } = await client.query<Classified>(CLASSIFY_SQL, [
     opts.lo, opts.hi, opts.businessDate, [...opts.issuers.keys()], [...opts.issuers.values()],
   ]);
@@ -87,31 +129,23 @@ export async function applyChunk(
       result.rejects.push({ line: r.line, masked: r.masked, reference: r.reference, reason, message });
     }
   }
+  if (!opts.dryRun && opts.lockFirst) await lockCardAccounts(client, PENDING);
+  await client.query(`truncate ${CREDIT}`);
   const { rows: [last] } = await client.query<{ turns: number }>(`select coalesce(max(turn), 0)::int as turns from ${PENDING}`);
-  const turns = last!.turns;
-  for (let turn = 1; turn <= turns; turn++) {
+  for (let turn = 1; turn <= last!.turns; turn++) {
     await client.query(`truncate ${TURN}`);
-    await client.query(`
+    const { rows: cards } = await client.query<{ card_id: string }>(`
       insert into ${TURN} (ord, card_id, asset, amount, counter_account, max_balance, memo)
       select seq, card_id, asset, amount, counter_account, max_balance, jsonb_build_object('reference', reference)
-      from ${PENDING} where turn = $1`, [turn]);
-    const credited = opts.dryRun ? await simulateCredits(client) : await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, TURN);
-    if ('entryIds' in credited && credited.ords.length) {
-      // Same transaction as the entries: a reference is recorded exactly when its credit commits.
-      await client.query(`
-        insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
-        select p.issuer_id, p.reference, p.card_id, p.amount, x.entry_id, $3, p.line
-        from unnest($1::bigint[], $2::bigint[]) as x(seq, entry_id) join ${PENDING} p using (seq)`,
-      [credited.ords, credited.entryIds, opts.fileName]);
-    }
-    result.applied.count += credited.ords.length;
-    result.applied.amount += credited.amounts.reduce((a, b) => a + b, 0);
+      from ${PENDING} where turn = $1 returning card_id`, [turn]);
+    const credited = await simulateCredits(client, cards.map((c) => c.card_id));
+    result.applied.count += credited.count;
+    result.applied.amount += credited.amount;
     const { rows: over } = await client.query<{ line: number; masked: string; reference: string; amount: number; max_balance: number; balance: number | null }>(`
       select p.line, p.masked, p.reference, p.amount, p.max_balance, b.balance
-      from ${PENDING} p
-      left join unnest($2::bigint[]) as c(seq) using (seq)
-      left join ${opts.dryRun ? SIM : 'card_accounts'} b on b.card_id = p.card_id and b.asset = p.asset
-      where p.turn = $1 and c.seq is null order by p.seq`, [turn, credited.ords]);
+      from ${TURN} t join ${PENDING} p on p.seq = t.ord
+      left join ${SIM} b on b.card_id = t.card_id and b.asset = t.asset
+      where not exists (select from ${CREDIT} c where c.ord = t.ord) order by p.seq`);
     for (const o of over) {
       result.rejects.push({
         line: o.line, masked: o.masked, reference: o.reference, reason: 'exceeds_max_balance',
@@ -121,20 +155,46 @@ export async function applyChunk(
     }
   }
   result.rejects.sort((a, b) => a.line - b.line);
+  if (opts.dryRun || result.applied.count === 0) {
+    await opts.onDecided?.(result);
+    return result;
+  }
+  await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, CREDIT, async (posted) => {
+    // Same transaction as the entries: a reference is recorded exactly when its credit commits.
+    await client.query(`
+      insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
+      select p.issuer_id, p.reference, p.card_id, p.amount, x.entry_id, $3, p.line
+      from unnest($1::bigint[], $2::bigint[]) as x(seq, entry_id) join ${PENDING} p using (seq)`,
+    [posted.ords, posted.entryIds, opts.fileName]);
+    await opts.onDecided?.(result);
+  });
   return result;
 }
 
-/** Dry run: the same guarded credit as postCardCredits, against a temporary copy of the balances. */
-async function simulateCredits(client: pg.ClientBase): Promise<{ ords: number[]; amounts: number[] }> {
+/**
+ * Decides one turn's credits against the temporary balances (read from card_accounts the first
+ * time a card comes up in the chunk, without a lock): a row is credited when the balance plus its
+ * amount stays at or under the maximum. Credited rows go to the chunk's credit table.
+ */
+async function simulateCredits(client: pg.ClientBase, cardIds: string[]): Promise<{ count: number; amount: number }> {
+  // The turn's card ids as a parameter: an index probe per card, however large card_accounts has
+  // grown (joined with the turn's table alone, the planner may scan all of it for every chunk).
   await client.query(`
     insert into ${SIM} (card_id, asset, balance)
-    select a.card_id, a.asset, a.balance from ${TURN} t join card_accounts a on a.card_id = t.card_id and a.asset = t.asset
-    on conflict do nothing`);
-  const { rows } = await client.query<{ ord: number; amount: number }>(`
-    update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
-    where s.card_id = t.card_id and s.asset = t.asset and s.balance + t.amount <= t.max_balance
-    returning t.ord, t.amount`);
-  return { ords: rows.map((r) => r.ord), amounts: rows.map((r) => r.amount) };
+    select a.card_id, a.asset, a.balance from card_accounts a join ${TURN} t on t.card_id = a.card_id and t.asset = a.asset
+    where a.card_id = any($1::bigint[])
+    on conflict do nothing`, [cardIds]);
+  const { rows: [r] } = await client.query<{ count: number; amount: string }>(`
+    with credited as (
+      update ${SIM} s set balance = s.balance + t.amount from ${TURN} t
+      where s.card_id = t.card_id and s.asset = t.asset and s.balance + t.amount <= t.max_balance
+      returning t.*
+    ), kept as (
+      insert into ${CREDIT} (ord, card_id, asset, amount, counter_account, max_balance, memo)
+      select ord, card_id, asset, amount, counter_account, max_balance, memo from credited
+    )
+    select count(*)::int as count, coalesce(sum(amount), 0)::text as amount from credited`);
+  return { count: r!.count, amount: Number(r!.amount) };
 }
 
 function explain(r: Classified): [RejectReason, string] {
@@ -161,7 +221,7 @@ with w as (
          w.issuer_id, w.program, w.kind, w.reloadable, w.max_balance, w.currency, w.first_line, w.needs_holder,
          r.card_id as prev_card, r.amount as prev_amount, r.file_name as prev_file, r.line as prev_line
   from ${WORK} w
-  left join load_references r on r.issuer_id = w.issuer_id and r.reference = w.reference
+  left join ${PREV} r on r.seq = w.seq
   where w.seq between $1 and $2
 ), c as (
   select w.*, case

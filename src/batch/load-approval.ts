@@ -9,10 +9,8 @@ import { createApproval } from '../admin/approvals.js';
 import type { Actor } from '../admin/audit.js';
 import type { Principal } from '../admin/roles.js';
 import { createRowsTable, ROWS_TABLE } from './load-file.js';
-import { applyStaged, type LoadOptions, type PendingLoad, type RejectSink } from './loads.js';
+import { applyStaged, DEFAULT_CHUNK_ROWS, type LoadOptions, type PendingLoad, type RejectSink } from './loads.js';
 import type { RejectRow } from './rejects.js';
-
-const CHUNK = 20_000;
 
 async function sha256(file: string): Promise<string> {
   const h = crypto.createHash('sha256');
@@ -75,7 +73,7 @@ export async function applyApprovedLoad(ctx: Context, approvalId: number, actor?
     const r = rows[0]!;
     const rejects = new RejectList();
     const summary = await applyStaged(ctx, client, {
-      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, byCardId: r.payload.by_card_id === true, encoding: r.payload.encoding ?? 'utf8', dryRun: false, chunkRows: CHUNK, rejects, control: [], actor,
+      file: r.payload.file, found: { count: r.count, total: BigInt(r.total) }, byCardId: r.payload.by_card_id === true, encoding: r.payload.encoding ?? 'utf8', dryRun: false, chunkRows: DEFAULT_CHUNK_ROWS, rejects, control: [], actor,
     });
     const result = { ...summary, rejects_file: null, rejects: rejects.rows };
     await ctx.db.pg.query('update approvals set result = $2 where id = $1', [approvalId, JSON.stringify(result)]);

@@ -6,7 +6,8 @@ import { isRetryable, sqlState } from '../db/errors.js';
 import { openBusinessDate } from '../ledger/business-date.js';
 import { checkControlTotals, type ControlTotals } from './control-totals.js';
 import { checkReadable, stageLoadFile } from './load-file.js';
-import { applyChunk, prepareWork, type ChunkResult } from './load-apply.js';
+import { applyChunk, findApplied, prepareWork, type ChunkResult } from './load-apply.js';
+import { BulkCreditRaced } from '../ledger/bulk.js';
 import { RejectsFile, type RejectRow } from './rejects.js';
 import { auditPg, type Actor } from '../admin/audit.js';
 import { progress } from './progress.js';
@@ -20,7 +21,7 @@ export interface LoadOptions {
   expectTotal?: unknown;
   /** Validate and report without posting. */
   dryRun?: boolean;
-  /** Rows per committed chunk (default 20000). */
+  /** Rows per committed chunk (default DEFAULT_CHUNK_ROWS). */
   chunkRows?: unknown;
   /**
    * Keeps an over-limit file (total above PURSE_LOAD_APPROVAL_OVER) for approval instead of
@@ -58,7 +59,12 @@ export interface LoadSummary {
   rejects_file: string;
 }
 
-const DEFAULT_CHUNK = 20_000;
+/**
+ * Rows per chunk, each chunk one transaction. Small, because a load runs beside the daemon: the
+ * cards a chunk credits stay locked from its last statement to its commit, and purchases on them
+ * wait that long; every committed chunk is final (a re-run reports its rows as already applied).
+ */
+export const DEFAULT_CHUNK_ROWS = 1_000;
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -81,7 +87,7 @@ export async function loadCardsFile(ctx: Context, opts: LoadOptions): Promise<Lo
       source: [opts.expectCount !== undefined && '--expect-count', opts.expectTotal !== undefined && '--expect-total'].filter(Boolean).join('/'),
     });
   }
-  const chunkRows = opts.chunkRows === undefined ? DEFAULT_CHUNK : Number(wholeNumber(opts.chunkRows, 'chunk-rows', /^[0-9]{1,6}$/));
+  const chunkRows = opts.chunkRows === undefined ? DEFAULT_CHUNK_ROWS : Number(wholeNumber(opts.chunkRows, 'chunk-rows', /^[0-9]{1,6}$/));
   if (chunkRows < 1) throw new InputError('invalid_chunk_rows', 'chunk-rows must be at least 1', 'chunk-rows');
   const encoding = inputEncoding(opts.encoding);
   await checkReadable(opts.file);
@@ -163,12 +169,16 @@ export async function applyStaged(
 
 /**
  * One chunk in its own transaction (a dry run needs none: it writes only temporary tables).
- * Retried whole on a serialization failure or deadlock, and on a unique violation of
- * load_references — another run applied one of the references first; the retry reports it.
+ * Retried whole on a serialization failure or deadlock; on a unique violation of load_references
+ * (another run applied one of the references since this run looked them up: the retry looks the
+ * chunk's references up again and reports them); and when a card's
+ * balance was raised between the chunk's decision and its credit (BulkCreditRaced), then with the
+ * chunk's cards locked before their balances are read, so that retry cannot race again.
  */
 async function runChunk(
   ctx: Context, client: pg.PoolClient, opts: { lo: number; hi: number; fileName: string; issuers: Map<number, string>; dryRun: boolean; actor?: Actor },
 ): Promise<ChunkResult> {
+  let lockFirst = false;
   for (let attempt = 1; ; attempt++) {
     const now = ctx.clock.now();
     if (opts.dryRun) {
@@ -178,19 +188,28 @@ async function runChunk(
     await client.query('begin');
     try {
       const businessDate = await openBusinessDate(client, now, ctx.calendar);
-      const result = await applyChunk(client, { ...opts, businessDate, occurredAt: now });
-      if (opts.actor && result.applied.count > 0) {
-        await auditPg(client, ctx, opts.actor, {
-          action: 'cards.load', target: `load_file:${opts.fileName}`, outcome: 'ok',
-          after: { lines: `${opts.lo}-${opts.hi}`, applied: result.applied, already_applied: result.alreadyApplied, rejected: result.rejects.length },
-        });
-      }
+      const { actor } = opts;
+      const result = await applyChunk(client, {
+        ...opts, businessDate, occurredAt: now, lockFirst,
+        // Written before the chunk locks its cards, so the lock is held for as little as possible.
+        onDecided: async (r) => {
+          if (!actor || r.applied.count === 0) return;
+          await auditPg(client, ctx, actor, {
+            action: 'cards.load', target: `load_file:${opts.fileName}`, outcome: 'ok',
+            after: { lines: `${opts.lo}-${opts.hi}`, applied: r.applied, already_applied: r.alreadyApplied, rejected: r.rejects.length },
+          });
+        },
+      });
       await client.query('commit');
       return result;
     } catch (err) {
       await client.query('rollback');
       const raced = sqlState(err) === '23505' && (err as { constraint?: string }).constraint === 'load_references_pkey';
-      if (attempt < MAX_ATTEMPTS && (isRetryable(err) || raced)) continue;
+      if (err instanceof BulkCreditRaced) lockFirst = true;
+      if (attempt < MAX_ATTEMPTS && (isRetryable(err) || raced || err instanceof BulkCreditRaced)) {
+        if (raced) await findApplied(client, opts.lo, opts.hi);
+        continue;
+      }
       throw err;
     }
   }

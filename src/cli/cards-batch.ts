@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { withContext } from './context.js';
 import { output, printJson, printLine } from './output.js';
 import { issueCards, type IssueResult } from '../cards/issue.js';
-import { loadCardsFile, type LoadOptions, type LoadSummary } from '../batch/loads.js';
+import { DEFAULT_CHUNK_ROWS, loadCardsFile, type LoadOptions, type LoadSummary } from '../batch/loads.js';
 import { holdForApproval } from '../batch/load-approval.js';
 import { cliActor } from '../admin/audit.js';
 import { operatorFromStdin } from './operator.js';
@@ -21,7 +21,7 @@ export function register(cards: Command): void {
     .option('--expect-count <n>', 'control total: number of detail lines')
     .option('--expect-total <minor>', 'control total: sum of the amounts')
     .option('--dry-run', 'validate and report without posting')
-    .option('--chunk-rows <n>', 'rows applied per committed chunk', '20000')
+    .option('--chunk-rows <n>', 'rows applied per committed chunk (its own short transaction)', String(DEFAULT_CHUNK_ROWS))
     .option('--as <username>', 'operator requesting a file over PURSE_LOAD_APPROVAL_OVER (password on standard input); it waits for approval')
     .option('--encoding <encoding>', 'utf8 or gbk (default: detected)')
     .option('--json', 'print JSON')

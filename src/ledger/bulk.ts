@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { EntryKind } from './entry.js';
 import type { Queryable } from './post.js';
-import { InvariantError } from '../errors.js';
+import { InvariantError, PurseError } from '../errors.js';
 
 /** Entries a set-based bulk credit posted: source row `ords[i]` became entry `entryIds[i]` crediting `amounts[i]`. */
 export interface BulkCredits {
@@ -10,50 +10,70 @@ export interface BulkCredits {
   amounts: number[];
 }
 
+/** A decided bulk credit found a card's balance raised since it was read: roll back and decide again with the cards locked first. */
+export class BulkCreditRaced extends PurseError {
+  constructor(cards: number) {
+    super('bulk_credit_raced', `${cards} card balances changed between the decision and the credit`, { exitCode: 75, retryable: true });
+  }
+}
+
 /**
- * Set-based bulk credits onto card value accounts (bulk loads; `postEntries` is one statement
- * per call too, but needs every leg shipped from TypeScript). `source` names a table, usually a
- * temporary one, with the columns
+ * Set-based bulk credits onto card value accounts, decided beforehand, with the cards locked only
+ * at the end (bulk loads, which run beside the daemon; `postEntries` is one statement per call too,
+ * but needs every leg shipped from TypeScript). `source` names a table, usually a temporary one,
+ * with the columns
  *   `ord bigint, card_id bigint, asset text, amount bigint, counter_account text, max_balance bigint, memo jsonb`
- * and at most one row per (card_id, asset). Each row whose credit keeps the card's balance at or
- * under `max_balance` becomes one entry of `kind` on `businessDate` with two legs — card value
- * +amount, `counter_account` −amount — and the card balance is raised in place, all in one
- * statement: the postings trigger still checks every entry balances, the card_accounts CHECKs
- * still hold, and the maximum is checked on the row as updated (a concurrent credit committed
- * first is seen). Rows over the maximum, or whose card has no account in that asset, are left
- * out. The caller holds the business-date lock (openBusinessDate) and commits.
+ * and possibly several rows per (card_id, asset): the caller has already decided which rows to credit
+ * (e.g. from balances read without a lock). In the caller's transaction: every row becomes one
+ * entry of `kind` on `businessDate` — card value +amount, `counter_account` −amount — then
+ * `beforeBalances` runs (the caller's other writes of the same transaction, e.g. what references
+ * the entries), and last the cards' accounts are locked in (card_id, asset) order
+ * (`lockCardAccounts`) and raised, each by the sum of its rows. So a card is locked from those two
+ * last statements to the caller's commit, not while the entries are written. Each raised balance must stay at or
+ * under the rows' `max_balance` (a balance lowered meanwhile only leaves more room); when one was
+ * raised meanwhile past that, or an account is missing, throws BulkCreditRaced and the caller
+ * rolls back: deciding again after locking the cards (`lockCardAccounts`) cannot race. The
+ * caller holds the business-date lock (openBusinessDate) and commits.
  */
 export async function postCardCredits(
   db: Queryable, businessDate: string, kind: EntryKind, occurredAt: Date, source: string,
+  beforeBalances: (credits: BulkCredits) => Promise<void> = async () => {},
 ): Promise<BulkCredits> {
   const src = pg.escapeIdentifier(source);
-  const { rows: [bad] } = await db.query<{ dup: number; nonpositive: number }>(`
-    select (count(*) - count(distinct (card_id, asset)))::int as dup, count(*) filter (where amount <= 0)::int as nonpositive from ${src}`);
-  if (bad!.dup > 0) throw new InvariantError('bulk_duplicate_card', `${source}: ${bad!.dup} rows repeat a card and asset`);
+  const { rows: [bad] } = await db.query<{ nonpositive: number }>(`select count(*) filter (where amount <= 0)::int as nonpositive from ${src}`);
   if (bad!.nonpositive > 0) throw new InvariantError('bulk_nonpositive', `${source}: ${bad!.nonpositive} rows credit zero or less`);
   const { rows } = await db.query<{ ord: number; entry_id: number; amount: number }>({
-    text: CREDIT_SQL.replaceAll('$source', src),
+    text: DECIDED_ENTRIES_SQL.replaceAll('$source', src),
     values: [kind, businessDate, occurredAt],
   });
-  return { ords: rows.map((r) => r.ord), entryIds: rows.map((r) => r.entry_id), amounts: rows.map((r) => r.amount) };
+  const credits = { ords: rows.map((r) => r.ord), entryIds: rows.map((r) => r.entry_id), amounts: rows.map((r) => r.amount) };
+  await beforeBalances(credits);
+  await lockCardAccounts(db, source);
+  const { rows: [raised] } = await db.query<{ accounts: number; raised: number }>(RAISE_SQL.replaceAll('$source', src));
+  if (raised!.raised !== raised!.accounts) throw new BulkCreditRaced(raised!.accounts - raised!.raised);
+  return credits;
 }
 
-// The guarded UPDATE decides which rows are credited: under READ COMMITTED it re-checks
-// `balance + amount <= max_balance` on the latest row version when a concurrent transaction
-// changed the card meanwhile. Only the rows it returns get an entry and postings; both legs of
-// every entry go in one INSERT so the statement-level balance trigger sees whole entries.
+/**
+ * Locks every account of the cards `source` names (a table with a `card_id` column) in
+ * (card_id, asset) order — the order the daemon's prefetch locks them in, so a bulk credit and a
+ * batch of purchases never wait on each other in a cycle (a deadlock costs both deadlock_timeout).
+ * Migration 000260's function: one ordered query, or on Citus one single-shard query per card.
+ */
+export async function lockCardAccounts(db: Queryable, source: string): Promise<void> {
+  await db.query(`select purse_lock_card_accounts(array(select distinct card_id from ${pg.escapeIdentifier(source)}))`);
+}
+
+// Entries and postings of decided card credits; the balances are raised by RAISE_SQL. Both legs of
+// every entry go in one INSERT, so the statement-level balance trigger sees whole entries.
 // 'card:' || id || ':value' is account.cardValue(id) (src/ledger/accounts.ts), spelled in SQL
 // because the rows never leave the database; test/ledger/bulk.test.ts holds the two together.
 // Bulk credits name no merchant or channel (entries.merchant_id/channel_id null), so their postings'
 // copies of them (postings.merchant_id/channel_id, migration 000090) are left null too.
-const CREDIT_SQL = `
-with moved as (
-  update card_accounts ca set balance = ca.balance + s.amount
-  from $source s
-  where ca.card_id = s.card_id and ca.asset = s.asset and ca.balance + s.amount <= s.max_balance
-  returning s.ord, s.card_id, s.asset, s.amount, s.counter_account, s.memo
-), e as materialized (
-  select moved.*, nextval(pg_get_serial_sequence('entries', 'id')) as entry_id from moved
+const DECIDED_ENTRIES_SQL = `
+with e as materialized (
+  select s.*, nextval(pg_get_serial_sequence('entries', 'id')) as entry_id
+  from (select * from $source order by ord) s
 ), new_entries as (
   insert into entries (id, kind, business_date, occurred_at, memo)
   select entry_id, $1::text, $2::date, $3::timestamptz, memo from e
@@ -65,6 +85,19 @@ with moved as (
     (e.counter_account, -e.amount, null::bigint)) as l(account, amount, card_id)
 )
 select ord, entry_id, amount from e order by ord`;
+
+// The accounts are locked (lockCardAccounts) just before; the guard is re-checked by READ
+// COMMITTED on the latest row version had a concurrent credit committed after the decision.
+const RAISE_SQL = `
+with sums as (
+  select card_id, asset, sum(amount)::bigint as amount, min(max_balance) as max_balance from $source group by card_id, asset
+), raised as (
+  update card_accounts ca set balance = ca.balance + s.amount
+  from sums s
+  where ca.card_id = s.card_id and ca.asset = s.asset and ca.balance + s.amount <= s.max_balance
+  returning 1
+)
+select (select count(*) from sums)::int as accounts, (select count(*) from raised)::int as raised`;
 
 /**
  * Set-based two-leg entries between accounts that are not card accounts (settlement and points

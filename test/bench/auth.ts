@@ -99,9 +99,10 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
       rows.push(check('hot cards (each purchased before) / real traffic', `${fmt(hot)} / ${fmt(peak)} = ${fmt(hot / peak, 2)}`, '≥ 1.0', hot >= peak));
     }
     if (wanted.has('fresh')) {
-      const f = await freshStatistics(b, pans, count(1_000_000, 10_000), secs(20, 5));
+      const f = await freshStatistics(b, pans, count(1_000_000, 10_000), secs(20, 5), secs(10, 3));
       const r = f.fresh.tps / f.analyzed.tps;
-      rows.push(check(`right after purse cards issue of ${fmt(count(1_000_000, 10_000))} cards / after ANALYZE`, `${fmt(f.fresh.tps)} / ${fmt(f.analyzed.tps)} = ${fmt(r, 2)}`, '≥ 0.9', r >= 0.9));
+      rows.push(check(`right after purse cards issue of ${fmt(count(1_000_000, 10_000))} cards / after ANALYZE (each after the same warm-up)`, `${fmt(f.fresh.tps)} / ${fmt(f.analyzed.tps)} = ${fmt(r, 2)}`, '≥ 0.9', r >= 0.9));
+      rows.push(info('daemon write statements whose plan the ANALYZE changed', f.plansChanged.length ? f.plansChanged.join(', ') : 'none'));
     }
     results.daemon = `daemon exit ${await stopProcess(daemon.child)} on SIGTERM`;
     daemon = undefined;

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { testContext } from '../helpers/db.js';
 import { seedBasics } from '../helpers/seed.js';
 import { account } from '../../src/ledger/accounts.js';
-import { postCardCredits, postPairedEntries } from '../../src/ledger/bulk.js';
+import { BulkCreditRaced, postCardCredits, postPairedEntries } from '../../src/ledger/bulk.js';
 import { openBusinessDate } from '../../src/ledger/business-date.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { withTransaction } from '../../src/db/tx.js';
@@ -23,35 +23,47 @@ async function withSource<T>(create: string, fn: (c: pg.PoolClient, date: string
 const counts = async () => (await ctx.db.pg.query<{ e: number; p: number }>(
   'select (select count(*) from entries)::int as e, (select count(*) from postings)::int as p')).rows[0]!;
 
-describe('set-based card credits (postCardCredits)', () => {
+describe('set-based card credits decided beforehand (postCardCredits)', () => {
   const creditRows = (rows: string) => `
     select ord::bigint, card_id::bigint, 'CNY'::text as asset, amount::bigint, 'issuer:${seed.issuerId}'::text as counter_account,
-           max_balance::bigint, '{}'::jsonb as memo
+           max_balance::bigint, jsonb_build_object('ord', ord) as memo
     from (values ${rows}) v(ord, card_id, amount, max_balance)`;
+  const balances = async (ids: number[]) => (await ctx.db.pg.query<{ card_id: number; balance: number }>(
+    'select card_id, balance from card_accounts where card_id = any($1) order by card_id', [ids])).rows;
 
-  it('credits each card in place under its maximum, in the account name the ledger spells, and leaves out a row over it', async () => {
+  it('posts one entry per row in the account name the ledger spells, and raises each card by the sum of its rows', async () => {
     const [a, b] = seed.cardIds;
-    const credited = await withSource(creditRows(`(1, ${a}, 700, 1000), (2, ${b}, 1200, 1000)`),
-      (c, date) => postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src'));
-    expect(credited.ords).toEqual([1]);
-    expect(credited.amounts).toEqual([700]);
+    const seen: number[][] = [];
+    const credited = await withSource(creditRows(`(1, ${a}, 700, 1000), (2, ${b}, 300, 1000), (3, ${a}, 200, 1000)`),
+      (c, date) => postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src', async (posted) => {
+        // Runs before the balances are raised: the entries exist, the cards are not yet credited.
+        seen.push(posted.ords, (await balances([a!, b!])).map((r) => r.balance));
+      }));
+    expect(credited.ords).toEqual([1, 2, 3]);
+    expect(credited.amounts).toEqual([700, 300, 200]);
+    expect(seen).toEqual([[1, 2, 3], [0, 0]]);
     const { rows } = await ctx.db.pg.query<{ account: string; amount: number; card_id: number | null }>(
       'select account, amount, card_id from postings where entry_id = $1 order by amount desc', [credited.entryIds[0]]);
     expect(rows).toEqual([
       { account: account.cardValue(a!), amount: 700, card_id: a },
       { account: account.issuer(seed.issuerId), amount: -700, card_id: null },
     ]);
-    const balances = await ctx.db.pg.query<{ card_id: number; balance: number }>(
-      'select card_id, balance from card_accounts where card_id = any($1) order by card_id', [[a, b]]);
-    expect(balances.rows).toEqual([{ card_id: a, balance: 700 }, { card_id: b, balance: 0 }]);
+    expect(await balances([a!, b!])).toEqual([{ card_id: a, balance: 900 }, { card_id: b, balance: 300 }]);
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
   });
 
-  it('refuses a source that repeats a card or credits zero, posting nothing', async () => {
+  it('throws BulkCreditRaced when a card would end over its maximum (its balance was raised since the decision), and the rollback leaves nothing', async () => {
+    const [a, b] = seed.cardIds; // a holds 900, b 300 from the test before
+    const before = await counts();
+    await expect(withSource(creditRows(`(1, ${b}, 100, 1000), (2, ${a}, 60, 1000), (3, ${a}, 50, 1000)`),
+      (c, date) => postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src'))).rejects.toBeInstanceOf(BulkCreditRaced);
+    expect(await counts()).toEqual(before);
+    expect(await balances([a!, b!])).toEqual([{ card_id: a, balance: 900 }, { card_id: b, balance: 300 }]);
+  });
+
+  it('refuses a row that credits zero, posting nothing', async () => {
     const c = seed.cardIds[2]!;
     const before = await counts();
-    await expect(withSource(creditRows(`(1, ${c}, 5, 1000), (2, ${c}, 6, 1000)`),
-      (cl, date) => postCardCredits(cl, date, 'bulk_load', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_duplicate_card' });
     await expect(withSource(creditRows(`(1, ${c}, 0, 1000)`),
       (cl, date) => postCardCredits(cl, date, 'bulk_load', ctx.clock.now(), 'src'))).rejects.toMatchObject({ code: 'bulk_nonpositive' });
     expect(await counts()).toEqual(before);

@@ -1,6 +1,7 @@
 // Scenarios beside the real traffic: two daemons against one database, and purchases while the CLI
 // applies a load file.
 import path from 'node:path';
+import pg from 'pg';
 import { fmt } from '../machine.js';
 import { report } from '../harness.js';
 import { startDaemon, stopProcess } from './processes.js';
@@ -17,6 +18,17 @@ export async function twoDaemons(b: Bench, pans: readonly string[], seconds: num
     return { closed, exit: await stopProcess(second.child) };
   } finally {
     await stopProcess(second.child);
+  }
+}
+
+async function deadlocks(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows: [r] } = await c.query<{ n: string }>('select deadlocks::text as n from pg_stat_database where datname = current_database()');
+    return Number(r!.n);
+  } finally {
+    await c.end();
   }
 }
 
@@ -37,6 +49,7 @@ export interface WhileLoad {
 export async function purchasesWhileLoading(b: Bench, pans: readonly string[], loadPans: readonly string[], seconds: number): Promise<WhileLoad> {
   console.error(`auth: closed loop ${seconds} s with a ${loadPans.length}-row load file applied by the CLI from ${fmt(seconds / 3)} s…`);
   let load: ReturnType<typeof loadWithCli> | undefined;
+  const deadlocks0 = await deadlocks(b.url);
   const closed = await closedLoop(b, {
     name: 'load', pans, seconds,
     onStart: () => setTimeout(() => {
@@ -46,17 +59,22 @@ export async function purchasesWhileLoading(b: Bench, pans: readonly string[], l
   });
   if (!load) throw new Error('the load file was not started within the loop');
   const applied = await load;
+  const deadlocks1 = await deadlocks(b.url);
   const ticks = closed.result.ticks!;
   const origin = closed.result.startedAt!;
   let inSum = 0;
   let inN = 0;
   let outSum = 0;
   let outN = 0;
+  let stall = 0;
+  let longestStall = 0;
   for (let i = 0; i < Math.floor(seconds * 10); i++) {
     const mid = origin + 100 * i + 50;
     if (mid >= applied.from && mid < applied.to) {
       inSum += ticks[i]!;
       inN++;
+      stall = ticks[i] === 0 ? stall + 1 : 0;
+      longestStall = Math.max(longestStall, stall);
     } else {
       outSum += ticks[i]!;
       outN++;
@@ -69,6 +87,9 @@ export async function purchasesWhileLoading(b: Bench, pans: readonly string[], l
     'closed loop': describeClosed(closed, b.connections),
     'purse cards load': `${loadPans.length} rows, ${fmt(applied.seconds, 1)} s from spawn to exit (${fmt(overlap, 1)} s of it inside the loop)`,
     'approved purchases per second': `${fmt(during)} while it ran, ${fmt(without)} before and after it in the same loop: ratio ${fmt(during / without, 2)}`,
+    // A stretch with no purchase answered is purchases waiting on the load's row locks; a lower
+    // but steady rate is the load's CPU taken from the daemon and the server.
+    'longest stretch without an approved purchase while it ran': `${fmt(longestStall / 10, 1)} s; deadlocks in the database during the loop: ${deadlocks1 - deadlocks0}`,
   });
   return { closed, during, without, loadSeconds: applied.seconds, amount: applied.amount };
 }
