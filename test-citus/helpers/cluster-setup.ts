@@ -32,6 +32,15 @@ export function citusScriptsDir(): string {
  * 9740, and the next two) and stops them after the run.
  */
 export function setup(project: TestProject): void {
+  project.provide('citusKeysJson', generateKeyringJson());
+  if (process.env.PURSE_CITUS_URL) {
+    // A cluster already running (cluster.sh up DIR PORT): used as it is, left running.
+    const url = process.env.PURSE_CITUS_URL;
+    const port = Number(new URL(url).port);
+    project.provide('citusUrl', url);
+    project.provide('citusWorkerPorts', [port + 1, port + 2]);
+    return;
+  }
   const scripts = citusScriptsDir();
   execFileSync('bash', [path.join(scripts, 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-citus-'));
@@ -40,7 +49,6 @@ export function setup(project: TestProject): void {
   const url = execFileSync('bash', [path.join(scripts, 'cluster.sh'), 'up', dir, String(port)], { encoding: 'utf8' }).trim().split('\n').pop()!;
   project.provide('citusUrl', url);
   project.provide('citusWorkerPorts', [port + 1, port + 2]);
-  project.provide('citusKeysJson', generateKeyringJson());
 }
 
 /** Stops the cluster and removes its directory, unless PURSE_CITUS_KEEP is set (to read its logs). */
