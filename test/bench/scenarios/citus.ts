@@ -24,7 +24,11 @@ const SECONDS = Number(process.env.BENCH_CITUS_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 /** One server's run: approved purchases per second, the daemon's committed batch transactions, and those of them that used 2PC. */
-interface Side { tps: number; approved: number; other: Record<string, number>; batches: number; twoPhase: number | null; verify: string }
+interface Side {
+  tps: number; approved: number; other: Record<string, number>; batches: number; twoPhase: number | null; verify: string;
+  /** Mean messages per batch and mean batch duration (ms), from the daemon's histograms over the loop. */
+  size: number; ms: number;
+}
 
 async function one<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T> {
   const c = new pg.Client({ connectionString: url });
@@ -47,7 +51,7 @@ async function twoPhaseCommits(url: string): Promise<number> {
   return Number(r.n);
 }
 
-const committedBatches = async (d: Daemon) => batchCounters(await daemonMetrics([d.url])).get('purse_batches_total') ?? 0;
+const counters = async (d: Daemon) => batchCounters(await daemonMetrics([d.url]));
 
 /** Registry, daemon, cards issued and loaded by the CLI, a 2 s warm-up, then the measured closed loop. */
 async function side(url: string, citus: boolean, home: string): Promise<Side> {
@@ -60,21 +64,29 @@ async function side(url: string, citus: boolean, home: string): Promise<Side> {
     await loadWithCli(env, pans, 50_000, 'initial');
     const cfg = { urls: [daemon.url], ...acquirer, pans };
     await generate(cfg, [{ name: 'warm', kind: 'closed', connections: CONNECTIONS, seconds: 2 }], env.home);
-    const b0 = await committedBatches(daemon);
+    const m0 = await counters(daemon);
     const p0 = citus ? await twoPhaseCommits(url) : 0;
     console.error(`auth --citus (${citus ? 'cluster' : 'single server'}): closed loop ${SECONDS} s…`);
     const [r] = await generate(cfg, [{ name: 'real', kind: 'closed', connections: CONNECTIONS, seconds: SECONDS }], env.home);
-    const batches = (await committedBatches(daemon)) - b0;
+    const m1 = await counters(daemon);
+    const d = (k: string) => (m1.get(k) ?? 0) - (m0.get(k) ?? 0);
+    const batches = d('purse_batches_total');
     const twoPhase = citus ? (await twoPhaseCommits(url)) - p0 : null;
     await stopProcess(daemon.child);
     const verify = await purseCli<{ ok: boolean; entries: number; postings: number }>(env, ['ledger', 'verify'])
       .then((v) => (v.out.ok ? `clean (${v.out.entries} entries, ${v.out.postings} postings)` : 'BROKEN'))
       .catch((err: unknown) => `BROKEN: ${String(err).slice(-300)}`);
-    return { tps: r!.tps, approved: r!.approved, other: r!.other, batches, twoPhase, verify };
+    return {
+      tps: r!.tps, approved: r!.approved, other: r!.other, batches, twoPhase, verify,
+      size: d('purse_batch_size_sum') / d('purse_batch_size_count'), ms: (1000 * d('purse_batch_duration_seconds_sum')) / d('purse_batch_duration_seconds_count'),
+    };
   } finally {
     if (daemon.child.exitCode === null) await stopProcess(daemon.child);
   }
 }
+
+const describe = (x: Side) =>
+  `${fmt(x.tps)} (${x.batches} batch transactions of ${fmt(x.size, 1)} messages, ${fmt(x.ms, 1)} ms each on average; other answers ${JSON.stringify(x.other)})`;
 
 /** The --citus run of the authorization bench. */
 export async function runCitus(): Promise<void> {
@@ -102,8 +114,8 @@ export async function runCitus(): Promise<void> {
     const shards = await one<{ n: string; nodes: string }>(dist.url,
       `select count(*)::text as n, count(distinct nodeport)::text as nodes from pg_dist_shard join pg_dist_placement using (shardid) join pg_dist_node using (groupid) where logicalrelid = 'cards'::regclass`);
     printSummary(`authorization on Citus: real traffic on ${fmt(CARDS)} cards, closed loop ${SECONDS} s, ${CONNECTIONS} connections`, [
-      info('single server (PostgreSQL 15, the coordinator\'s server): approved purchases/s', `${fmt(s.tps)} (${s.batches} batch transactions, other answers ${JSON.stringify(s.other)})`),
-      info(`Citus (coordinator + ${shards.nodes} workers, ${shards.n} card shards): approved purchases/s`, `${fmt(c.tps)} (${c.batches} batch transactions, other answers ${JSON.stringify(c.other)})`),
+      info('single server (PostgreSQL 15, the coordinator\'s server): approved purchases/s', describe(s)),
+      info(`Citus (coordinator + ${shards.nodes} workers, ${shards.n} card shards): approved purchases/s`, describe(c)),
       info('Citus / single server', fmt(c.tps / s.tps, 2)),
       check('card-writing transactions committed on one node without 2PC', `${fmt(100 * share, 1)}% (${c.twoPhase} of ${c.batches} used two-phase commit)`, '100%', share === 1),
       check('purse ledger verify, single server', s.verify, 'clean', s.verify.startsWith('clean')),
