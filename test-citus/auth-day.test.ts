@@ -3,20 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clusterContext, clusterDatabase } from './helpers/db.js';
-import { daemonFixture } from '../test/helpers/daemon.js';
+import { daemonFixture, type DaemonFixture } from '../test/helpers/daemon.js';
 import { seedPointsDaemon, type PointsDaemonSeed } from '../test/helpers/points.js';
 import { settleBusinessDate } from '../src/settlement/settle.js';
 import { verifyLedger } from '../src/ledger/verify.js';
 import { prng } from '../test/helpers/prng.js';
 
 
-interface Day { answers: unknown[]; files: Record<string, string>; verify: unknown }
+interface Day { answers: unknown[]; verify: unknown; fixture: DaemonFixture }
+interface Settled { files: Record<string, string>; verify: unknown }
 
 /**
  * A randomized authorization day through the daemon (one message at a time, so both servers see
  * the same order): purchases, loads, points earn and redeem, refunds, voids and reversals of earlier
  * purchases, reversals arriving before their original, on 6 combo cards funded by the issuer; then
- * settlement of the day and verify.
+ * verify. Settlement of the day is a step of its own (settle below).
  */
 async function runDay(citus: boolean, seed: number): Promise<Day> {
   let pts!: PointsDaemonSeed;
@@ -49,13 +50,18 @@ async function runDay(citus: boolean, seed: number): Promise<Day> {
     const { transaction_id: _id, ...rest } = r.body;
     answers.push({ status: r.status, ...rest });
   }
+  return { answers, verify: await verifyLedger(f.ctx.db.pg), fixture: f };
+}
+
+/** Settles the day's business date into a directory; returns its files and verify after it. */
+async function settle(f: DaemonFixture): Promise<Settled> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-citus-auth-'));
   f.ctx.clock.set('2026-03-11T01:00:00+08:00');
   await settleBusinessDate(f.ctx, { date: '2026-03-10', out });
   const files: Record<string, string> = {};
   for (const name of fs.readdirSync(out).sort()) files[name] = fs.readFileSync(path.join(out, name), 'utf8');
   fs.rmSync(out, { recursive: true, force: true });
-  return { answers, files, verify: await verifyLedger(f.ctx.db.pg) };
+  return { files, verify: await verifyLedger(f.ctx.db.pg) };
 }
 
 describe('the same randomized authorization day on a single server and on the cluster', () => {
@@ -66,18 +72,22 @@ describe('the same randomized authorization day on a single server and on the cl
     cluster = await runDay(true, 24_2026);
   });
 
-  it('answers every message the same', () => {
+  it('answers every message the same, and verify is clean on both', () => {
     const codes = new Set(single.answers.map((a) => (a as { response_code?: string }).response_code));
     expect(codes.has('00')).toBe(true);
     expect(codes.has('94')).toBe(true); // a late original after its reversal
     expect(cluster.answers).toEqual(single.answers);
-  });
-
-  it('writes byte-identical settlement files and summary, and verify is clean on both', () => {
-    expect(Object.keys(single.files)).toContain('summary-2026-03-10.json');
-    expect(Object.keys(cluster.files)).toEqual(Object.keys(single.files));
-    for (const name of Object.keys(single.files)) expect(cluster.files[name], name).toBe(single.files[name]);
     expect(single.verify).toMatchObject({ ok: true });
     expect(cluster.verify).toEqual(single.verify);
+  });
+
+  it('writes byte-identical settlement files and summary, and verify is clean on both after settlement', async () => {
+    const a = await settle(single.fixture);
+    const b = await settle(cluster.fixture);
+    expect(Object.keys(a.files)).toContain('summary-2026-03-10.json');
+    expect(Object.keys(b.files)).toEqual(Object.keys(a.files));
+    for (const name of Object.keys(a.files)) expect(b.files[name], name).toBe(a.files[name]);
+    expect(a.verify).toMatchObject({ ok: true });
+    expect(b.verify).toEqual(a.verify);
   });
 });

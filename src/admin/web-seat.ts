@@ -8,7 +8,7 @@ export const WEB_SEAT = 'WEB-SEAT';
 /**
  * Creates the WEB-SEAT channel when missing (no fee; its random HMAC secret is never shown, so no
  * one can sign HTTP requests as it) and lets it submit for every merchant: existing ones here,
- * later ones through the merchants_web_seat trigger (migration 000170). Idempotent, safe in
+ * later ones by addMerchant (migration 000240). Idempotent, safe in
  * several daemons at once.
  */
 export async function ensureWebSeat(ctx: Context): Promise<void> {

@@ -8,6 +8,7 @@ import { drawCards, drawOne, type DrawnCards, type DrawSpec } from './draw.js';
 import type { DrawWorkerData } from './draw-worker.js';
 import { RandomPool } from './random-pool.js';
 import { copyField, copyIn } from '../batch/copy.js';
+import { PAN_TOKENS_COPY } from './pan-tokens.js';
 
 /** The program fields bulk issuance needs. */
 export interface IssueProgram {
@@ -116,15 +117,16 @@ function workerDrawer(keys: Keyring, spec: DrawSpec): CardDrawer {
  * earlier chunk of this transaction — until none does, then reserves the chunk's card ids.
  * (With 9 random digits, 1,000,000 cards meet a few hundred such collisions.)
  */
-export async function settleChunk(client: pg.ClientBase, keys: Keyring, program: IssueProgram, chunk: CardChunk, pool: RandomPool): Promise<void> {
+export async function settleChunk(client: pg.ClientBase, keys: Keyring, program: IssueProgram, chunk: CardChunk, pool: RandomPool, tokenTable = false): Promise<void> {
   const spec: DrawSpec = { bin: program.bin, panLength: program.pan_length };
   let where = chunk.tokens.map((_, i) => i);
   const inChunk = new Set(chunk.pans);
+  // On Citus the tokens are looked up where they are unique and placed (pan-tokens.ts).
+  const taken = tokenTable ? TAKEN_TOKENS_SQL.replace('from cards', 'from card_pan_tokens') : TAKEN_TOKENS_SQL;
   while (where.length > 0) {
-    const { rows } = await client.query<{ token: string }>(
-      `select encode(pan_token, 'hex') as token from cards where pan_token = any($1::bytea[])`, [where.map((i) => `\\x${chunk.tokens[i]!}`)]);
-    const taken = new Set(rows.map((r) => r.token));
-    const redo = where.filter((i) => taken.has(chunk.tokens[i]!));
+    const { rows } = await client.query<{ token: string }>(taken, [where.map((i) => `\\x${chunk.tokens[i]!}`)]);
+    const found = new Set(rows.map((r) => r.token));
+    const redo = where.filter((i) => found.has(chunk.tokens[i]!));
     for (const i of redo) {
       let card: ReturnType<typeof drawOne>;
       do card = drawOne(keys, spec, pool); while (inChunk.has(card.pan));
@@ -146,12 +148,14 @@ export async function settleChunk(client: pg.ClientBase, keys: Keyring, program:
  * cards leave short-lived garbage only instead of megabyte strings that pile up in the old
  * generation until a full collection (peak RSS, design §7).
  */
-export async function copyChunk(client: pg.ClientBase, keys: Keyring, chunk: CardChunk, row: BatchRow): Promise<void> {
+export async function copyChunk(client: pg.ClientBase, keys: Keyring, chunk: CardChunk, row: BatchRow, tokenTable = false): Promise<void> {
   const shared = [
     copyField(keys.current), row.status, copyField(row.expiry), row.batchId, row.issuedAt.toISOString(), row.status === 'active' ? row.issuedAt.toISOString() : '\\N',
   ].join('\t');
   const head = `\t${row.program.id}\t`;
   const currency = `\t${row.program.currency}\n`;
+  // Citus: the tokens first, under their primary key (a PAN another issuance took meanwhile fails the COPY, as the unique key of cards does on a single server).
+  if (tokenTable) await copyIn(client, PAN_TOKENS_COPY, blocks(chunk.ids.length, (i) => `\\\\x${chunk.tokens[i]!}\t${chunk.ids[i]!}\n`));
   await copyIn(client, CARDS_COPY, blocks(chunk.ids.length, (i) => `${chunk.ids[i]!}${head}${chunk.cells[i]!}\t${shared}\n`));
   await copyIn(client, 'copy card_accounts (card_id, asset) from stdin', blocks(chunk.ids.length, (i) => `${chunk.ids[i]!}${currency}`));
 }
@@ -166,5 +170,7 @@ export function* blocks(n: number, line: (i: number) => string): Generator<strin
     yield text;
   }
 }
+
+const TAKEN_TOKENS_SQL = `select encode(pan_token, 'hex') as token from cards where pan_token = any($1::bytea[])`;
 
 export const CARDS_COPY = 'copy cards (id, program_id, pan_token, pan_last4, pan_cipher, key_id, status, expiry_date, batch_id, issued_at, activated_at) from stdin';

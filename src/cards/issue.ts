@@ -15,6 +15,7 @@ import { cardExpiry } from './cards.js';
 import { decrypt } from './vault.js';
 import { RandomPool } from './random-pool.js';
 import { cardDrawer, copyChunk, settleChunk, type CardDrawer, type IssueProgram } from './issue-chunk.js';
+import { hasPanTokenTable } from './pan-tokens.js';
 import { analyzeGrown } from '../db/analyze.js';
 
 export interface IssueOptions {
@@ -86,6 +87,7 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
       return await rewriteBatch(ctx, client, program, batch, existing.rows[0], count, out);
     }
     await checkCapacity(client, program, count);
+    const tokenTable = await hasPanTokenTable(client);
     const { rows: [b] } = await client.query<{ id: number }>(
       'insert into card_batches (program_id, reference, card_count) values ($1, $2, $3) returning id', [program.id, batch, count]);
     const status = program.activate_on_issue ? 'active' : 'issued';
@@ -111,8 +113,8 @@ export async function issueCards(ctx: Context, opts: IssueOptions): Promise<Issu
         next.catch(() => undefined);
       }
       await copying;
-      await settleChunk(client, ctx.keys, program, chunk, pool);
-      copying = copyChunk(client, ctx.keys, chunk, row);
+      await settleChunk(client, ctx.keys, program, chunk, pool, tokenTable);
+      copying = copyChunk(client, ctx.keys, chunk, row, tokenTable);
       copying.catch(() => undefined); // awaited on the next turn; never left unhandled meanwhile
       await file.add(chunk.pans, chunk.ids, expiry);
       first ||= chunk.ids[0]!;

@@ -4,6 +4,7 @@ import * as v from './validate.js';
 import { idOf, insertUnique } from './lookup.js';
 import { InputError, NotFoundError } from '../errors.js';
 import { auditSql, type Actor } from '../admin/audit.js';
+import { WEB_SEAT } from '../admin/web-seat.js';
 
 export interface Merchant {
   id: number; code: string; name: string; commission_bps: number;
@@ -59,6 +60,8 @@ export async function addMerchant(ctx: Context, input: MerchantInput, actor?: Ac
     for (const a of allianceIds) await tx.query(sql.unsafe`insert into merchant_alliances (merchant_id, alliance_id) values (${id}, ${a}) on conflict do nothing`);
     for (const p of programIds) await tx.query(sql.unsafe`insert into merchant_programs (merchant_id, program_id) values (${id}, ${p}) on conflict do nothing`);
     for (const s of schemeIds) await tx.query(sql.unsafe`insert into merchant_schemes (merchant_id, scheme_id) values (${id}, ${s}) on conflict do nothing`);
+    // The management API's WEB-SEAT channel (when set up) may submit for every merchant (migration 000240).
+    await tx.query(sql.unsafe`insert into channel_merchants (channel_id, merchant_id) select c.id, ${id} from channels c where c.code = ${WEB_SEAT} on conflict do nothing`);
     const created = (await tx.one(sql.unsafe`${SELECT} where m.id = ${id}`)) as Merchant;
     if (actor) await auditSql(tx, ctx, actor, { action: 'merchant.add', target: `merchant:${code}`, outcome: 'ok', after: created });
     return created;

@@ -1,30 +1,12 @@
 import crypto from 'node:crypto';
-import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { openDb } from '../../src/db/pool.js';
-import { migrate } from '../../src/db/migrate.js';
+import { createClusterDatabase, dropClusterDatabase } from './cluster-db.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { parseKeyring } from '../../src/cards/keys.js';
 import type { TestContext } from '../../test/helpers/db.js';
-
-async function onNode(url: string, sql: string[]): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    for (const s of sql) await c.query(s);
-  } finally {
-    await c.end();
-  }
-}
-
-function withDb(url: string, name: string, port?: number): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  if (port !== undefined) u.port = String(port);
-  return u.toString();
-}
 
 /**
  * A fresh database, migrated: on the Citus cluster (the database and the extension on every node,
@@ -36,23 +18,8 @@ export async function clusterDatabase(opts: { citus: boolean }): Promise<string>
   const base = inject('citusUrl');
   const workers = inject('citusWorkerPorts');
   const name = `purse_${opts.citus ? 'c' : 's'}_${crypto.randomBytes(5).toString('hex')}`;
-  const nodes = opts.citus ? [Number(new URL(base).port), ...workers] : [Number(new URL(base).port)];
-  for (const port of nodes) await onNode(withDb(base, 'postgres', port), [`create database ${name}`]);
-  const url = withDb(base, name);
-  if (opts.citus) {
-    for (const port of workers) await onNode(withDb(base, name, port), ['create extension citus']);
-    await onNode(url, [
-      'create extension citus',
-      `select citus_set_coordinator_host('127.0.0.1', ${new URL(base).port})`,
-      ...workers.map((p) => `select citus_add_node('127.0.0.1', ${p})`),
-    ]);
-  }
-  await migrate(url);
-  afterAll(async () => {
-    for (const port of nodes) {
-      await onNode(withDb(base, 'postgres', port), [`drop database if exists ${name} with (force)`]).catch(() => undefined);
-    }
-  });
+  const { url, ports } = await createClusterDatabase(base, workers, name, opts.citus);
+  afterAll(() => dropClusterDatabase(base, ports, name));
   return url;
 }
 

@@ -7,6 +7,7 @@
 //   BENCH_SCALE=0.1 npm run bench auth                  fewer cards and shorter phases, for a quick check
 //   BENCH_CONNECTIONS=128                               closed-loop connections (default 64)
 //   BENCH_DAEMON_NODE_ARGS='--max-semi-space-size=32'   node options for the daemons only
+//   npm run bench auth -- --citus                       real traffic on a local Citus cluster and a single server (scenarios/citus.ts)
 //
 // The daemon starts first, on a database holding only the registry; the cards are then issued and
 // loaded with the CLI while it runs, and nothing restarts, vacuums or analyzes the bench database
@@ -30,6 +31,7 @@ import { realTraffic, TARGET_P99_MS, OPEN_FRACTION, type Real } from './scenario
 import { purchasesWhileLoading, twoDaemons } from './scenarios/mixed.js';
 import { freshStatistics, hotCards } from './scenarios/hot-fresh.js';
 import { check, info, printSummary, type Row } from './scenarios/summary.js';
+import { runCitus } from './scenarios/citus.js';
 
 const SCENARIOS = ['real', 'two-daemons', 'load', 'hot', 'fresh'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -49,6 +51,7 @@ function scenarios(raw: string | undefined): Set<Scenario> {
 }
 
 export async function run(opts: BenchOptions = {}): Promise<void> {
+  if (opts.citus) return runCitus();
   const wanted = scenarios(opts.scenario);
   const started = Date.now();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'purse-bench-auth-'));

@@ -1,10 +1,11 @@
 // `npm run bench [name …] [-- --scenario S]`: runs the benchmarks (all, or those named) against a
-// durable PostgreSQL. `--scenario` selects the auth bench's scenarios (default all).
+// durable PostgreSQL. `--scenario` selects the auth bench's scenarios (default all); `--citus` runs the
+// auth bench's real traffic on a local Citus cluster next to a single server (scenarios/citus.ts).
 import { parseArgs } from 'node:util';
 import { stopBenchServer } from './harness.js';
 
 /** Options of a bench run (each bench reads those it knows). */
-export interface BenchOptions { scenario?: string }
+export interface BenchOptions { scenario?: string; citus?: boolean }
 
 type Bench = (opts: BenchOptions) => Promise<void>;
 
@@ -21,7 +22,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
 // design §10) is a people step outside what they measure, so no bench file waits for one.
 process.env.PURSE_LOAD_APPROVAL_OVER ??= String(Number.MAX_SAFE_INTEGER);
 
-const { values, positionals } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { scenario: { type: 'string' }, citus: { type: 'boolean' } }, allowPositionals: true });
 const names = positionals.length ? positionals : Object.keys(BENCHES);
 try {
   for (const name of names) {

@@ -5,6 +5,7 @@ import { addIssuer } from '../../src/registry/issuers.js';
 import { addScheme } from '../../src/registry/schemes.js';
 import { addProgram } from '../../src/registry/programs.js';
 import { addAlliance } from '../../src/registry/alliances.js';
+import { ensureWebSeat } from '../../src/admin/web-seat.js';
 import { addMerchant, addTerminal, listMerchants, listTerminals, showMerchant, showTerminal } from '../../src/registry/merchants.js';
 
 const ctx = await testContext();
@@ -74,5 +75,15 @@ describe('terminals', () => {
     await expectRefused(ctx.db.pg, () => addTerminal(ctx, { merchant: 'NOPE', code: 'T009' }), 'merchant');
     await expectRefused(ctx.db.pg, () => addTerminal(ctx, { merchant: 'CAFE', code: '' }), 'code');
     await expectRefused(ctx.db.pg, () => showTerminal(ctx, 'CAFE', 'T999'), 'code');
+  });
+});
+
+describe('the WEB-SEAT channel', () => {
+  it('lets the WEB-SEAT channel, once it exists, submit for every merchant added later', async () => {
+    await ensureWebSeat(ctx);
+    const m = await addMerchant(ctx, { code: 'LATER' });
+    const { rows } = await ctx.db.pg.query(
+      "select 1 from channel_merchants x join channels c on c.id = x.channel_id where c.code = 'WEB-SEAT' and x.merchant_id = $1", [m.id]);
+    expect(rows).toHaveLength(1);
   });
 });
