@@ -25,6 +25,7 @@ import { listTransactions } from '../src/reports/transactions.js';
 import { writeStatements } from '../src/reports/statements.js';
 import { writeJournal } from '../src/reports/journal.js';
 import { custodyReport } from '../src/reports/custody.js';
+import { reactivateCard } from '../src/cards/reactivate.js';
 
 const D1 = '2026-03-10';
 const DORMANT = '2027-06-01';
@@ -62,7 +63,7 @@ function filesIn(root: string, text: (s: string) => string, dir = root, out: Out
  *   run, liability, settlement of that date;
  * - three years later (D2), after the cards expired: the residual-value jobs again (dormancy fees,
  *   remote breakage, proportional true-up, points expiry), `breakage run` and `breakage dormancy`
- *   again (nothing twice), settlement of D2 and its reports, liability, custody, `ledger verify`.
+ *   again (nothing twice), a card reactivated (its value restored), settlement of D2 and its reports, liability, custody, `ledger verify`.
  */
 async function runProgramme(citus: boolean, seed: number): Promise<Outputs> {
   let pts!: PointsDaemonSeed;
@@ -81,8 +82,10 @@ async function runProgramme(citus: boolean, seed: number): Promise<Outputs> {
   await addProgram(ctx, { code: 'GIFT', issuer: 'ISS', bin: '625000', validityMonths: 36, breakageMethod: 'proportional', breakageRateBps: 1500 });
   const { rows: [iss] } = await ctx.db.pg.query<{ id: number }>("select id from issuers where code = 'ISS'");
   const rnd = prng(seed);
+  const anon: number[] = [];
   for (const program of ['ANON', 'ANON', 'ANON', 'GIFT', 'GIFT']) {
     const card = await issueCard(ctx, program);
+    if (program === 'ANON') anon.push(card.id);
     await load(ctx, card.id, iss!.id, 1_000 + Math.floor(rnd() * 50_000));
   }
   for (const id of pts.cards) await f.fund(id, 50_000);
@@ -143,6 +146,8 @@ async function runProgramme(citus: boolean, seed: number): Promise<Outputs> {
   put('dormancy again', await chargeDormancy(ctx, { asOf: D2 }));
   put('breakage again', await runBreakage(ctx, { asOf: D2, outDir: path.join(out, 'breakage') }));
   put('breakage dry run', await runBreakage(ctx, { asOf: D2, dryRun: true, outDir: path.join(out, 'breakage') }));
+  // A cardholder comes back: the card is reactivated and its derecognised value restored.
+  put('reactivate', await reactivateCard(ctx, { cardId: String(anon[0]) }));
   put('liability D2', await liabilityReport(ctx, { asOf: D2 }));
   ctx.clock.set('2029-05-03T03:00:00+08:00');
   put('settle D2', await settleBusinessDate(ctx, { date: D2, out: path.join(out, 'settlement') }));
@@ -184,6 +189,7 @@ describe('every report and residual-value command on a single server and on the 
     expect(single['jobs D1']).toContain('"job": "settlement"');
     expect(JSON.parse(single['jobs dormant']!)).toMatchObject([{ job: 'dormancy', status: 'succeeded', result: { cards: 3, amount: 900 } }]);
     expect(JSON.parse(single['breakage again']!)).toMatchObject({ remote: { cards: 0 } }); // nothing twice
+    expect(JSON.parse(single.reactivate!).restored).toBeGreaterThan(0);
     expect(Object.keys(single).filter((k) => k.startsWith('file statements/')).length).toBeGreaterThan(1);
     expect(Object.keys(single).filter((k) => k.startsWith('file breakage/')).length).toBeGreaterThan(0);
     expect(Object.keys(single)).toContain(`file settlement/summary-${D2}.json`);
