@@ -82,7 +82,8 @@ export async function claimRun(client: pg.PoolClient, job: string, scheduledAt: 
     text: `insert into job_runs (job, scheduled_at, reason, runner, status)
            values ($1, $2, $3, $4, 'running')
            on conflict (job, scheduled_at) do update
-             set attempts = job_runs.attempts + 1, reason = excluded.reason, runner = excluded.runner, started_at = now(),
+             -- excluded.started_at: the column's default now(); Citus refuses now() itself in the DO UPDATE of a reference table
+             set attempts = job_runs.attempts + 1, reason = excluded.reason, runner = excluded.runner, started_at = excluded.started_at,
                  finished_at = null, status = 'running', result = null, error = null
              where job_runs.status <> 'succeeded' and $5::boolean
            returning id`,

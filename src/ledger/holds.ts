@@ -112,7 +112,8 @@ export async function expireDueHolds(ctx: Context, chunk = 1000): Promise<{ expi
       const { rows } = await client.query<{ id: number; card_id: number }>(
         `select id, card_id from holds where status = 'open' and expires_at <= $1 order by card_id, id limit $2`, [now, chunk]);
       if (rows.length === 0) return null;
-      await client.query('select 1 from cards where id = any($1::bigint[]) order by id for no key update', [[...new Set(rows.map((r) => r.card_id))]]);
+      // the cards in id order, each by a query routed to one card (Citus locks rows only so: migration 000231)
+      await client.query('select 1 from purse_citus_lock_cards($1::bigint[])', [[...new Set(rows.map((r) => r.card_id))]]);
       const closed = await closeHolds(client, rows.map((r) => ({ holdId: r.id, status: 'expired' as const })), now);
       return { count: closed.length, amount: closed.reduce((s, c) => s + c.released, 0), seen: rows.length };
     });

@@ -44,18 +44,12 @@ export async function expirePoints(ctx: Context, asOf: Date): Promise<ExpiryResu
       });
       if (cards.length === 0) return null;
       const cardIds = cards.map((c) => c.card_id);
-      // Accounts first, ascending (card, asset): LockRows sits above the sort, so rows lock in this order.
-      await client.query({
-        name: 'points_expiry_lock_accounts',
-        text: `select 1 from card_accounts where card_id = any($1::bigint[]) and asset like 'PTS:%' order by card_id, asset for update`,
-        values: [cardIds],
-      });
+      // Accounts first, ascending (card, asset), then the lots: each locked by a query routed to
+      // one card (migrations 000231, 000250), as Citus locks rows only in single-shard queries.
+      await client.query({ name: 'points_expiry_lock_accounts', text: 'select 1 from purse_citus_lock_accounts($1::bigint[])', values: [cardIds] });
       const { rows: lots } = await client.query<{ card_id: number; id: number; scheme_id: number; remaining: number }>({
         name: 'points_expiry_lots',
-        text: `
-          select card_id, id, scheme_id, remaining from points_lots
-          where card_id = any($1::bigint[]) and remaining > 0 and expires_at <= $2
-          order by card_id, scheme_id, expires_at, id for update`,
+        text: 'select card_id, id, scheme_id, remaining from purse_lock_expired_lots($1::bigint[], $2)',
         values: [cardIds, asOf],
       });
       const groups = new Map<string, { cardId: number; schemeId: number; lotIds: number[]; deltas: number[]; points: number }>();

@@ -41,7 +41,8 @@ export async function recordCustody(ctx: Context, input: { issuer: unknown; quar
     const { rows } = await client.query<{ issuer_id: number }>(`
       insert into issuer_custody (issuer_id, quarter, currency, amount)
       select id, $2, $3, $4 from issuers where code = $1
-      on conflict (issuer_id, quarter, currency) do update set amount = excluded.amount, recorded_at = now()
+      -- excluded.recorded_at: the column's default now(); Citus refuses now() itself in the DO UPDATE of a reference table
+      on conflict (issuer_id, quarter, currency) do update set amount = excluded.amount, recorded_at = excluded.recorded_at
       returning issuer_id`, [code, quarter, currency, amount]);
     if (rows.length === 0) throw new NotFoundError('issuer', code, 'issuer');
     const record = { issuer: code, quarter, currency, amount };

@@ -39,15 +39,22 @@ export interface CustodyReport {
 
 // The quarter's activity per issuer and program currency. Loads: bulk loads, POS loads and
 // activations with value; redemptions: purchases and captures net of refunds. A void or reversal
-// counts under the kind it undoes (postings.reverses_kind), so an undone purchase nets out.
+// counts under the kind it undoes (postings.reverses_kind), so an undone purchase nets out. Summed
+// per card first (materialized), then joined with the cards: on Citus postings are not placed by
+// card, and a join of the postings themselves with cards is refused there.
 const ACTIVITY_SQL = `
-  select pr.issuer_id, p.asset as currency,
-         coalesce(sum(p.amount) filter (where coalesce(p.reverses_kind, p.entry_kind) in ('bulk_load', 'load', 'activate')), 0)::bigint as loaded,
-         coalesce(-sum(p.amount) filter (where coalesce(p.reverses_kind, p.entry_kind) in ('purchase', 'capture', 'refund')), 0)::bigint as redeemed
-  from postings p
+  with per as materialized (
+    select card_id, asset,
+           coalesce(sum(amount) filter (where coalesce(reverses_kind, entry_kind) in ('bulk_load', 'load', 'activate')), 0) as loaded,
+           coalesce(-sum(amount) filter (where coalesce(reverses_kind, entry_kind) in ('purchase', 'capture', 'refund')), 0) as redeemed
+    from postings
+    where business_date between $1::date and $2::date and card_id is not null and asset not like 'PTS:%'
+    group by card_id, asset
+  )
+  select pr.issuer_id, p.asset as currency, sum(p.loaded)::bigint as loaded, sum(p.redeemed)::bigint as redeemed
+  from per p
   join cards c on c.id = p.card_id
   join programs pr on pr.id = c.program_id
-  where p.business_date between $1::date and $2::date and p.card_id is not null and p.asset not like 'PTS:%'
   group by pr.issuer_id, p.asset`;
 
 const ISSUED_SQL = `

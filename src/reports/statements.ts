@@ -73,23 +73,35 @@ const PAGE = 5_000;
 // (settlement and payment entries excluded: they are the statement's bottom line, not activity).
 // net = the merchant's leg (positive: the platform pays the merchant); commission = the entry's
 // revenue:merchant_commission leg; amount = net + commission. So the lines add up to the
-// settlement row's net_amount and commission by construction.
+// settlement row's net_amount and commission by construction. Both legs come from one aggregate
+// of the merchant's entries' postings grouped by entry, and the terminal and card of each line's
+// transaction from lookups by id (LINE_PARTIES_SQL): on Citus postings and entries are placed by
+// entry id, transactions by request id and cards by card id, and only joins on the placement
+// column (or with reference tables) run there.
 const LINES_SQL = `
-  select e.id as entry_id, e.occurred_at, e.occurred_at::text as at_key, e.kind, p.asset as currency, sum(p.amount)::text as net,
-         coalesce((select sum(c.amount) from postings c
-                   where c.entry_id = e.id and c.account = 'revenue:merchant_commission' and c.asset = p.asset), 0)::text as commission,
-         tm.code as terminal, ca.pan_last4, pr.bin, pr.pan_length
-  from postings p
-  join entries e on e.id = p.entry_id
-  left join transactions t on t.id = e.transaction_id
-  left join terminals tm on tm.id = t.terminal_id
-  left join cards ca on ca.id = t.card_id
-  left join programs pr on pr.id = ca.program_id
-  where p.business_date = $1::date and p.account = $2 and p.entry_kind not in ('settlement', 'payment')
-    and (e.occurred_at, e.id, p.asset) > ($3::timestamptz, $4::bigint, $5::text)
-  group by e.id, e.occurred_at, e.kind, p.asset, tm.code, ca.pan_last4, pr.bin, pr.pan_length
-  order by e.occurred_at, e.id, p.asset
+  with legs as (
+    select p.entry_id, p.asset, sum(p.amount) filter (where p.account = $2) as net,
+           coalesce(sum(p.amount) filter (where p.account = 'revenue:merchant_commission'), 0) as commission
+    from postings p
+    where p.entry_id in (select m.entry_id from postings m
+                         where m.business_date = $1::date and m.account = $2 and m.entry_kind not in ('settlement', 'payment'))
+      and p.account in ($2, 'revenue:merchant_commission')
+    group by p.entry_id, p.asset
+  )
+  select e.id as entry_id, e.occurred_at, e.occurred_at::text as at_key, e.kind, l.asset as currency, l.net::text as net,
+         l.commission::text as commission, e.transaction_id
+  from legs l join entries e on e.id = l.entry_id
+  where l.net is not null and (e.occurred_at, e.id, l.asset) > ($3::timestamptz, $4::bigint, $5::text)
+  order by e.occurred_at, e.id, l.asset
   limit ${PAGE}`;
+
+// The terminal and card of a page's transactions, then the cards' last digits and programs.
+const LINE_TRANSACTIONS_SQL = `
+  select t.id, tm.code as terminal, t.card_id from transactions t left join terminals tm on tm.id = t.terminal_id
+  where t.id = any($1::bigint[])`;
+const LINE_CARDS_SQL = `
+  select c.id, c.pan_last4, pr.bin, pr.pan_length from cards c join programs pr on pr.id = c.program_id
+  where c.id = any($1::bigint[])`;
 
 /**
  * `purse report statements --date D`: one file per merchant with activity on settled business
@@ -147,12 +159,28 @@ export async function writeStatements(ctx: Context, input: StatementsInput): Pro
 async function* linePages(ctx: Context, date: string, merchantId: number): AsyncGenerator<LineRow[]> {
   let after: [string, number, string] = ['-infinity', 0, ''];
   for (;;) {
-    const { rows } = await ctx.db.pg.query<LineRow>(LINES_SQL, [date, `merchant:${merchantId}`, ...after]);
-    if (rows.length > 0) yield rows;
+    const { rows } = await ctx.db.pg.query<Omit<LineRow, 'terminal' | 'pan_last4' | 'bin' | 'pan_length'> & { transaction_id: number | null }>(
+      LINES_SQL, [date, `merchant:${merchantId}`, ...after]);
+    if (rows.length > 0) yield await withParties(ctx, rows);
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1]!;
     after = [last.at_key, last.entry_id, last.currency];
   }
+}
+
+/** The page's lines with the terminal and masked-card parts of their transactions (none for an entry without one). */
+async function withParties(ctx: Context, rows: readonly (Omit<LineRow, 'terminal' | 'pan_last4' | 'bin' | 'pan_length'> & { transaction_id: number | null })[]): Promise<LineRow[]> {
+  const txnIds = [...new Set(rows.flatMap((r) => (r.transaction_id === null ? [] : [r.transaction_id])))];
+  const { rows: txns } = await ctx.db.pg.query<{ id: number; terminal: string | null; card_id: number | null }>(LINE_TRANSACTIONS_SQL, [txnIds]);
+  const cardIds = [...new Set(txns.flatMap((t) => (t.card_id === null ? [] : [t.card_id])))];
+  const { rows: cards } = await ctx.db.pg.query<{ id: number; pan_last4: string; bin: string; pan_length: number }>(LINE_CARDS_SQL, [cardIds]);
+  const txnById = new Map(txns.map((t) => [t.id, t]));
+  const cardById = new Map(cards.map((c) => [c.id, c]));
+  return rows.map(({ transaction_id, ...r }) => {
+    const t = transaction_id === null ? undefined : txnById.get(transaction_id);
+    const c = t?.card_id == null ? undefined : cardById.get(t.card_id);
+    return { ...r, terminal: t?.terminal ?? null, pan_last4: c?.pan_last4 ?? null, bin: c?.bin ?? null, pan_length: c?.pan_length ?? null };
+  });
 }
 
 /** One merchant's statement being written: its lines as they come, then totals and the settlement row. */

@@ -84,29 +84,28 @@ export interface ProgramSchedule { program: ProgramRow; lines: CohortLine[] }
 // redeemed = `redemption`, every other value leaving the card except transfers (replacement) and
 // derecognition (breakage, escheat, breakage_reversal). So loaded − redeemed − derecognised = what
 // is still on the cohort's cards.
+// The cards of the cohorts ($3 card ids, $4 their root card's program, $5 its cohort: lineageOf)
+// meet the cards and postings as a materialized list: on Citus cards are placed by card id and
+// postings by entry id, and only a list that is already worked out (an intermediate result there)
+// joins the postings by card; the recursive walk along cards.replaced_by is done in lineageOf,
+// as Citus runs no recursive query over distributed tables.
 const HISTORY_SQL = `
-  with recursive progs as (
-    select id, currency from programs where breakage_method = 'proportional'
-  ), lineage (card_id, root_id) as (
-    select c.id, c.id from cards c join progs g on g.id = c.program_id
-    where not exists (select 1 from cards o where o.replaced_by = c.id)
-    union all
-    select c.replaced_by, l.root_id from lineage l join cards c on c.id = l.card_id where c.replaced_by is not null
-  ), members as (
-    select l.card_id, r.program_id, to_char(r.issued_at at time zone $2, 'YYYY-MM') as cohort, m.expiry_date
-    from lineage l join cards r on r.id = l.root_id join cards m on m.id = l.card_id
+  with lineage as materialized (
+    select * from unnest($3::bigint[], $4::bigint[], $5::text[]) as l(card_id, program_id, cohort)
+  ), members as materialized (
+    select l.card_id, l.program_id, l.cohort, m.expiry_date
+    from lineage l join cards m on m.id = l.card_id
     where (m.issued_at at time zone $2)::date <= $1::date
   ), flows as (
     select m.program_id, m.cohort,
-      coalesce(sum(p.amount) filter (where k.flow = 'load'), 0) as loaded,
-      coalesce(-sum(p.amount) filter (where k.flow = 'redemption'), 0) as redeemed
+      coalesce(sum(p.amount) filter (where coalesce(f.cohort_flow, 'redemption') = 'load'), 0) as loaded,
+      coalesce(-sum(p.amount) filter (where coalesce(f.cohort_flow, 'redemption') = 'redemption'), 0) as redeemed
     from members m
-    join progs g on g.id = m.program_id
+    join programs g on g.id = m.program_id
     join postings p on p.card_id = m.card_id and p.asset = g.currency and p.business_date <= $1::date
     -- a void or reversal counts as the kind it undoes (postings.reverses_kind, migration 000100);
     -- an undo naming a kind not listed counts as a redemption, as any other value leaving the card
     left join entry_kinds f on f.kind = coalesce(p.reverses_kind, p.entry_kind)
-    cross join lateral (select coalesce(f.cohort_flow, 'redemption') as flow) k
     group by 1, 2
   ), cohorts as (
     select program_id, cohort, bool_and(coalesce(expiry_date < $1::date, false)) as fully_expired
@@ -115,6 +114,35 @@ const HISTORY_SQL = `
   select c.program_id, c.cohort, c.fully_expired, coalesce(f.loaded, 0)::bigint as loaded, coalesce(f.redeemed, 0)::bigint as redeemed
   from cohorts c left join flows f using (program_id, cohort)
   order by c.program_id, c.cohort`;
+
+/**
+ * Every card of the proportional programs' cohorts with its root card's program and cohort (the
+ * calendar month, business time zone, in which the root was issued): the roots are the programs'
+ * cards that replace no other card, and each replacement (cards.replaced_by) joins its
+ * predecessor's cohort, whatever its own program.
+ */
+async function lineageOf(db: Queryable, timezone: string): Promise<{ ids: number[]; programs: number[]; cohorts: string[] }> {
+  const { rows: links } = await db.query<{ id: number; replaced_by: number }>('select id, replaced_by from cards where replaced_by is not null');
+  const { rows: cards } = await db.query<{ id: number; program_id: number; cohort: string }>(`
+    select c.id, c.program_id, to_char(c.issued_at at time zone $1, 'YYYY-MM') as cohort
+    from cards c join programs p on p.id = c.program_id
+    where p.breakage_method = 'proportional'
+    order by c.id`, [timezone]);
+  const next = new Map(links.map((l) => [l.id, l.replaced_by]));
+  const replacements = new Set(links.map((l) => l.replaced_by));
+  const out = { ids: [] as number[], programs: [] as number[], cohorts: [] as string[] };
+  for (const root of cards) {
+    if (replacements.has(root.id)) continue;
+    const seen = new Set<number>();
+    for (let id: number | undefined = root.id; id !== undefined && !seen.has(id); id = next.get(id)) {
+      seen.add(id);
+      out.ids.push(id);
+      out.programs.push(root.program_id);
+      out.cohorts.push(root.cohort);
+    }
+  }
+  return out;
+}
 
 /**
  * Reads every proportional program's cohorts as of `asOf` (postings with business_date ≤ asOf,
@@ -126,8 +154,9 @@ export async function proportionalSchedules(db: Queryable, asOf: string, timezon
     select p.id, p.code, p.issuer_id, p.currency, p.breakage_rate_bps from programs p
     where p.breakage_method = 'proportional' order by p.code`)).rows;
   if (programs.length === 0) return [];
+  const lineage = await lineageOf(db, timezone);
   const history = (await db.query<{ program_id: number; cohort: string; fully_expired: boolean; loaded: number; redeemed: number }>(
-    HISTORY_SQL, [asOf, timezone])).rows;
+    HISTORY_SQL, [asOf, timezone, lineage.ids, lineage.programs, lineage.cohorts])).rows;
   const recognised = (await db.query<{ program_id: number; cohort: string; amount: number }>(`
     select (e.memo->>'program_id')::bigint as program_id, e.memo->>'cohort' as cohort, sum(l.amount)::bigint as amount
     from entries e join postings l on l.entry_id = e.id and l.account like 'memo:breakage_income:%'

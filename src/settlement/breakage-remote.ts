@@ -72,8 +72,11 @@ export async function derecogniseExpired(ctx: Context, asOf: string, dryRun: boo
     moved.push(...await withTransaction(ctx.db.pg, async (client) => {
       // Re-check under the row locks: a card reactivated or already derecognised since the
       // candidate scan drops out here.
-      const { rows } = await client.query<Candidate>(
-        `${CANDIDATES_SQL} and c.id = any($2::bigint[]) order by c.id for update of c, a`, [asOf, chunk]);
+      // The cards, then their accounts, in id order, each by a query routed to one card (Citus
+      // locks rows only so: migration 000231).
+      await client.query('select 1 from purse_citus_lock_cards($1::bigint[])', [chunk]);
+      await client.query('select 1 from purse_citus_lock_accounts($1::bigint[])', [chunk]);
+      const { rows } = await client.query<Candidate>(`${CANDIDATES_SQL} and c.id = any($2::bigint[]) order by c.id`, [asOf, chunk]);
       if (rows.length === 0) return [];
       const now = ctx.clock.now();
       const date = await openBusinessDate(client, now, ctx.calendar);
@@ -129,7 +132,8 @@ export async function restoreDerecognised(db: Queryable, cardId: number, busines
     select e.id, json_agg(json_build_object('account', l.account, 'asset', l.asset, 'amount', l.amount)) as legs
     from entries e join postings l on l.entry_id = e.id
     where e.id in (select p.entry_id from postings p where p.card_id = $1 and p.entry_kind in ('breakage', 'escheat'))
-      and not exists (select 1 from entries r where r.reverses_entry_id = e.id and r.kind = 'breakage_reversal')
+      -- not correlated: Citus joins entries with entries only on their id
+      and e.id not in (select r.reverses_entry_id from entries r where r.kind = 'breakage_reversal' and r.reverses_entry_id is not null)
     group by e.id order by e.id`, [cardId]);
   if (rows.length === 0) return { restored: 0, entryIds: [] };
   const cardValue = account.cardValue(cardId);

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { withTransaction } from '../db/tx.js';
+import type { Queryable } from '../ledger/post.js';
 import { InputError } from '../errors.js';
 import { postEntries } from '../ledger/post.js';
 import { balancedEntry } from '../ledger/entry.js';
@@ -25,22 +26,35 @@ const CHUNK = 500;
 // entry_kinds counts as activity (a dormancy fee is not) and its activation (or issue) — lies at least dormancy_months before D: with 12 months, activity on 2025-03-10 makes it
 // dormant from 2026-03-10 on. Only active and frozen cards pay (an expired card's value must stay
 // recoverable); one charge per card and calendar month (dormancy_charges primary key).
+// The cards' latest postings come from LAST_POSTINGS_SQL, passed in as arrays ($3, $4; empty for
+// the first pass, which lists the candidates by their other dates): on Citus postings are not
+// placed by card, and a per-card subquery over them from a card row is refused.
 const DUE_SQL = `
   select c.id as card_id, p.code as program, p.currency, p.dormancy_fee as fee, a.balance - a.held as available
   from programs p
   join cards c on c.program_id = p.id
   join card_accounts a on a.card_id = c.id and a.asset = p.currency
-  cross join lateral (
-    select max(x.business_date) as last_posting from postings x
-    where x.card_id = c.id and x.business_date <= $1::date
-      and x.entry_kind not in (select k.kind from entry_kinds k where not k.activity)
-  ) lp
+  left join unnest($3::bigint[], $4::date[]) as lp(card_id, last_posting) on lp.card_id = c.id
   where p.dormancy_months is not null and p.dormancy_fee > 0
     and c.status in ('active', 'frozen')
     and a.balance - a.held > 0
     and greatest(lp.last_posting, (coalesce(c.activated_at, c.issued_at) at time zone $2)::date)
         + make_interval(months => p.dormancy_months) <= $1::date
     and not exists (select 1 from dormancy_charges d where d.card_id = c.id and d.month = date_trunc('month', $1::date)::date)`;
+
+// Each card's latest posting up to D of a kind that counts as activity ($3: the kinds that do not).
+const LAST_POSTINGS_SQL = `
+  select card_id, max(business_date)::text as last_posting from postings
+  where card_id = any($1::bigint[]) and business_date <= $2::date and entry_kind <> all($3::text[])
+  group by card_id`;
+
+/** The due cards among `ids` (in id order), their latest postings read first. */
+async function dueAmong(db: Queryable, params: unknown[], ids: number[], inactive: string[]): Promise<Due[]> {
+  const { rows: last } = await db.query<{ card_id: number; last_posting: string }>(LAST_POSTINGS_SQL, [ids, params[0], inactive]);
+  const { rows } = await db.query<Due>(`${DUE_SQL} and c.id = any($5::bigint[]) order by c.id`,
+    [...params, last.map((r) => r.card_id), last.map((r) => r.last_posting), ids]);
+  return rows;
+}
 
 /**
  * The dormancy job: charges each dormant card of a program with a dormancy period and a monthly
@@ -58,29 +72,35 @@ export async function chargeDormancy(ctx: Context, input: { asOf?: unknown; dryR
   const month = `${asOf.slice(0, 7)}-01`;
   const params = [asOf, ctx.calendar.timezone];
 
+  const { rows: [kinds] } = await ctx.db.pg.query<{ inactive: string[] }>(
+    `select coalesce(array_agg(kind), '{}') as inactive from entry_kinds where not activity`);
+  const inactive = kinds!.inactive;
+  // Candidates by their other dates (a latest posting can only make a card less dormant).
+  const ids = (await ctx.db.pg.query<Due>(`${DUE_SQL} order by c.id`, [...params, [], []])).rows.map((r) => r.card_id);
   const charged: Due[] = [];
-  if (dryRun) {
-    charged.push(...(await ctx.db.pg.query<Due>(`${DUE_SQL} order by c.id`, params)).rows);
-  } else {
-    const ids = (await ctx.db.pg.query<Due>(`${DUE_SQL} order by c.id`, params)).rows.map((r) => r.card_id);
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      charged.push(...await withTransaction(ctx.db.pg, async (client) => {
-        // Re-check under the balance row locks: a card used or charged meanwhile drops out.
-        const { rows } = await client.query<Due>(`${DUE_SQL} and c.id = any($3::bigint[]) order by c.id for update of a`,
-          [...params, ids.slice(i, i + CHUNK)]);
-        if (rows.length === 0) return [];
-        const now = ctx.clock.now();
-        const date = await openBusinessDate(client, now, ctx.calendar);
-        const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee',
-          dormancyFee({ cardId: r.card_id, currency: r.currency, fee: r.fee, available: r.available }).legs,
-          { occurredAt: now, memo: { card_id: r.card_id, month } })));
-        await client.query(`
-          insert into dormancy_charges (card_id, month, amount, entry_id)
-          select card_id, $1::date, amount, entry_id from unnest($2::bigint[], $3::bigint[], $4::bigint[]) as x(card_id, amount, entry_id)`,
-          [month, rows.map((r) => r.card_id), rows.map((r) => Math.min(r.fee, r.available)), entryIds]);
-        return rows;
-      }));
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    if (dryRun) {
+      charged.push(...await dueAmong(ctx.db.pg, params, chunk, inactive));
+      continue;
     }
+    charged.push(...await withTransaction(ctx.db.pg, async (client) => {
+      // Re-check under the balance row locks (one single-shard lock per card on Citus, in card
+      // order as on a single server): a card used or charged meanwhile drops out.
+      await client.query('select 1 from purse_citus_lock_accounts($1::bigint[])', [chunk]);
+      const rows = await dueAmong(client, params, chunk, inactive);
+      if (rows.length === 0) return [];
+      const now = ctx.clock.now();
+      const date = await openBusinessDate(client, now, ctx.calendar);
+      const entryIds = await postEntries(client, date, rows.map((r) => balancedEntry('dormancy_fee',
+        dormancyFee({ cardId: r.card_id, currency: r.currency, fee: r.fee, available: r.available }).legs,
+        { occurredAt: now, memo: { card_id: r.card_id, month } })));
+      await client.query(`
+        insert into dormancy_charges (card_id, month, amount, entry_id)
+        select card_id, $1::date, amount, entry_id from unnest($2::bigint[], $3::bigint[], $4::bigint[]) as x(card_id, amount, entry_id)`,
+        [month, rows.map((r) => r.card_id), rows.map((r) => Math.min(r.fee, r.available)), entryIds]);
+      return rows;
+    }));
   }
   const programs = new Map<string, { program: string; cards: number; amount: number }>();
   for (const r of charged) {

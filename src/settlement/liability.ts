@@ -36,29 +36,32 @@ export interface LiabilityReport {
 }
 
 // One pass over the card postings up to D: each card's balance per asset and its last activity
-// (latest posting date of any asset of a kind entry_kinds counts as activity: a dormancy fee is not), then
-// summed per issuer, program and asset into the age buckets.
+// (latest posting date of any asset of a kind entry_kinds counts as activity: a dormancy fee is
+// not; $2 the kinds that do not), then summed per issuer, program and asset into the age buckets.
+// The per-card pass is finished (materialized) before it meets the cards: on Citus postings are
+// not placed by card, so the pass is aggregated on the shards first and its rows then joined with
+// the cards where they live, which Citus does; a join of the postings themselves with cards it refuses.
 const CARDS_SQL = `
-  with per as (
+  with per as materialized (
     select card_id, asset, sum(amount) as balance,
-           max(business_date) filter (where entry_kind not in (select k.kind from entry_kinds k where not k.activity)) as last_date
+           max(business_date) filter (where entry_kind <> all($2::text[])) as last_date
     from postings
     where card_id is not null and business_date <= $1::date
     group by card_id, asset
-  ), card_last as (
-    select card_id, asset, balance, max(last_date) over (partition by card_id) as last_date from per
+  ), card_last as materialized (
+    select card_id, asset, balance, coalesce($1::date - max(last_date) over (partition by card_id), 100000) as age
+    from per
   )
   select i.code as issuer, p.code as program, b.asset, count(*)::int as cards, sum(b.balance)::bigint as outstanding,
-         coalesce(sum(b.balance) filter (where g.age <= 30), 0)::bigint as b0,
-         coalesce(sum(b.balance) filter (where g.age between 31 and 90), 0)::bigint as b1,
-         coalesce(sum(b.balance) filter (where g.age between 91 and 180), 0)::bigint as b2,
-         coalesce(sum(b.balance) filter (where g.age between 181 and 365), 0)::bigint as b3,
-         coalesce(sum(b.balance) filter (where g.age > 365), 0)::bigint as b4
+         coalesce(sum(b.balance) filter (where b.age <= 30), 0)::bigint as b0,
+         coalesce(sum(b.balance) filter (where b.age between 31 and 90), 0)::bigint as b1,
+         coalesce(sum(b.balance) filter (where b.age between 91 and 180), 0)::bigint as b2,
+         coalesce(sum(b.balance) filter (where b.age between 181 and 365), 0)::bigint as b3,
+         coalesce(sum(b.balance) filter (where b.age > 365), 0)::bigint as b4
   from card_last b
   join cards c on c.id = b.card_id
   join programs p on p.id = c.program_id
   join issuers i on i.id = p.issuer_id
-  cross join lateral (select coalesce($1::date - b.last_date, 100000) as age) g
   where b.balance <> 0
   group by i.code, p.code, b.asset
   order by i.code, p.code, b.asset`;
@@ -70,6 +73,12 @@ const ESCHEAT_SQL = `
         group by 1, 2 having sum(amount) <> 0) x
   join issuers i on i.id = x.issuer_id
   order by i.code, x.asset`;
+
+/** The entry kinds whose postings are not card activity (entry_kinds.activity). */
+async function inactiveKinds(ctx: Context): Promise<string[]> {
+  const { rows: [k] } = await ctx.db.pg.query<{ kinds: string[] }>(`select coalesce(array_agg(kind), '{}') as kinds from entry_kinds where not activity`);
+  return k!.kinds;
+}
 
 /**
  * `purse report liability --as-of D`: what the platform still owes cardholders at the end of
@@ -85,7 +94,7 @@ export async function liabilityReport(ctx: Context, input: { asOf: unknown }): P
   if (asOf > today) throw new InputError('future_date', `as_of ${asOf} is after today's business date ${today}`, 'as_of');
 
   const { rows } = await ctx.db.pg.query<{ issuer: string; program: string; asset: string; cards: number; outstanding: number;
-    b0: number; b1: number; b2: number; b3: number; b4: number }>(CARDS_SQL, [asOf]);
+    b0: number; b1: number; b2: number; b3: number; b4: number }>(CARDS_SQL, [asOf, await inactiveKinds(ctx)]);
   const out: LiabilityRow[] = rows.map((r) => {
     const points = r.asset.startsWith('PTS:');
     const amounts = [r.b0, r.b1, r.b2, r.b3, r.b4];

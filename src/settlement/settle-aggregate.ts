@@ -12,9 +12,9 @@ export const AGG = 'settle_agg';
 // of a merchant's or channel's entry, one per entry (of a points exchange's two card legs, the
 // debit), never of a kind entry_kinds marks not counted ($4: void, reversal, claw-back, goods prize,
 // breakage reversal).
-const COUNTED = `card_id is not null and (merchant_id is not null or channel_id is not null)
-  and entry_kind <> all($4::text[])
-  and not (entry_kind = 'points_exchange' and amount > 0)`;
+const COUNTED = `p.card_id is not null and (p.merchant_id is not null or p.channel_id is not null)
+  and p.entry_kind <> all($4::text[])
+  and not (p.entry_kind = 'points_exchange' and p.amount > 0)`;
 
 // The date's postings grouped to a few thousand rows (settle_agg):
 //   acct       the account, every card account folded into 'card';
@@ -32,45 +32,64 @@ const COUNTED = `card_id is not null and (merchant_id is not null or channel_id 
 //              counts them (the channel's fee stays).
 // Postings carry their entry's kind, merchant and channel, its scheme and, for a void or reversal,
 // the kind it undoes (migrations 000003, 000090, 000100), so this is one GROUP BY over the date's
-// postings with no join, which PostgreSQL splits among parallel workers as it does a bare GROUP
-// BY. Which originals were voided ($2) or reversed ($3) comes from the date's undo entries, and
-// which kinds are not counted ($4) from entry_kinds (UNDONE_SQL; hashed once per worker); the
-// category is joined on the few thousand groups. Settlement entries of the date are excluded (design §4:
-// stamped D, not part of D's aggregation).
+// postings with no join, which PostgreSQL splits among parallel workers as it does a bare GROUP BY
+// (and Citus runs on every shard). The card legs of the originals voided or reversed on the date
+// (UNDONE_SQL: entry ids $2 with their state $3, a few thousand) are then fetched by the postings'
+// entry index and moved from live to voided (2) or to neither (3) by rows of zero amount; a lookup
+// of those ids per leg would cost more than the scan (PostgreSQL 18 searches an `= any` over a
+// constant array linearly in parallel workers), and Citus refuses the subquery in the select list
+// that hashed them. Which kinds are not counted ($4) comes from entry_kinds (UNCOUNTED_SQL); the
+// category is joined on the few thousand groups. Settlement entries of the date are excluded
+// (design §4: stamped D, not part of D's aggregation).
+const LEG_KEYS = `case when p.card_id is not null then 'card' else p.account end as acct, p.asset, coalesce(p.reverses_kind, p.entry_kind) as kind,
+         case when p.card_id is not null or p.account = 'revenue:merchant_commission' then p.merchant_id end as merchant_id,
+         case when p.card_id is not null then p.channel_id end as channel_id,
+         case when p.account like 'merchant:%' then p.scheme end as scheme`;
 const AGGREGATE_SQL = `
 create temporary table ${AGG} on commit drop as
 with legs as (
   -- per leg, only what a hash key needs: the category and the scheme's condition are worked out on
   -- the few thousand groups below, not on every leg
-  select case when card_id is not null then 'card' else account end as acct, asset, coalesce(reverses_kind, entry_kind) as kind,
-         case when card_id is not null or account = 'revenue:merchant_commission' then merchant_id end as merchant_id,
-         case when card_id is not null then channel_id end as channel_id,
-         case when account like 'merchant:%' then scheme end as scheme,
-         -- a card leg counted as a transaction: 1 live, 2 of an original voided on the date, 3 of
-         -- one reversed on it (either if both); 0 any other leg (a grouping key: worked out once per leg)
-         case when not (${COUNTED}) then 0 when entry_id in (select unnest($3::bigint[])) then 3
-              when entry_id in (select unnest($2::bigint[])) then 2 else 1 end as state,
-         sum(amount)::bigint as amount, count(*)::bigint as legs
-  from postings
-  where business_date = $1::date and entry_kind <> 'settlement'
+  select ${LEG_KEYS},
+         -- a card leg counted as a transaction: 1; 0 any other leg (a grouping key: worked out once per leg)
+         case when ${COUNTED} then 1 else 0 end as state,
+         sum(p.amount)::bigint as amount, count(*)::bigint as legs
+  from postings p
+  where p.business_date = $1::date and p.entry_kind <> 'settlement'
   group by 1, 2, 3, 4, 5, 6, 7
+), undone as (
+  -- the counted card legs of the originals voided (2) or reversed (3, either if both) on the date
+  select ${LEG_KEYS}, u.state, count(*)::bigint as legs
+  from postings p join unnest($2::bigint[], $3::int[]) as u(entry_id, state) on u.entry_id = p.entry_id
+  where p.entry_id = any($2::bigint[]) and p.business_date = $1::date and p.entry_kind <> 'settlement' and ${COUNTED}
+  group by 1, 2, 3, 4, 5, 6, 7
+), counted as (
+  select acct, asset, kind, merchant_id, channel_id, scheme, state, amount, legs from legs
+  union all select acct, asset, kind, merchant_id, channel_id, scheme, 1, 0, -legs from undone
+  union all select acct, asset, kind, merchant_id, channel_id, scheme, state, 0, legs from undone
 )
 select l.acct, l.asset, k.category as cat, l.merchant_id, l.channel_id,
        case when k.category in ('points_earn', 'points_redeem', 'points_load') then l.scheme end as scheme,
        sum(l.amount)::bigint as amount, coalesce(sum(l.legs) filter (where l.state = 1), 0)::bigint as n_live,
        coalesce(sum(l.legs) filter (where l.state = 2), 0)::bigint as n_voided
-from legs l left join entry_kinds k on k.kind = l.kind
+from counted l left join entry_kinds k on k.kind = l.kind
 group by 1, 2, 3, 4, 5, 6`;
 
-// The originals the date's voids and reversals undo, as two arrays: an index-only scan of
-// entries_undo_by_date. Passed to AGGREGATE_SQL as parameters rather than run as its subqueries,
-// whose own parallel plans would keep PostgreSQL from aggregating in its workers.
+// The originals the date's voids and reversals undo, once each, with their state in settle_agg's
+// terms (3 reversed, else 2 voided): an index-only scan of entries_undo_by_date. Passed to
+// AGGREGATE_SQL as arrays: Citus joins them on every shard as a function scan, where it would
+// join a subquery over distributed entries only by pulling its rows to the coordinator first.
 const UNDONE_SQL = `
-select coalesce(array_agg(reverses_entry_id) filter (where kind = 'void'), '{}') as voided,
-       coalesce(array_agg(reverses_entry_id) filter (where kind = 'reversal'), '{}') as reversed,
-       (select coalesce(array_agg(kind), '{}') from entry_kinds where not counted) as uncounted
-from entries
-where business_date = $1::date and kind in ('void', 'reversal') and reverses_entry_id is not null`;
+select coalesce(array_agg(id order by id), '{}') as ids, coalesce(array_agg(state order by id), '{}') as states
+from (select reverses_entry_id as id, max(case when kind = 'reversal' then 3 else 2 end) as state
+      from entries
+      where business_date = $1::date and kind in ('void', 'reversal') and reverses_entry_id is not null
+      group by reverses_entry_id) u`;
+
+// The kinds whose card legs are never counted as transactions: a query of its own, as Citus plans
+// a subquery over a reference table in the select list of a query over distributed entries only
+// by refusing it.
+const UNCOUNTED_SQL = `select coalesce(array_agg(kind), '{}') as uncounted from entry_kinds where not counted`;
 
 /** work_mem of the aggregation: its groups stay in in-memory hashes (never spill to disk). */
 export const SETTLE_WORK_MEM = '256MB';
@@ -91,8 +110,9 @@ export async function aggregateDate(client: Queryable, date: string): Promise<Da
   // transactions) instead of hashing them into the few thousand there are, and would judge
   // gathering them from parallel workers too dear. For this statement only.
   await client.query(Object.entries(AGGREGATE_SETTINGS).map(([k, v]) => `set local ${k} = ${v}`).join('; '));
-  const { rows: [undone] } = await client.query<{ voided: number[]; reversed: number[]; uncounted: string[] }>(UNDONE_SQL, [date]);
-  await client.query(AGGREGATE_SQL, [date, undone!.voided, undone!.reversed, undone!.uncounted]);
+  const { rows: [undone] } = await client.query<{ ids: number[]; states: number[] }>(UNDONE_SQL, [date]);
+  const { rows: [kinds] } = await client.query<{ uncounted: string[] }>(UNCOUNTED_SQL);
+  await client.query(AGGREGATE_SQL, [date, undone!.ids, undone!.states, kinds!.uncounted]);
   await client.query(Object.keys(AGGREGATE_SETTINGS).map((k) => `set local ${k} to default`).join('; '));
   await client.query(`analyze ${AGG}`);
   // Entries' kinds are checked against entry_kinds when posted; an undo's copy of the kind it undoes
