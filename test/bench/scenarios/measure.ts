@@ -3,7 +3,8 @@
 import pg from 'pg';
 import type { PhaseResult } from '../auth-load.js';
 import { batchCounters, batchDelta, daemonMetrics, ioCounters } from '../auth-observe.js';
-import { busyShare, cpuOf, fmt, machineCpu, parentOf, serverCpu } from '../machine.js';
+import { busyShare, cpuOf, fmt, machineCpu, serverCpu } from '../machine.js';
+import { postmasterOf } from './pgbench.js';
 import { generate, type Daemon, type PurseEnv } from './processes.js';
 import type { Acquirer } from './world.js';
 
@@ -44,9 +45,6 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
     await c.end();
   }
 }
-
-/** The bench server's postmaster pid (the parent of a backend of ours). */
-const postmasterOf = async (url: string) => parentOf(Number((await query<{ pid: number }>(url, 'select pg_backend_pid() as pid'))[0]!.pid));
 
 const flushPosition = async (url: string) => (await query<{ lsn: string }>(url, 'select pg_current_wal_flush_lsn()::text as lsn'))[0]!.lsn;
 

@@ -38,7 +38,7 @@ export async function pgbench(adminUrl: string, seconds: number): Promise<Pgbenc
   const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username)];
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   await run$(bin, ['-i', '-s', '10', '-q', ...conn, 'bench_pgbench'], { env, maxBuffer: 64 << 20 });
-  const postmaster = parentOf(Number((await admin('select pg_backend_pid() as pid'))[0]!.pid));
+  const postmaster = await postmasterOf(databaseUrl(adminUrl, 'postgres'));
   const costs: string[] = [];
   return {
     seconds,
@@ -58,4 +58,15 @@ export async function pgbench(adminUrl: string, seconds: number): Promise<Pgbenc
     },
     drop: async () => void (await admin('drop database if exists bench_pgbench with (force)')),
   };
+}
+
+/** The server's postmaster pid: the parent of a backend of ours, read while that backend lives. */
+export async function postmasterOf(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return parentOf(Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+  } finally {
+    await c.end();
+  }
 }
