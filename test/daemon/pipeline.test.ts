@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
+import { queriesDuring } from '../helpers/queries.js';
 import { tempDir, writeLoadFile } from '../helpers/batch.js';
 import { startDaemon } from '../../src/daemon/server.js';
 import { signBody } from '../../src/daemon/signature.js';
@@ -68,21 +68,12 @@ describe('the one pipeline against other writers', () => {
   it('a batch costs two round trips: BEGIN with the prefetch, then the writes with COMMIT', async () => {
     await f.fund(c1, 10_000);
     await f.send({ ...base, request_id: 'rt-0', type: 'purchase', card: p1, amount: 100 }); // connections have prepared their statements
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as string | { text?: string };
-      sent.push(typeof q === 'string' ? q : q.text ?? '');
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    try {
+    const sent = await queriesDuring(async () => {
       for (const n of [1, 2, 3]) {
         expect((await f.send({ ...base, request_id: `rt-${n}`, type: 'purchase', card: p1, amount: 100 })).body).toMatchObject({ response_code: '00' });
       }
       expect((await f.send({ ...base, request_id: 'rt-4', type: 'void', original_request_id: 'rt-3' })).body).toMatchObject({ response_code: '00' });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    });
     const batch = sent.filter((t) => /purse_batch_|^begin|commit/.test(t));
     expect(batch).toHaveLength(8);
     batch.forEach((t, n) => {

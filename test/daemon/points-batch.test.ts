@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { daemonFixture } from '../helpers/daemon.js';
+import { queriesDuring } from '../helpers/queries.js';
 import { seedPointsDaemon, type PointsDaemonSeed } from '../helpers/points.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 
@@ -54,24 +54,15 @@ describe('points messages for one card in one batch', () => {
     const card = pts.pans[1]!;
     await f.send({ ...at('COFFEE'), request_id: 'rt-warm', type: 'points_load', card, amount: 10 }); // statements prepared
     const before = await points(pts.cards[1]!);
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as string | { text?: string };
-      sent.push(typeof q === 'string' ? q : q.text ?? '');
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
     const codes: unknown[] = [];
-    try {
+    const sent = await queriesDuring(async () => {
       for (const body of [
         { ...at('COFFEE'), request_id: 'rt-load', type: 'points_load', card, amount: 500 },
         { ...at('SHOP'), request_id: 'rt-redeem', type: 'points_redeem', card, amount: 100 },
         { ...at('COFFEE'), request_id: 'rt-draw', type: 'lottery', card, game: 'WIN' },
         { ...at('SHOP'), request_id: 'rt-void', type: 'void', original_request_id: 'rt-redeem' },
       ]) codes.push((await f.send(body)).body.response_code);
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    });
     expect(codes).toEqual(['00', '00', '00', '00']);
     // Nothing else goes to the database: no posting or bookkeeping query of its own.
     const batch = sent;
