@@ -1,38 +1,15 @@
-import type http from 'node:http';
-import { afterAll, describe, expect, it } from 'vitest';
-import { testContext } from '../helpers/db.js';
-import { seedBasics } from '../helpers/seed.js';
+import { describe, expect, it } from 'vitest';
+import { handlerCore } from '../helpers/handler-core.js';
 import { queriesDuring } from '../helpers/queries.js';
-import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
-import { addChannel } from '../../src/registry/channels.js';
-import { TransactionCore } from '../../src/daemon/core.js';
-import { HANDLERS } from '../../src/daemon/handlers/index.js';
 import { purchase } from '../../src/daemon/handlers/purchase.js';
 import type { Handler } from '../../src/daemon/handlers/types.js';
-import { postTransaction } from '../../src/daemon/http-transactions.js';
-import { signBody } from '../../src/daemon/signature.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
-import { withTransaction } from '../../src/db/tx.js';
-import { openBusinessDate } from '../../src/ledger/business-date.js';
-import { postEntries } from '../../src/ledger/post.js';
 import { balancedEntry } from '../../src/ledger/entry.js';
-import { account } from '../../src/ledger/accounts.js';
 
 // Entry ids are taken ahead in the prefetch's message (one per message, three per message about
 // points or an original). A batch that posts more takes the rest in one more round trip; every
 // entry still gets an id, the row names the first, and the ledger balances.
-const ctx = await testContext();
-const seed = await seedBasics(ctx, 1);
-await addMerchant(ctx, { code: 'M1' });
-await addTerminal(ctx, { merchant: 'M1', code: 'T1' });
-const ch = await addChannel(ctx, { code: 'CH', merchants: ['M1'] });
-await withTransaction(ctx.db.pg, async (c) => {
-  const d = await openBusinessDate(c, ctx.clock.now(), ctx.calendar);
-  await postEntries(c, d, [balancedEntry('bulk_load', [
-    { account: account.cardValue(seed.cardIds[0]!), asset: 'CNY', amount: 10_000 },
-    { account: account.issuer(seed.issuerId), asset: 'CNY', amount: -10_000 },
-  ], { occurredAt: ctx.clock.now() })]);
-});
+
 // A purchase that posts two more (balanced) entries than a purchase does.
 const moving: Handler = {
   ...purchase,
@@ -44,15 +21,7 @@ const moving: Handler = {
     return out.entries ? { ...out, entries: [...out.entries, extra(), extra()] } : out;
   },
 };
-const core = new TransactionCore(ctx, { concurrency: 1, maxBatch: 50 }, new Map([...HANDLERS, ['purchase', moving]]));
-afterAll(() => core.drain());
-
-function post(body: Record<string, unknown>) {
-  const raw = Buffer.from(JSON.stringify(body));
-  const ts = String(Math.floor(ctx.clock.now().getTime() / 1000));
-  const req = { headers: { 'x-channel-id': 'CH', 'x-timestamp': ts, 'x-signature': signBody(ch.secret, ts, raw) } } as unknown as http.IncomingMessage;
-  return postTransaction(ctx, core, req, raw);
-}
+const { ctx, seed, post } = await handlerCore({ purchase: moving });
 
 describe('entry ids taken ahead', () => {
   it('a batch posting more entries than were taken ahead takes the rest in one more round trip, and posts every entry once', async () => {
