@@ -101,7 +101,7 @@ export interface BatchWrites {
   dirty: readonly TxnState[];
   /** Markers claimed for reversals of unknown originals that an approved reversal uses (others are not written). */
   markers: readonly TxnState[];
-  /** Entry ids taken ahead (at least one per message that posts): each message's first entry takes the next. */
+  /** Entry ids taken ahead (at least `entriesToPost(writes)`): each entry posted takes the next. */
   entryIds: readonly number[];
 }
 
@@ -151,7 +151,8 @@ export function writeStatements(b: BatchWrites): string[] {
 
   const statements: string[] = [];
   if (closes.length) statements.push(execute(STATEMENT.closeHolds, [closes.map((c) => c.holdId), closes.map((c) => c.status), b.now]));
-  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries, entryIds)), ...effects);
+  if (entries.length) statements.push(execute(STATEMENT.postEntries, postEntriesValues(b.businessDate, entries, entryIds)));
+  statements.push(...effects); // after the entries they name; an undo may have bookkeeping but no entry
   if (places[0]!.length) statements.push(execute(STATEMENT.placeHolds, places));
   if (fresh.length) statements.push(execute(STATEMENT.insertTxns, columnArrays(TXN_COLUMNS, fresh)));
   if (adopted.length) statements.push(execute(STATEMENT.adoptMarkers, columnArrays(TXN_COLUMNS, adopted)));
