@@ -14,7 +14,7 @@ describe('purse db migrate on a Citus coordinator', () => {
     await fundCards(ctx, seed, 10_000);
   });
 
-  it('distributes card tables by card_id in one co-location group, registry tables as reference tables', async () => {
+  it('distributes card tables by card_id and transactions, entries and postings by id in one co-location group, registry tables as reference tables', async () => {
     const { rows } = await ctx.db.pg.query<{ t: string; method: string; col: string | null; colocation: number }>(`
       select logicalrelid::text as t, partmethod as method,
              case when partmethod = 'h' then column_to_column_name(logicalrelid, partkey) end as col, colocationid as colocation
@@ -27,7 +27,10 @@ describe('purse db migrate on a Citus coordinator', () => {
     }
     expect(by.get('postings')?.col).toBe('entry_id');
     expect(by.get('postings')?.colocation).toBe(by.get('entries')!.colocation);
-    expect(by.get('transactions')?.col).toBe('request_id');
+    // A message's row, entries and postings are in its card's shard group (migration 000300).
+    expect(by.get('entries')?.colocation).toBe(by.get('cards')!.colocation);
+    expect(by.get('transactions')?.col).toBe('id');
+    expect(by.get('transactions')?.colocation).toBe(by.get('cards')!.colocation);
     expect(by.get('load_references')?.col).toBe('reference');
     for (const t of ['issuers', 'programs', 'merchants', 'channels', 'schemes', 'terminals', 'business_dates', 'card_batches']) {
       expect(by.get(t)?.method, t).toBe('n');

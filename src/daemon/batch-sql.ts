@@ -75,7 +75,7 @@ export const TXN_COLUMNS: readonly Column<TxnRow>[] = [
 // The hold a row's message placed in the same message (hold_id 0), joined from one lookup over the
 // batch's ids rather than a subquery per row: Citus (design §9) plans such a lookup on its own and
 // refuses a correlated subquery over a distributed table. (Entry ids are taken ahead instead.)
-const TXN_SOURCE = `${unnestOf(TXN_COLUMNS, 1)}
+export const TXN_SOURCE = `${unnestOf(TXN_COLUMNS, 1)}
   left join (select card_id, transaction_id, id from holds where card_id = any($5::bigint[]) and transaction_id = any($1::bigint[])) placed
     on placed.card_id = u.card_id and placed.transaction_id = u.id`;
 

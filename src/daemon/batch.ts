@@ -13,6 +13,8 @@ import { ensurePrepared, execute, runFused } from './fused.js';
 import { decideOne, makeContext, type DecideEnv } from './decide.js';
 import { applyInMemory, entriesToPost, writeStatements, type RowWrite } from './batch-write.js';
 import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
+import { CITUS_STATEMENTS, SHARD_IDS } from './shard-sql.js';
+import { groupByShard, readRoute, type ShardGroup, type ShardRange } from './shard-route.js';
 
 export interface BatchEnv {
   ctx: Context;
@@ -24,6 +26,8 @@ export interface BatchResult {
   results: Map<WorkItem, CoreResult>;
   /** Items to run in the next batch (a repeat of a key in this batch, or a message about an original in it). */
   deferred: WorkItem[];
+  /** Database transactions committed: one, or on Citus one per shard group of the batch. */
+  transactions: number;
 }
 
 const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
@@ -60,21 +64,84 @@ const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.c
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
   const results = new Map<WorkItem, CoreResult>();
-  if (active.length === 0) return { results, deferred };
+  if (active.length === 0) return { results, deferred, transactions: 0 };
   const now = env.ctx.clock.now();
   try {
-    await ensurePrepared(client, STATEMENTS);
-    const state = await prefetch(env, client, active, now);
-    const decided = decideBatch(env, state, active, now, results);
-    const short = entriesToPost(decided.writes) - decided.entryIds.length;
-    if (short > 0) decided.entryIds = [...decided.entryIds, ...(await takeEntryIds(client, short))];
-    await runFused(client, writeStatements(decided));
-    for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
-    return { results, deferred: [...deferred, ...decided.deferred] };
+    const citus = await onCitus(env, client);
+    await ensurePrepared(client, citus ? CITUS_STATEMENTS : STATEMENTS);
+    const groups: { range: ShardRange | null; items: WorkItem[] }[] = citus ? await shardGroups(env, client, active) : [{ range: null, items: active }];
+    for (const g of groups) deferred.push(...(await runGroup(env, client, g.items, g.range, now, results)));
+    return { results, deferred, transactions: groups.length };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Prefetch, decide and write of one database transaction. `range`: on Citus, the hash range of the
+ * one shard group every message of `items` writes on (its rows' and entries' ids are drawn in it);
+ * null on a single server.
+ */
+async function runGroup(
+  env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], range: ShardRange | null, now: Date, results: Map<WorkItem, CoreResult>,
+): Promise<WorkItem[]> {
+  const state = await prefetch(env, client, items, now, range);
+  const decided = decideBatch(env, state, items, now, results);
+  const short = entriesToPost(decided.writes) - decided.entryIds.length;
+  if (short > 0) decided.entryIds = [...decided.entryIds, ...(await takeEntryIds(client, short, range))];
+  await runFused(client, writeStatements(decided));
+  for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
+  return decided.deferred;
+}
+
+const citusOf = new WeakMap<BatchEnv, Promise<boolean>>();
+
+/** Whether the database is a Citus coordinator: asked once per daemon, on its first batch. */
+function onCitus(env: BatchEnv, client: pg.ClientBase): Promise<boolean> {
+  let known = citusOf.get(env);
+  if (!known) {
+    known = client.query<{ citus: boolean }>(`select exists (select 1 from pg_extension where extname = 'citus') as citus`).then((r) => r.rows[0]!.citus);
+    known.catch(() => citusOf.delete(env));
+    citusOf.set(env, known);
+  }
+  return known;
+}
+
+/** The keys a batch's messages claim or read: their own, then the originals they name (distinct). */
+function keysOf(items: readonly WorkItem[]): { keys: Key[]; reversalKeys: number[] } {
+  const keys: Key[] = items.map((i) => ({ channelId: i.channel.id, requestId: i.msg.requestId }));
+  const seen = new Set(items.map(ownKey));
+  const reversalKeys: number[] = [];
+  for (const i of items) {
+    if (!namesOriginal(i) || seen.has(originalKey(i))) continue;
+    seen.add(originalKey(i));
+    if (i.msg.type === 'reversal') reversalKeys.push(keys.length);
+    keys.push({ channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
+  }
+  return { keys, reversalKeys };
+}
+
+/**
+ * Citus (design §9): the batch split by shard group, one round trip before any transaction. Each
+ * message goes with the shard of what it writes on: its own key's marker (a late original adopts
+ * it), its card (by PAN), or the original it names (whose row is on its card's shard).
+ */
+async function shardGroups(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<ShardGroup<WorkItem>[]> {
+  const tokens = new Map<string, Buffer>();
+  for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
+  const route = await readRoute(client, [...tokens.values()], keysOf(items).keys);
+  const anchor = (i: WorkItem): number | null => {
+    const own = route.keyed.get(ownKey(i));
+    if (own) return own.status === 'marker' ? own.id : null; // a repeat writes nothing
+    const card = namesCard(i) ? route.cardByToken.get(tokens.get(i.msg.card!)!.toString('hex')) : undefined;
+    if (card !== undefined) return card;
+    return namesOriginal(i) ? route.keyed.get(originalKey(i))?.id ?? null : null;
+  };
+  return groupByShard(items, (i) => {
+    const id = anchor(i);
+    return id === null ? null : route.shardOf.get(id) ?? null;
+  }, route.first);
 }
 
 /** Splits off repeats of a key already in the batch and messages about an original in the batch. */
@@ -97,22 +164,15 @@ function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: 
   return { active, deferred };
 }
 
-/** Step 1: BEGIN and the prefetch, in one round trip. */
-async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], now: Date): Promise<Prefetched> {
-  const keys: Key[] = items.map((i) => ({ channelId: i.channel.id, requestId: i.msg.requestId }));
-  const seen = new Set(items.map(ownKey));
-  const reversalKeys: number[] = [];
-  for (const i of items) {
-    if (!namesOriginal(i) || seen.has(originalKey(i))) continue;
-    seen.add(originalKey(i));
-    if (i.msg.type === 'reversal') reversalKeys.push(keys.length);
-    keys.push({ channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
-  }
+/** Step 1: BEGIN and the prefetch, in one round trip (on Citus, the ids drawn in the group's shard range). */
+async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], now: Date, range: ShardRange | null): Promise<Prefetched> {
+  const { keys, reversalKeys } = keysOf(items);
   const tokens = new Map<string, Buffer>();
   for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
   const points = items.filter((i) => i.handler.touchesLots && namesCard(i));
+  const newIds = items.length + reversalKeys.length;
   const values = prefetchValues({
-    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: items.length + reversalKeys.length, at: now,
+    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: range ? 0 : newIds, at: now,
     points: {
       merchantIds: [...new Set(points.map((i) => i.merchant.info!.id))], tokens: points.map((i) => tokens.get(i.msg.card!)!),
       games: [...new Set(points.flatMap((i) => (i.msg.game === null ? [] : [i.msg.game])))],
@@ -123,16 +183,22 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
   // On Citus the database sets purse.batch_plan_mode to force_custom_plan (migration 000230): Citus
   // routes a statement by its parameters' values, which a generic plan does not have.
-  const [, , , [row], [taken]] = await runFused(client, [
-    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), execute(STATEMENT.entryIds, [entryIdsAhead(items)]),
-  ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[]];
+  const [, , , [row], [taken], txnIds] = await runFused(client, [
+    'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), entryIdsStatement(entryIdsAhead(items), range),
+    ...(range ? [execute(SHARD_IDS, ['transactions', newIds, range.min, range.max])] : []),
+  ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[], { ids: number[] }[] | undefined];
   const state = await readPrefetched(row!.p, env.registry, taken!.ids);
+  if (txnIds) state.ids = txnIds[0]!.ids;
   for (const [pan, token] of tokens) {
     const id = state.cardByToken.get(token.toString('hex'));
     if (id !== undefined) state.cardByPan.set(pan, id);
   }
   return state;
 }
+
+/** The statement taking `n` entry ids: from the sequence, or on Citus those that hash into the group's shard. */
+const entryIdsStatement = (n: number, range: ShardRange | null) =>
+  (range ? execute(SHARD_IDS, ['entries', n, range.min, range.max]) : execute(STATEMENT.entryIds, [n]));
 
 /**
  * Entry ids to take ahead: one per message, and three for a message about points or an original
@@ -142,8 +208,8 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
 const entryIdsAhead = (items: readonly WorkItem[]) => items.reduce((n, i) => n + (i.handler.touchesLots || namesOriginal(i) ? 3 : 1), 0);
 
 /** More entry ids, for the rare batch that posts more entries than were taken ahead (one round trip). */
-async function takeEntryIds(client: pg.ClientBase, n: number): Promise<number[]> {
-  const [[row]] = await runFused(client, [execute(STATEMENT.entryIds, [n])]) as [{ ids: number[] }[]];
+async function takeEntryIds(client: pg.ClientBase, n: number, range: ShardRange | null): Promise<number[]> {
+  const [[row]] = await runFused(client, [entryIdsStatement(n, range)]) as [{ ids: number[] }[]];
   return row!.ids;
 }
 

@@ -154,8 +154,8 @@ export class Batcher {
     for (let n = 1; ; n++) {
       const started = process.hrtime.bigint();
       try {
-        const { results, deferred } = await runBatch(this.env, client, items);
-        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9);
+        const { results, deferred, transactions } = await runBatch(this.env, client, items);
+        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9, transactions);
         for (const [item, result] of results) item.resolve(result);
         if (deferred.length) {
           this.queue.unshift(...deferred);

@@ -34,6 +34,10 @@ export class Metrics {
     name: 'purse_batch_duration_seconds', help: 'Duration of one batch transaction.', buckets: LATENCY_BUCKETS, registers: [this.registry],
   });
   private readonly batches = new Counter({ name: 'purse_batches_total', help: 'Committed batch transactions.', registers: [this.registry] });
+  private readonly groupTransactions = new Counter({
+    name: 'purse_batch_transactions_total',
+    help: 'Database transactions committed by batches: one per batch on a single server, one per shard group of a batch on Citus.', registers: [this.registry],
+  });
   private readonly batchRetries = new Counter({
     name: 'purse_batch_retries_total', help: 'Batches rolled back on a deadlock or serialization failure and run again (never a normal case).', registers: [this.registry],
   });
@@ -41,7 +45,7 @@ export class Metrics {
     name: 'purse_batch_splits_total', help: 'Failed batches split to run message by message.', registers: [this.registry],
   });
   /** The batch counters as plain numbers (prom-client reads its own asynchronously). */
-  private readonly counts = { batches: 0, retries: 0, splits: 0 };
+  private readonly counts = { batches: 0, transactions: 0, retries: 0, splits: 0 };
   private defaults = false;
 
   constructor() {
@@ -60,12 +64,14 @@ export class Metrics {
     this.latency.observe(seconds);
   }
 
-  /** One committed batch of `size` messages. */
-  batch(size: number, seconds: number): void {
+  /** One committed batch of `size` messages, in `transactions` database transactions (its shard groups on Citus). */
+  batch(size: number, seconds: number, transactions = 1): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(seconds);
     this.batches.inc();
+    this.groupTransactions.inc(transactions);
     this.counts.batches++;
+    this.counts.transactions += transactions;
   }
 
   /** A batch rolled back on a deadlock or serialization failure and run again (never a normal case). */
@@ -81,7 +87,7 @@ export class Metrics {
   }
 
   /** The batch counters, for tests and benchmarks. */
-  get batchCounts(): { batches: number; retries: number; splits: number } {
+  get batchCounts(): { batches: number; transactions: number; retries: number; splits: number } {
     return { ...this.counts };
   }
   /**
