@@ -17,7 +17,7 @@ async function shardsRead(f: DaemonFixture, requests: string[], pans: string[]):
     // originals (by original_id) and the points state's reads (purse_points_state: its cards joined
     // with their programs, and lots, draws, claw-backs, entries, which this test does not count).
     if (/original_id OPERATOR\(pg_catalog\.=\) ANY|JOIN public\.programs_/.test(n.message ?? '')) return;
-    for (const [, table, shard] of (n.message ?? '').matchAll(/\b(transactions|cards|card_pan_tokens|holds)_(\d{5,})\b/g)) {
+    for (const [, table, shard] of (n.message ?? '').matchAll(/\b(transactions|cards|card_pan_tokens|holds|request_claims)_(\d{5,})\b/g)) {
       seen.set(table!, (seen.get(table!) ?? new Set()).add(shard!));
     }
   };
@@ -37,8 +37,11 @@ async function shardsRead(f: DaemonFixture, requests: string[], pans: string[]):
   return seen;
 }
 
-// The prefetch reads a card named by its PAN through card_pan_tokens (placed by the token) then by
-// id: of 32 shards per table, a batch of one void and one purchase reads at most two.
+// Design §9: "messages naming an original find it without a cross-shard scan". The prefetch finds
+// the rows stored under a batch's keys through the keys' claims (request_claims, placed by
+// request_id) and then by id (transactions are placed by id with their cards), and a card named by
+// its PAN through card_pan_tokens (placed by the token) then by id: of 32 shards per table, a batch
+// of one void and one purchase reads at most two.
 describe('the prefetch on the cluster reads the shards of its keys and cards only', () => {
   let f: DaemonFixture;
   beforeAll(async () => {
@@ -48,12 +51,13 @@ describe('the prefetch on the cluster reads the shards of its keys and cards onl
     expect(r.body.response_code).toBe('00');
   });
 
-  it('finds a card by its PAN on its token\'s and its own shard', async () => {
+  it('finds an original through its key\'s claim and then by id, and a card by its PAN on its token\'s and its own shard', async () => {
     const read = await shardsRead(f, ['void-1', 'orig-1'], [f.seed.pans[1]!]);
     const count = (t: string) => read.get(t)?.size ?? 0;
-    // transactions are placed by id with their cards (migration 000300): the rows under the keys
-    // are found by the primary key (request_id, id) of every shard, then locked on their own.
-    expect(count('transactions')).toBeGreaterThanOrEqual(1);
+    // the keys' claims on their own shards (request_id), then the stored row by its id (migration 000301)
+    expect(count('request_claims')).toBeGreaterThanOrEqual(1);
+    expect(count('request_claims')).toBeLessThanOrEqual(2);
+    expect(count('transactions')).toBe(1);
     expect(count('card_pan_tokens')).toBe(1);
     // the PAN's card, and the original's card (locked one by one)
     expect(count('cards')).toBeGreaterThanOrEqual(1);

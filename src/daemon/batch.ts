@@ -1,20 +1,22 @@
 import type pg from 'pg';
 import type { Context } from '../context.js';
-import { luhnValid } from '../cards/luhn.js';
 import { panToken } from '../cards/vault.js';
 import { businessDateOf } from '../ledger/calendar.js';
 import { drawValue } from '../points/lottery/mapping.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { Handler, Outcome, TxnState } from './handlers/types.js';
 import { linkedEarns } from './handlers/points-links.js';
-import { readPrefetched, prefetchValues, type Key, type Prefetched } from './prefetch.js';
+import { readPrefetched, prefetchValues, type Prefetched } from './prefetch.js';
 import { STATEMENT, STATEMENTS } from './batch-sql.js';
 import { ensurePrepared, execute, runFused } from './fused.js';
 import { decideOne, makeContext, type DecideEnv } from './decide.js';
 import { applyInMemory, entriesToPost, writeStatements, type RowWrite } from './batch-write.js';
-import { keyOf, type CoreResult, type WorkItem } from './work-item.js';
+import type { CoreResult, WorkItem } from './work-item.js';
 import { CITUS_STATEMENTS, SHARD_IDS } from './shard-sql.js';
-import { groupByShard, readRoute, type ShardGroup, type ShardRange } from './shard-route.js';
+import type { ShardRange } from './shard-route.js';
+import { shardWriteStatements, planShards, type Reserved, type ShardGroupPlan } from './shard-batch.js';
+import { keysOf, namesCard, namesOriginal, originalChannel, originalKey, ownKey } from './batch-keys.js';
+import { InvariantError, TemporaryError } from '../errors.js';
 
 export interface BatchEnv {
   ctx: Context;
@@ -29,15 +31,6 @@ export interface BatchResult {
   /** Database transactions committed: one, or on Citus one per shard group of the batch. */
   transactions: number;
 }
-
-const ownKey = (i: WorkItem) => keyOf(i.channel.id, i.msg.requestId);
-/** The original's channel: the message's own, except for the management API's WEB-SEAT refunds (message.ts). */
-const originalChannel = (i: WorkItem) => i.msg.originalChannelId ?? i.channel.id;
-const originalKey = (i: WorkItem) => keyOf(originalChannel(i), i.msg.originalRequestId!);
-/** Whether a message names an original: capture, void, reversal, refund, and a points_earn linked to its purchase. */
-const namesOriginal = (i: WorkItem) => i.handler.needs.original && i.msg.originalRequestId !== null;
-/** Whether the message's card is looked up by its PAN (a readable PAN of a card-bearing type from a permitted merchant). */
-const namesCard = (i: WorkItem) => i.handler.needs.card === 'message' && i.msg.card !== null && !i.merchant.refused && luhnValid(i.msg.card);
 
 /**
  * Runs messages as ONE database transaction on `client`: the one pipeline of design §2, whatever
@@ -69,9 +62,15 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
   try {
     const citus = await onCitus(env, client);
     await ensurePrepared(client, citus ? CITUS_STATEMENTS : STATEMENTS);
-    const groups: { range: ShardRange | null; items: WorkItem[] }[] = citus ? await shardGroups(env, client, active) : [{ range: null, items: active }];
-    for (const g of groups) deferred.push(...(await runGroup(env, client, g.items, g.range, now, results)));
-    return { results, deferred, transactions: groups.length };
+    if (!citus) {
+      deferred.push(...(await runGroup(env, client, active, null, now, results)));
+      return { results, deferred, transactions: 1 };
+    }
+    const plan = await planShards(env.ctx, client, active);
+    // Another message holds the key and has not been answered: 503, the channel retries.
+    for (const i of plan.busy) i.reject(new TemporaryError('request_id in progress'));
+    for (const g of plan.groups) deferred.push(...(await runGroup(env, client, g.items, g, now, results)));
+    return { results, deferred: [...deferred, ...plan.deferred], transactions: plan.groups.length };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -79,18 +78,20 @@ export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: read
 }
 
 /**
- * Prefetch, decide and write of one database transaction. `range`: on Citus, the hash range of the
- * one shard group every message of `items` writes on (its rows' and entries' ids are drawn in it);
- * null on a single server.
+ * Prefetch, decide and write of one database transaction. `group`: on Citus, the one shard group
+ * every message of `items` writes on (the ids its keys' claims reserved, its hash range for entry
+ * ids); null on a single server.
  */
 async function runGroup(
-  env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], range: ShardRange | null, now: Date, results: Map<WorkItem, CoreResult>,
+  env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], group: ShardGroupPlan | null, now: Date, results: Map<WorkItem, CoreResult>,
 ): Promise<WorkItem[]> {
+  const range = group?.range ?? null;
   const state = await prefetch(env, client, items, now, range);
-  const decided = decideBatch(env, state, items, now, results);
+  const decided = decideBatch(env, state, items, now, results, group?.reserved ?? null);
   const short = entriesToPost(decided.writes) - decided.entryIds.length;
   if (short > 0) decided.entryIds = [...decided.entryIds, ...(await takeEntryIds(client, short, range))];
-  await runFused(client, writeStatements(decided));
+  const written = decided.writes.map((w) => w.item);
+  await runFused(client, group ? shardWriteStatements(writeStatements(decided), written) : writeStatements(decided));
   for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
   return decided.deferred;
 }
@@ -106,42 +107,6 @@ function onCitus(env: BatchEnv, client: pg.ClientBase): Promise<boolean> {
     citusOf.set(env, known);
   }
   return known;
-}
-
-/** The keys a batch's messages claim or read: their own, then the originals they name (distinct). */
-function keysOf(items: readonly WorkItem[]): { keys: Key[]; reversalKeys: number[] } {
-  const keys: Key[] = items.map((i) => ({ channelId: i.channel.id, requestId: i.msg.requestId }));
-  const seen = new Set(items.map(ownKey));
-  const reversalKeys: number[] = [];
-  for (const i of items) {
-    if (!namesOriginal(i) || seen.has(originalKey(i))) continue;
-    seen.add(originalKey(i));
-    if (i.msg.type === 'reversal') reversalKeys.push(keys.length);
-    keys.push({ channelId: originalChannel(i), requestId: i.msg.originalRequestId! });
-  }
-  return { keys, reversalKeys };
-}
-
-/**
- * Citus (design §9): the batch split by shard group, one round trip before any transaction. Each
- * message goes with the shard of what it writes on: its own key's marker (a late original adopts
- * it), its card (by PAN), or the original it names (whose row is on its card's shard).
- */
-async function shardGroups(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<ShardGroup<WorkItem>[]> {
-  const tokens = new Map<string, Buffer>();
-  for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
-  const route = await readRoute(client, [...tokens.values()], keysOf(items).keys);
-  const anchor = (i: WorkItem): number | null => {
-    const own = route.keyed.get(ownKey(i));
-    if (own) return own.status === 'marker' ? own.id : null; // a repeat writes nothing
-    const card = namesCard(i) ? route.cardByToken.get(tokens.get(i.msg.card!)!.toString('hex')) : undefined;
-    if (card !== undefined) return card;
-    return namesOriginal(i) ? route.keyed.get(originalKey(i))?.id ?? null : null;
-  };
-  return groupByShard(items, (i) => {
-    const id = anchor(i);
-    return id === null ? null : route.shardOf.get(id) ?? null;
-  }, route.first);
 }
 
 /** Splits off repeats of a key already in the batch and messages about an original in the batch. */
@@ -164,15 +129,16 @@ function partition(items: readonly WorkItem[]): { active: WorkItem[]; deferred: 
   return { active, deferred };
 }
 
-/** Step 1: BEGIN and the prefetch, in one round trip (on Citus, the ids drawn in the group's shard range). */
+/** Step 1: BEGIN and the prefetch, in one round trip (on Citus, entry ids drawn in the group's shard range). */
 async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[], now: Date, range: ShardRange | null): Promise<Prefetched> {
   const { keys, reversalKeys } = keysOf(items);
   const tokens = new Map<string, Buffer>();
   for (const i of items) if (namesCard(i) && !tokens.has(i.msg.card!)) tokens.set(i.msg.card!, panToken(env.ctx.keys, i.msg.card!));
   const points = items.filter((i) => i.handler.touchesLots && namesCard(i));
-  const newIds = items.length + reversalKeys.length;
+  // On Citus the rows' ids were reserved by their keys' claims.
+  const newIds = range ? 0 : items.length + reversalKeys.length;
   const values = prefetchValues({
-    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds: range ? 0 : newIds, at: now,
+    calendarDate: businessDateOf(now, env.ctx.calendar), keys, reversalKeys, tokens: [...tokens.values()], newIds, at: now,
     points: {
       merchantIds: [...new Set(points.map((i) => i.merchant.info!.id))], tokens: points.map((i) => tokens.get(i.msg.card!)!),
       games: [...new Set(points.flatMap((i) => (i.msg.game === null ? [] : [i.msg.game])))],
@@ -183,12 +149,10 @@ async function prefetch(env: BatchEnv, client: pg.ClientBase, items: readonly Wo
   // just grew by a million rows, never analyzed, keeps the plan right). LOCAL: for this batch only.
   // On Citus the database sets purse.batch_plan_mode to force_custom_plan (migration 000230): Citus
   // routes a statement by its parameters' values, which a generic plan does not have.
-  const [, , , [row], [taken], txnIds] = await runFused(client, [
+  const [, , , [row], [taken]] = await runFused(client, [
     'begin', BATCH_PLAN_MODE_SQL, 'set local enable_seqscan = off', execute(STATEMENT.prefetch, values), entryIdsStatement(entryIdsAhead(items), range),
-    ...(range ? [execute(SHARD_IDS, ['transactions', newIds, range.min, range.max])] : []),
-  ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[], { ids: number[] }[] | undefined];
+  ]) as [unknown, unknown, unknown, { p: unknown }[], { ids: number[] }[]];
   const state = await readPrefetched(row!.p, env.registry, taken!.ids);
-  if (txnIds) state.ids = txnIds[0]!.ids;
   for (const [pan, token] of tokens) {
     const id = state.cardByToken.get(token.toString('hex'));
     if (id !== undefined) state.cardByPan.set(pan, id);
@@ -221,14 +185,14 @@ const BATCH_PLAN_MODE_SQL =
  * (its key holds a marker) is declined 94; every other message is decided over the prefetched
  * state, and its effect applied to that state before the next decision.
  */
-function decideBatch(env: BatchEnv, state: Prefetched, items: readonly WorkItem[], now: Date, results: Map<WorkItem, CoreResult>) {
+function decideBatch(env: BatchEnv, state: Prefetched, items: readonly WorkItem[], now: Date, results: Map<WorkItem, CoreResult>, reserved: Reserved | null) {
   const { businessDate } = state;
   const ids = [...state.ids];
   // Reversals of originals not (yet) stored leave a marker under the original's key.
   const markers = new Map<string, TxnState>();
   for (const i of items) {
     if (i.msg.type !== 'reversal' || state.byKey.has(originalKey(i)) || markers.has(originalKey(i))) continue;
-    markers.set(originalKey(i), markerState(ids.pop()!, originalChannel(i), i.msg.originalRequestId!, businessDate));
+    markers.set(originalKey(i), markerState(reserved ? reservedId(reserved.markers.get(originalKey(i))) : ids.pop()!, originalChannel(i), i.msg.originalRequestId!, businessDate));
   }
   const extra = new Map<string, unknown>();
   const links = linkedEarns(extra);
@@ -252,7 +216,7 @@ function decideBatch(env: BatchEnv, state: Prefetched, items: readonly WorkItem[
       deferred.push(item);
       continue;
     }
-    const txnId = existing ? existing.id : ids.shift()!;
+    const txnId = existing ? existing.id : reserved ? reservedId(reserved.ids.get(item)) : ids.shift()!;
     const dc = makeContext(denv, item, txnId, cardId, original, draws.get(item) ?? null);
     const outcome: Outcome = existing ? { code: '94' } : decideOne(item, dc);
     const write: RowWrite = {
@@ -302,6 +266,12 @@ class LotTouches {
     if (!points && earns.length === 0) return [];
     return [...(original.cardId === null ? [] : [original.cardId]), ...earns.map((e) => e.cardId)];
   }
+}
+
+/** A row's id reserved by its key's claim (Citus): every message written has one. */
+function reservedId(id: number | undefined): number {
+  if (id === undefined) throw new InvariantError('claim_missing', 'a message of a shard group has no claimed id');
+  return id;
 }
 
 /** A marker claimed for a reversal whose original is unknown: written only if an approved reversal uses it. */

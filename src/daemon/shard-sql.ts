@@ -16,12 +16,23 @@ export const SHARD_IDS_SQL = 'select to_json(purse_shard_ids($1::regclass, $2::i
 /** Name of the prepared SHARD_IDS_SQL (prepared on Citus only). */
 export const SHARD_IDS = 'purse_batch_shard_ids';
 
+/** A key's claim (purse_citus_claim, migration 000301), run in a transaction of its own. */
+export const CLAIM = 'purse_batch_claim';
+const CLAIM_SQL = 'select purse_citus_claim($1::bigint, $2::text, $3::bytea, $4::int, $5::int, $6::bigint, $7::text) as c';
+
+/** A claim marked done after its row committed (one shard: the claim's). */
+export const CLAIM_DONE = 'purse_batch_claim_done';
+const CLAIM_DONE_SQL = `update request_claims set status = 'done'
+where request_id = $2::text and channel_id = $1::bigint and transaction_id = $3::bigint and status <> 'done'`;
+
 const txnRows = TXN_COLUMNS.map((c) => `${c.expr ? c.expr('u') : `u.${c.name}`} as ${c.name}`).join(', ');
 
 /** Every statement of the batch on Citus: the single server's, with the writes routed to one shard. */
 export const CITUS_STATEMENTS: Statements = {
   ...STATEMENTS,
   [SHARD_IDS]: SHARD_IDS_SQL,
+  [CLAIM]: CLAIM_SQL,
+  [CLAIM_DONE]: CLAIM_DONE_SQL,
   [STATEMENT.closeHolds]: 'select purse_citus_close_holds($1::bigint[], $2::text[], $3::timestamptz)',
   [STATEMENT.postEntries]: `select purse_citus_post($1::int, $2::text[], $3::date[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[],
     $8::bigint[], $9::jsonb[], $10::int[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[])`,

@@ -35,6 +35,11 @@ export interface WorkItem {
   /** The merchant and terminal named, when known; `refused` = 58 (unknown, foreign, or not this channel's). */
   merchant: { info: MerchantInfo | null; terminalId: number | null; refused: boolean };
   bodyHash: Buffer;
+  /**
+   * Citus only: the claim this daemon holds on the message's key (the id reserved for its row) and
+   * on its original's key as a marker, once claimed: a message deferred to a later batch keeps them.
+   */
+  claim?: { id: number; markerId: number | null };
   log: Logger;
   resolve(result: CoreResult): void;
   reject(err: unknown): void;
