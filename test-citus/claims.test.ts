@@ -19,7 +19,7 @@ async function leaveClaim(f: DaemonFixture, requestId: string, cardId: number): 
 }
 
 const claimOf = async (f: DaemonFixture, requestId: string) =>
-  (await f.ctx.db.pg.query<{ status: string; transaction_id: string }>('select status, transaction_id from request_claims where request_id = $1', [requestId])).rows;
+  (await f.ctx.db.pg.query<{ status: string; transaction_id: number }>('select status, transaction_id from request_claims where request_id = $1', [requestId])).rows;
 
 describe('a claim left pending on the cluster (its daemon died before the card\'s transaction)', () => {
   let f: DaemonFixture;
@@ -36,7 +36,7 @@ describe('a claim left pending on the cluster (its daemon died before the card\'
     const r = await f.send({ ...purchase, card: f.seed.pans[0] });
     expect(r.status).toBe(503);
     expect(await f.balance(f.seed.cardIds[0]!)).toEqual({ balance: 5_000, held: 0 });
-    expect(await claimOf(f, 'stuck-1')).toEqual([{ status: 'pending', transaction_id: String(reserved) }]);
+    expect(await claimOf(f, 'stuck-1')).toEqual([{ status: 'pending', transaction_id: reserved }]);
   });
 
   it('once stale, the retry takes it over: answered once under the reserved id, posted once, verify clean', async () => {
@@ -47,16 +47,15 @@ describe('a claim left pending on the cluster (its daemon died before the card\'
     const again = await f.send({ ...purchase, card: f.seed.pans[0] });
     expect(again.body).toEqual(first.body);
     expect(await f.balance(f.seed.cardIds[0]!)).toEqual({ balance: 4_300, held: 0 });
-    expect(await claimOf(f, 'stuck-1')).toEqual([{ status: 'done', transaction_id: String(reserved) }]);
+    expect(await claimOf(f, 'stuck-1')).toEqual([{ status: 'done', transaction_id: reserved }]);
     const rows = await f.ctx.db.pg.query('select id from transactions where request_id = $1', ['stuck-1']);
     expect(rows.rows.map((r: { id: string }) => Number(r.id))).toEqual([reserved]);
     expect(await verifyLedger(f.ctx.db.pg)).toMatchObject({ ok: true });
   });
 
   it('exactly once: the first owner, should it still commit, cannot insert a second row under the reserved id', async () => {
-    await expect(f.ctx.db.pg.query(`
-      insert into transactions (id, channel_id, request_id, type, amount_approved, approved, business_date, occurred_at, status)
-      values ($1, $2, 'stuck-1', 'purchase', 700, true, '2026-03-10', now(), 'approved')`, [reserved, f.channel.id]))
+    // The same row again, as a second card's transaction would insert it: its primary key (request_id, id) refuses it.
+    await expect(f.ctx.db.pg.query('insert into transactions select * from transactions where id = $1', [reserved]))
       .rejects.toMatchObject({ code: '23505' });
   });
 

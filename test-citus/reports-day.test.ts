@@ -162,10 +162,24 @@ async function runProgramme(citus: boolean, seed: number): Promise<Outputs> {
   // (the transactions report's card ids). Paths of the run's directory are shown as <out>.
   const { rows: cards } = await ctx.db.pg.query<{ id: number }>('select id from cards order by id');
   const rank = new Map(cards.map((c, i) => [String(c.id), `card#${i + 1}`]));
+  // Transaction and entry ids likewise: on the cluster they are drawn into their cards' shards
+  // (migrations 000300, 000301), so other numbers in the same order.
+  const ranks = async (table: string, label: string) => new Map((await ctx.db.pg.query<{ id: number }>(`select id from ${table} order by id`)).rows
+    .map((r, i) => [String(r.id), `${label}#${i + 1}`]));
+  const txnRank = await ranks('transactions', 'txn');
+  const entryRank = await ranks('entries', 'entry');
+  const entry = (id: string) => entryRank.get(id) ?? `unknown ${id}`;
   const text = (v: string) => v.replaceAll(out, '<out>').replace(/\d{6}\*{2,}\d{4}/g, '<card>')
     .replace(/"card_id": (\d+)/g, (_m, id: string) => `"card_id": "${rank.get(id) ?? `unknown ${id}`}"`)
-    .replace(/"card_last4": "\d{4}"/g, '"card_last4": "<last4>"');
+    .replace(/"card_last4": "\d{4}"/g, '"card_last4": "<last4>"')
+    .replace(/"entry_id": (\d+)/g, (_m, id: string) => `"entry_id": "${entry(id)}"`)
+    .replace(/"entry_ids": \[([\d,\s]*)\]/g, (_m, ids: string) => `"entry_ids": [${ids.replace(/\d+/g, (id) => `"${entry(id)}"`)}]`)
+    // a CSV whose last column is entry_id (breakage's)
+    .replace(/^(.*,entry_id\n)([\s\S]*)$/, (_m, head: string, rows: string) => head + rows.replace(/,(\d+)$/gm, (_r, id: string) => `,${entry(id)}`));
   for (const [k, v] of Object.entries(o)) o[k] = text(v);
+  for (const k of ['transactions', 'transactions COFFEE']) {
+    o[k] = o[k]!.replace(/"(id|original_id)": (\d+)/g, (_m, key: string, id: string) => `"${key}": "${txnRank.get(id) ?? `unknown ${id}`}"`);
+  }
   Object.assign(o, filesIn(out, text));
   process.chdir(cwd);
   fs.rmSync(out, { recursive: true, force: true });
