@@ -14,7 +14,7 @@ import { applyInMemory, entriesToPost, writeStatements, type RowWrite } from './
 import type { CoreResult, WorkItem } from './work-item.js';
 import { CITUS_STATEMENTS, SHARD_IDS } from './shard-sql.js';
 import type { ShardRange } from './shard-route.js';
-import { shardWriteStatements, planShards, type Reserved, type ShardGroupPlan } from './shard-batch.js';
+import { claimsDone, planShards, type Reserved, type ShardGroupPlan } from './shard-batch.js';
 import { keysOf, namesCard, namesOriginal, originalChannel, originalKey, ownKey } from './batch-keys.js';
 import { InvariantError, TemporaryError } from '../errors.js';
 
@@ -91,7 +91,7 @@ async function runGroup(
   const short = entriesToPost(decided.writes) - decided.entryIds.length;
   if (short > 0) decided.entryIds = [...decided.entryIds, ...(await takeEntryIds(client, short, range))];
   const written = decided.writes.map((w) => w.item);
-  await runFused(client, group ? shardWriteStatements(writeStatements(decided), written) : writeStatements(decided));
+  await runFused(client, group ? [...writeStatements(decided), ...claimsDone(written)] : writeStatements(decided));
   for (const w of decided.writes) results.set(w.item, { kind: 'response', response: w.response!, replay: false });
   return decided.deferred;
 }

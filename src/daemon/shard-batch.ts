@@ -1,11 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { panToken } from '../cards/vault.js';
 import type { Context } from '../context.js';
 import { keysOf, namesCard, namesOriginal, originalChannel, originalKey, ownKey } from './batch-keys.js';
 import { execute, runFused } from './fused.js';
 import { groupByShard, readRoute, type ShardRange } from './shard-route.js';
 import { CLAIM, CLAIM_DONE } from './shard-sql.js';
-import { STATEMENT } from './batch-sql.js';
 import type { WorkItem } from './work-item.js';
 
 /** The ids a group's messages write their rows under, claimed before its transaction. */
@@ -36,9 +35,10 @@ interface Ask { item: WorkItem; take: number | null; marker: { take: number | nu
  * claims the keys not claimed yet, each in a single-shard transaction of its own (migration
  * 000301): a new key pending with an id reserved in its group's shard range, a stale claim without
  * a row taken over (its id kept), and for a reversal of an unknown original the original's key as
- * its marker. A message goes with the shard of what it writes on: its own key's marker or taken-over
- * claim, its card (by PAN), or the original it names (whose row is on its card's shard); one that
- * names none (a repeat, an unknown card) joins the first group.
+ * its marker. A message goes with the shard of what it writes on: its own key's row (a repeat, a
+ * late original adopting its marker) or taken-over claim, its card (by PAN), or the original it
+ * names (whose row is on its card's shard); one that names none (an unknown card, a reversal of an
+ * unknown original) joins the first group, and its keys' ids are drawn there.
  */
 export async function planShards(ctx: Context, client: pg.ClientBase, items: readonly WorkItem[]): Promise<ShardPlan> {
   const tokens = new Map<string, Buffer>();
@@ -55,11 +55,10 @@ export async function planShards(ctx: Context, client: pg.ClientBase, items: rea
     let take: number | null = null;
     let claimed = false;
     if (own?.row) {
-      // A repeat goes with its row (which the prefetch locks). A late original goes with its card
-      // (its 94 answer shows the balance): the marker row it adopts, on the reversal's shard, is
-      // written after that transaction, in one of its own (adoptAfter), and its claim marked done.
-      const card = own.status === 'marker' && namesCard(i) ? route.cardByToken.get(tokens.get(i.msg.card!)!.toString('hex')) : undefined;
-      anchors.set(i, card ?? own.id);
+      // A repeat goes with its row (which the prefetch locks); a late original with the marker row
+      // it adopts (its card is only locked there, and row locks on another node do not make Citus
+      // commit in two phases), its claim then marked done.
+      anchors.set(i, own.id);
       if (own.status === 'marker') i.claim = { id: own.id, markerId: null };
       ready.push(i);
       continue;
@@ -144,22 +143,10 @@ export async function planShards(ctx: Context, client: pg.ClientBase, items: rea
 }
 
 /**
- * A group's write message on Citus: the write step's statements, except that late originals'
- * adoption of their markers (another shard group) runs after the COMMIT in a transaction of its
- * own; then the claims marked done. Adoption is idempotent (only a row still a marker changes), so
- * a message cut between the two leaves a marker that the original's retry adopts.
- */
-export function shardWriteStatements(statements: readonly string[], written: readonly WorkItem[]): string[] {
-  const adopt = `execute ${pg.escapeIdentifier(STATEMENT.adoptMarkers)}(`;
-  const later = statements.filter((s) => s.startsWith(adopt));
-  return [...statements.filter((s) => !s.startsWith(adopt)), ...later.flatMap((s) => ['begin', s, 'commit']), ...claimsDone(written)];
-}
-
-/**
  * After a group's COMMIT, in the same message: each written message's claim marked done, each in
  * a transaction of its own (the claims are on other shards). Bookkeeping only: a claim whose row
  * exists is done whatever its status says.
  */
-function claimsDone(written: readonly WorkItem[]): string[] {
+export function claimsDone(written: readonly WorkItem[]): string[] {
   return written.flatMap((i) => (i.claim ? ['begin', execute(CLAIM_DONE, [i.channel.id, i.msg.requestId, i.claim.id]), 'commit'] : []));
 }
