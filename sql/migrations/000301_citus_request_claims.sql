@@ -109,13 +109,14 @@ declare
   fn oid;
   src text;
   out text;
+  -- None of these texts overlaps those that 000231 and 000242 swap (each step finds its own replacement
+  -- again when the Citus step runs on a later migrate).
   swaps text[] := array[
-    E'  ids_json json;\nbegin',
-    E'  ids_json json;\n  claimed bigint[];\nbegin',
-    E'  with keyed as (\n    select t.id, t.original_id, t.type from transactions t',
-    E'  claimed := purse_citus_claimed_ids(p_key_channels, p_key_requests);\n  with keyed as (\n    select t.id, t.original_id, t.type from transactions t',
-    E'      on t.channel_id = k.channel_id and t.request_id = k.request_id\n    where t.request_id = any(p_key_requests)\n  ), wanted as (',
-    E'      on t.channel_id = k.channel_id and t.request_id = k.request_id\n    where cardinality(claimed) > 0 and t.id = any(claimed)\n  ), wanted as ('];
+    E'  txn_ids bigint[];\n',
+    E'  txn_ids bigint[];\n  claimed bigint[];\n',
+    E'  with keyed as (\n    select t.id, t.original_id, t.type from transactions t\n',
+    E'  claimed := purse_citus_claimed_ids(p_key_channels, p_key_requests);\n  with keyed as (\n'
+    || E'    select t.id, t.original_id, t.type from (select * from transactions where cardinality(claimed) > 0 and id = any(claimed)) t\n'];
   i int;
 begin
   if not exists (select 1 from pg_extension where extname = 'citus') or to_regclass('request_claims') is null then
