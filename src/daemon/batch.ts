@@ -53,6 +53,11 @@ export interface BatchResult {
  * usual batch; a batch whose undos post more entries than that takes the rest in one more round
  * trip). Throws on any database error without resolving anything: the caller retries or splits
  * the batch.
+ *
+ * On a Citus coordinator (design §9) the batch is first routed and its keys claimed
+ * (shard-batch.ts), then steps 1–3 run once per shard group, each one transaction on one shard
+ * group, committed in one phase; a message whose key another message holds unanswered is rejected
+ * with TemporaryError (503).
  */
 export async function runBatch(env: BatchEnv, client: pg.ClientBase, items: readonly WorkItem[]): Promise<BatchResult> {
   const { active, deferred } = partition(items);
