@@ -261,7 +261,7 @@ comment on function purse_citus_points_restore_lot(bigint, bigint, bigint, bigin
 -- The Citus step places transactions by id, co-located with cards (000230's placement by request_id
 -- rewritten by its text, as 000242 rewrites the prefetch), and load_references, which was
 -- co-located with transactions, keeps its own 32 shards by reference. A database placed before
--- this migration has its transactions redistributed (alter_distributed_table).
+-- this migration fails the step with a message saying so (see below).
 create function purse_citus_transactions_by_id() returns void language plpgsql as $$
 declare
   fn oid;
@@ -292,12 +292,14 @@ begin
   end if;
   if exists (select 1 from pg_dist_partition d where d.logicalrelid = 'transactions'::regclass
              and column_to_column_name(d.logicalrelid, d.partkey) = 'request_id') then
-    execute 'alter table transactions drop constraint if exists transactions_channel_id_request_id_key';
-    perform alter_distributed_table('transactions', distribution_column => 'id', colocate_with => 'cards', cascade_to_colocated => false);
+    -- Citus redistributes no table with an identity column (alter_distributed_table: "cannot
+    -- complete operation on a table with identity column"), and drops no identity on a distributed
+    -- table; rebuilding the table would drop the functions typed by its rows. Said loudly instead.
+    raise exception 'transactions is distributed by request_id (placed before migration 000300) and Citus cannot redistribute it by id (an identity column): migrate a new database and copy the data into it';
   end if;
 end $$;
 comment on function purse_citus_transactions_by_id() is
-  'Citus step (migration 000300): transactions placed by id in the cards'' co-location group (rewrites purse_citus_place_tables, or redistributes a table already placed by request_id).';
+  'Citus step (migration 000300): transactions placed by id in the cards'' co-location group (rewrites purse_citus_place_tables); raises on a database whose transactions were placed by request_id before.';
 
 create or replace function purse_citus_distribute() returns text[] language plpgsql as $$
 declare
@@ -320,8 +322,7 @@ begin
     insert into card_pan_tokens (pan_token, card_id) select pan_token, id from cards;
     placed := placed || 'card_pan_tokens'::text;
   end if;
-  -- Before the tables are placed: a new database's transactions are then placed by id directly; a
-  -- database placed before migration 000300 has them redistributed here.
+  -- Before the tables are placed: a new database's transactions are then placed by id directly.
   perform purse_citus_transactions_by_id();
   placed := placed || purse_citus_place_tables();
   -- After 000231's rewrite of the prefetch's row locks (purse_citus_place_tables runs it).

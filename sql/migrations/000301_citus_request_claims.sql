@@ -177,13 +177,13 @@ begin
     comment on column request_claims.status is 'pending: claimed (done once its row exists); marker: claimed by a reversal of an unknown original; done: its row committed.';
     comment on column request_claims.claimed_at is 'When the claim was made or taken over; a claim without a row older than 30 s may be taken over.';
     perform create_distributed_table('request_claims', 'request_id', shard_count => 32);
-    -- The rows stored before (a database placed before this migration).
+    -- The rows stored before (a single server's database the extension was added to).
     insert into request_claims (channel_id, request_id, transaction_id, body_hash, status)
     select channel_id, request_id, id, body_hash, case when status = 'marker' then 'marker' else 'done' end from transactions;
     placed := placed || 'request_claims'::text;
   end if;
-  -- Before the tables are placed: a new database's transactions are then placed by id directly; a
-  -- database placed before migration 000300 has them redistributed here.
+  -- Before the tables are placed: a new database's transactions are then placed by id directly
+  -- (a database placed before migration 000300 fails here, saying so).
   perform purse_citus_transactions_by_id();
   placed := placed || purse_citus_place_tables();
   -- After 000231's rewrite of the prefetch's row locks (purse_citus_place_tables runs it).
