@@ -28,10 +28,10 @@ export class Metrics {
     name: 'purse_request_duration_seconds', help: 'Time from request received to answer sent.', buckets: LATENCY_BUCKETS, registers: [this.registry],
   });
   private readonly batchSize = new Histogram({
-    name: 'purse_batch_size', help: 'Messages per database transaction.', buckets: BATCH_BUCKETS, registers: [this.registry],
+    name: 'purse_batch_size', help: 'Messages per batch (one database transaction on a single server, one per shard group on Citus).', buckets: BATCH_BUCKETS, registers: [this.registry],
   });
   private readonly batchSeconds = new Histogram({
-    name: 'purse_batch_duration_seconds', help: 'Duration of one batch transaction.', buckets: LATENCY_BUCKETS, registers: [this.registry],
+    name: 'purse_batch_duration_seconds', help: 'Duration of one batch (all its transactions).', buckets: LATENCY_BUCKETS, registers: [this.registry],
   });
   private readonly batches = new Counter({ name: 'purse_batches_total', help: 'Committed batch transactions.', registers: [this.registry] });
   private readonly groupTransactions = new Counter({
