@@ -85,12 +85,15 @@ export async function login(ctx: Context, who: string | { mobile: string }, pass
 export async function authenticate(ctx: Context, token: string): Promise<Principal | null> {
   if (!/^pst_[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const now = ctx.clock.now();
-  const { rows } = await ctx.db.pg.query<{ id: number; operator_id: number; username: string; role: Role; merchant_id: number | null; issuer_id: number | null; holder_id: number | null }>(
+  // In a transaction of its own so that a deadlock is retried: on Citus (design §9) sessions and
+  // operators are reference tables, whose writes lock them cluster-wide, and a touch racing a
+  // request's own writes can deadlock there (the detector cancels one of them).
+  const { rows } = await withTransaction(ctx.db.pg, (c) => c.query<{ id: number; operator_id: number; username: string; role: Role; merchant_id: number | null; issuer_id: number | null; holder_id: number | null }>(
     `update operator_sessions s set last_seen_at = $2
      from operators o
      where s.token_hash = $1 and o.id = s.operator_id and s.ended_at is null and o.disabled_at is null and s.last_seen_at > $3
      returning s.id, s.operator_id, o.username, o.role, o.merchant_id, o.issuer_id, o.holder_id`,
-    [tokenHash(token), now, new Date(now.getTime() - IDLE_MS)]);
+    [tokenHash(token), now, new Date(now.getTime() - IDLE_MS)]));
   const r = rows[0];
   return r ? { operatorId: r.operator_id, username: r.username, role: r.role, merchantId: r.merchant_id, issuerId: r.issuer_id, sessionId: r.id, holderId: r.holder_id } : null;
 }

@@ -21,57 +21,78 @@ export interface AdminTransaction {
 export interface TransactionFilter {
   cardLast4?: string; merchant?: string; terminal?: string; channel?: string; type?: string; status?: string;
   from?: string; to?: string; minAmount?: number; maxAmount?: number;
-  /** Scope: only this merchant's (merchant roles) or this issuer's cards' (issuer_ops). */
-  merchantId?: number | null; issuerId?: number | null;
+  /** Scope: only this merchant's (merchant roles). */
+  merchantId?: number | null;
   afterId?: number; limit?: number; id?: number;
   /** Only this card's (a cardholder's card transactions). */
   cardId?: number;
 }
 
+// The card-side filters (last 4, card) pick card ids first and the rows' masked numbers are read
+// by id afterwards: transactions and cards are placed by different keys on Citus (design §9), where
+// a join of the two on t.card_id is refused; a list of card ids in the WHERE clause is not.
 const SELECT = `
   select t.id, t.business_date::text as business_date, t.occurred_at, ch.code as channel, t.request_id, t.type, t.status, t.approved,
-         t.response_code, t.card_id, c.pan_last4, m.code as merchant, tm.code as terminal, t.asset, t.amount_requested,
+         t.response_code, t.card_id, m.code as merchant, tm.code as terminal, t.asset, t.amount_requested,
          t.amount_approved, t.refunded_amount, t.original_id
   from transactions t
-  left join cards c on c.id = t.card_id
-  left join programs p on p.id = c.program_id
   left join channels ch on ch.id = t.channel_id
   left join merchants m on m.id = t.merchant_id
   left join terminals tm on tm.id = t.terminal_id`;
 
-type Row = Omit<AdminTransaction, 'card' | 'occurred_at'> & { occurred_at: Date; card_id: number | null; pan_last4: string | null };
+type Row = Omit<AdminTransaction, 'card' | 'occurred_at'> & { occurred_at: Date; card_id: number | null };
 
 /**
  * The combined transaction query of design §10 (card last 4, merchant, terminal, channel, type,
- * status, business-date and amount ranges), confined to the caller's scope, in id order.
+ * status, business dates, amounts), in id order after `afterId`, pending rows and markers excluded.
  */
 export async function queryTransactions(ctx: Context, f: TransactionFilter): Promise<AdminTransaction[]> {
+  const cards = await cardsMatching(ctx, f);
+  if (cards !== null && cards.length === 0) return [];
   const { rows } = await ctx.db.pg.query<Row>(`${SELECT}
     where t.status not in ('pending', 'marker')
-      and ($1::text is null or c.pan_last4 = $1) and ($2::text is null or m.code = $2) and ($3::text is null or tm.code = $3)
+      and ($1::bigint[] is null or t.card_id = any($1)) and ($2::text is null or m.code = $2) and ($3::text is null or tm.code = $3)
       and ($4::text is null or ch.code = $4) and ($5::text is null or t.type = $5) and ($6::text is null or t.status = $6)
       and ($7::date is null or t.business_date >= $7) and ($8::date is null or t.business_date <= $8)
       and ($9::bigint is null or t.amount_approved >= $9) and ($10::bigint is null or t.amount_approved <= $10)
-      and ($11::bigint is null or t.merchant_id = $11) and ($12::bigint is null or p.issuer_id = $12)
-      and ($13::bigint is null or t.id = $13) and t.id > $14 and ($16::bigint is null or t.card_id = $16)
-    order by t.id limit $15`,
-  [f.cardLast4 ?? null, f.merchant ?? null, f.terminal ?? null, f.channel ?? null, f.type ?? null, f.status ?? null, f.from ?? null, f.to ?? null,
-    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.issuerId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50, f.cardId ?? null]);
+      and ($11::bigint is null or t.merchant_id = $11) and ($12::bigint is null or t.id = $12) and t.id > $13
+    order by t.id limit $14`,
+  [cards, f.merchant ?? null, f.terminal ?? null, f.channel ?? null, f.type ?? null, f.status ?? null, f.from ?? null, f.to ?? null,
+    f.minAmount ?? null, f.maxAmount ?? null, f.merchantId ?? null, f.id ?? null, f.afterId ?? 0, f.limit ?? 50]);
+  const last4 = await lastFours(ctx, rows.flatMap((r) => (r.card_id === null ? [] : [r.card_id])));
   return rows.map((r) => ({
     id: r.id, business_date: r.business_date, occurred_at: localTime(r.occurred_at, ctx.config.timezone), channel: r.channel,
     request_id: scrubPans(r.request_id), type: r.type, status: r.status, approved: r.approved, response_code: r.response_code,
-    card: r.card_id === null ? null : { id: r.card_id, masked: `************${r.pan_last4 ?? '????'}` },
+    card: r.card_id === null ? null : { id: r.card_id, masked: `************${last4.get(r.card_id) ?? '????'}` },
     merchant: r.merchant, terminal: r.terminal, asset: r.asset, amount_requested: r.amount_requested, amount_approved: r.amount_approved,
     refunded_amount: r.refunded_amount, original_id: r.original_id,
   }));
 }
 
+/** The ids of the cards the filter's card conditions allow (null: no card condition). */
+async function cardsMatching(ctx: Context, f: TransactionFilter): Promise<number[] | null> {
+  if (f.cardLast4 === undefined && f.cardId === undefined) return null;
+  const { rows } = await ctx.db.pg.query<{ id: number }>(
+    'select id from cards where ($1::text is null or pan_last4 = $1) and ($2::bigint is null or id = $2)', [f.cardLast4 ?? null, f.cardId ?? null]);
+  return rows.map((r) => r.id);
+}
+
+/** The last four digits of each card's number, by card id. */
+async function lastFours(ctx: Context, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await ctx.db.pg.query<{ id: number; pan_last4: string }>('select id, pan_last4 from cards where id = any($1::bigint[])', [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, r.pan_last4]));
+}
+
 /** The owner of a transaction for the scope check (null: none). */
 export async function transactionOwner(ctx: Context, id: number): Promise<{ merchantId: number | null; issuerId: number | null } | null> {
-  const { rows } = await ctx.db.pg.query<{ merchant_id: number | null; issuer_id: number | null }>(
-    `select t.merchant_id, p.issuer_id from transactions t left join cards c on c.id = t.card_id left join programs p on p.id = c.program_id
-     where t.id = $1 and t.status not in ('pending', 'marker')`, [id]);
-  return rows[0] ? { merchantId: rows[0].merchant_id, issuerId: rows[0].issuer_id } : null;
+  const { rows: [t] } = await ctx.db.pg.query<{ merchant_id: number | null; card_id: number | null }>(
+    `select merchant_id, card_id from transactions where id = $1 and status not in ('pending', 'marker')`, [id]);
+  if (!t) return null;
+  if (t.card_id === null) return { merchantId: t.merchant_id, issuerId: null };
+  const { rows: [c] } = await ctx.db.pg.query<{ issuer_id: number }>(
+    'select p.issuer_id from cards c join programs p on p.id = c.program_id where c.id = $1', [t.card_id]);
+  return { merchantId: t.merchant_id, issuerId: c?.issuer_id ?? null };
 }
 
 /**

@@ -16,6 +16,8 @@ export interface LockedCard {
   status: 'issued' | 'active' | 'frozen' | 'lost' | 'expired' | 'closed';
   expiry_date: string | null;
   holder_ref: string | null;
+  /** The registered holder (design §10), if any. */
+  holder_id: number | null;
   activated_at: Date | null;
   replaced_by: number | null;
   program: {
@@ -50,7 +52,7 @@ export async function resolveCardId(db: Queryable, keys: Keyring, ref: CardRef):
 /** Locks the card row (FOR UPDATE) and returns it with its program. Must run inside a transaction. */
 export async function lockCard(db: Queryable, cardId: number): Promise<LockedCard> {
   const { rows } = await db.query<Omit<LockedCard, 'program'> & { p: LockedCard['program'] }>(`
-    select c.id, c.status, c.expiry_date, c.holder_ref, c.activated_at, c.replaced_by,
+    select c.id, c.status, c.expiry_date, c.holder_ref, c.holder_id, c.activated_at, c.replaced_by,
            json_build_object('id', p.id, 'code', p.code, 'issuer_id', p.issuer_id, 'issuer_is_operator', i.is_operator,
              'currency', p.currency, 'bin', p.bin, 'pan_length', p.pan_length, 'named', p.named,
              'validity_months', p.validity_months, 'activate_on_issue', p.activate_on_issue,

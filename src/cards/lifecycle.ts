@@ -31,22 +31,21 @@ export interface CardView {
  */
 export async function showCard(ctx: Context, ref: CardRef): Promise<CardView> {
   const id = await resolveCardId(ctx.db.pg, ctx.keys, ref);
-  const { rows } = await ctx.db.pg.query<Omit<CardView, 'masked_pan' | 'balance' | 'points' | 'holds'> & {
-    bin: string; pan_length: number; pan_last4: string; accounts: { asset: string; balance: number; held: number }[];
-    holds: CardView['holds'] | null;
-  }>(`
+  // One query per table, each by the card's id: on Citus (design §9) the card's accounts and holds
+  // live with it, its postings with their entries, so each query is routed on its own.
+  const { rows } = await ctx.db.pg.query<Omit<CardView, 'masked_pan' | 'balance' | 'points' | 'holds' | 'last_activity'> & { bin: string; pan_length: number; pan_last4: string }>(`
     select c.id as card_id, c.pan_last4, p.bin, p.pan_length, p.code as program, i.code as issuer, c.status, c.expiry_date,
-           p.named, c.holder_ref, c.replaced_by, c.issued_at, c.activated_at, p.currency,
-           (select max(e.occurred_at) from postings x join entries e on e.id = x.entry_id where x.card_id = c.id) as last_activity,
-           (select json_agg(json_build_object('asset', a.asset, 'balance', a.balance, 'held', a.held) order by a.asset)
-              from card_accounts a where a.card_id = c.id) as accounts,
-           (select json_agg(json_build_object('id', h.id, 'asset', h.asset, 'amount', h.amount, 'remaining', h.remaining,
-                                              'expires_at', h.expires_at) order by h.id)
-              from holds h where h.card_id = c.id and h.status = 'open') as holds
+           p.named, c.holder_ref, c.replaced_by, c.issued_at, c.activated_at, p.currency
     from cards c join programs p on p.id = c.program_id join issuers i on i.id = p.issuer_id
     where c.id = $1`, [id]);
+  const { rows: accountRows } = await ctx.db.pg.query<{ asset: string; balance: number; held: number }>(
+    'select asset, balance, held from card_accounts where card_id = $1 order by asset', [id]);
+  const { rows: holdRows } = await ctx.db.pg.query<CardView['holds'][number]>(
+    "select id, asset, amount, remaining, expires_at from holds where card_id = $1 and status = 'open' order by id", [id]);
+  const { rows: [activity] } = await ctx.db.pg.query<{ at: Date | null }>(
+    'select max(e.occurred_at) as at from postings x join entries e on e.id = x.entry_id where x.card_id = $1', [id]);
   const r = rows[0]!;
-  const accounts = r.accounts ?? [];
+  const accounts = accountRows;
   const value = accounts.find((a) => a.asset === r.currency) ?? { balance: 0, held: 0 };
   const points: Record<string, number> = {};
   for (const a of accounts) if (a.asset.startsWith('PTS:')) points[a.asset.slice(4)] = a.balance;
@@ -63,11 +62,11 @@ export async function showCard(ctx: Context, ref: CardRef): Promise<CardView> {
     replaced_by: r.replaced_by,
     issued_at: iso(r.issued_at)!,
     activated_at: iso(r.activated_at),
-    last_activity: iso(r.last_activity),
+    last_activity: iso(activity?.at),
     currency: r.currency,
     balance: { ledger: value.balance, held: value.held, available: value.balance - value.held },
     points,
-    holds: r.holds ?? [],
+    holds: holdRows,
   };
 }
 

@@ -67,7 +67,7 @@ export async function replaceCard(ctx: Context, ref: CardRef, opts: { out?: stri
         issuedAt: now, issuedOn: localDate(now, ctx.calendar.timezone), holderRef: card.holder_ref, status,
       });
       // The replacement belongs to the same holder (a named card keeps its holder link, design §10).
-      await client.query('update cards set holder_id = (select holder_id from cards where id = $2) where id = $1', [fresh.id, card.id]);
+      if (card.holder_id !== null) await client.query('update cards set holder_id = $2 where id = $1', [fresh.id, card.holder_id]);
       const moved: CardBalance[] = balances.map((a) => ({ asset: a.asset, scheme: a.asset === p.currency ? null : a.asset.slice('PTS:'.length), amount: a.balance }));
       const points: Record<string, number> = {};
       for (const m of moved) if (m.scheme !== null) points[m.scheme] = m.amount;

@@ -88,7 +88,7 @@ export async function showHolder(ctx: Context, id: number): Promise<HolderView> 
 /** The issuers a holder belongs to for issuer_ops' scope: the registering issuer and every issuer of its cards. */
 export async function holderIssuers(ctx: Context, id: number): Promise<number[] | null> {
   const { rows } = await ctx.db.pg.query<{ issuer_id: number | null; card_issuers: number[] | null }>(
-    `select h.issuer_id, (select array_agg(distinct p.issuer_id) from cards c join programs p on p.id = c.program_id where c.holder_id = h.id) as card_issuers
+    `select h.issuer_id, (select array_agg(distinct p.issuer_id) from cards c join programs p on p.id = c.program_id where c.holder_id = $1) as card_issuers
      from holders h where h.id = $1`, [id]);
   if (!rows[0]) return null;
   return [...(rows[0].issuer_id === null ? [] : [rows[0].issuer_id]), ...(rows[0].card_issuers ?? [])].map(Number);
@@ -99,16 +99,18 @@ export interface HolderQuery { mobile?: string; idNumber?: string; cardLast4?: s
 /**
  * The combined holder query (用户组合查询): by mobile or ID number (through their blind indexes),
  * the last 4 digits of a linked card, a program of a linked card; confined to an issuer's holders
- * for issuer_ops. Id order, from `afterId`.
+ * for issuer_ops. Id order, from `afterId`. The card conditions are uncorrelated IN lists: on Citus
+ * (design §9) holders is a reference table and cards are distributed, and a subquery correlated
+ * with a reference table's row is refused.
  */
 export async function queryHolders(ctx: Context, q: HolderQuery): Promise<HolderView[]> {
   const m = q.mobile === undefined ? null : mobileIndex(ctx.keys, normalizeMobile(q.mobile));
   const i = q.idNumber === undefined ? null : idNumberIndex(ctx.keys, normalizeIdNumber(q.idNumber));
   const { rows } = await ctx.db.pg.query<HolderRow>(`${SELECT}
     where ($1::bytea is null or h.mobile_index = $1) and ($2::bytea is null or h.id_number_index = $2)
-      and ($3::text is null or exists (select 1 from cards c where c.holder_id = h.id and c.pan_last4 = $3))
-      and ($4::text is null or exists (select 1 from cards c join programs p on p.id = c.program_id where c.holder_id = h.id and p.code = $4))
-      and ($5::bigint is null or h.issuer_id = $5 or exists (select 1 from cards c join programs p on p.id = c.program_id where c.holder_id = h.id and p.issuer_id = $5))
+      and ($3::text is null or h.id in (select c.holder_id from cards c where c.pan_last4 = $3))
+      and ($4::text is null or h.id in (select c.holder_id from cards c join programs p on p.id = c.program_id where p.code = $4))
+      and ($5::bigint is null or h.issuer_id = $5 or h.id in (select c.holder_id from cards c join programs p on p.id = c.program_id where p.issuer_id = $5))
       and h.id > $6
     order by h.id limit $7`, [m, i, q.cardLast4 ?? null, q.program ?? null, q.issuerId ?? null, q.afterId ?? 0, q.limit ?? 50]);
   const cards = await cardsOf(ctx.db.pg, rows.map((r) => r.id));
@@ -150,9 +152,12 @@ export async function forgetHolder(ctx: Context, holderId: number, actor: Actor)
     const { rows } = await c.query<{ forgotten_at: Date | null }>('select forgotten_at from holders where id = $1 for update', [holderId]);
     if (!rows[0]) throw new NotFoundError('holder', String(holderId), 'holder');
     if (rows[0].forgotten_at) return;
+    // The holder's cards locked one by one, in id order (as every writer locks cards), then their
+    // accounts read: on Citus (design §9) a locking read over several cards' shards is refused.
+    const { rows: cards } = await c.query<{ id: number }>('select id from cards where holder_id = $1 order by id', [holderId]);
+    for (const card of cards) await c.query('select 1 from cards where id = $1 for update', [card.id]);
     const { rows: value } = await c.query<{ card_id: number }>(
-      `select a.card_id from cards c join card_accounts a on a.card_id = c.id where c.holder_id = $1 and (a.balance <> 0 or a.held <> 0)
-       order by a.card_id for update of c`, [holderId]);
+      'select card_id from card_accounts where card_id = any($1::bigint[]) and (balance <> 0 or held <> 0) order by card_id', [cards.map((x) => x.id)]);
     if (value.length > 0) throw new InputError('conflict', `card ${value[0]!.card_id} of the holder still carries value: forget needs every card empty`, 'holder');
     const now = ctx.clock.now();
     await c.query(`update holders set id_type = null, pii_cipher = null, key_id = null, mobile_index = null, id_number_index = null, forgotten_at = $2 where id = $1`, [holderId, now]);

@@ -36,8 +36,8 @@ export async function setTerminalKey(ctx: Context, o: { merchant: string; code: 
   await ctx.db.pg.query(
     `insert into iso_terminals (terminal_id, tmk_cipher, tmk_key_id, mac_alg) values ($1, $2, $3, $4)
      on conflict (terminal_id) do update set tmk_cipher = excluded.tmk_cipher, tmk_key_id = excluded.tmk_key_id, mac_alg = excluded.mac_alg,
-       pik_cipher = null, mak_cipher = null, work_key_id = null, signed_on_at = null, updated_at = now()`,
-    [rows[0].id, c.cipher, c.keyId, macAlg]);
+       pik_cipher = null, mak_cipher = null, work_key_id = null, signed_on_at = null, updated_at = $5`,
+    [rows[0].id, c.cipher, c.keyId, macAlg, ctx.clock.now()]);
   return { merchant: o.merchant, terminal: o.code, check_value: checkValue(Buffer.from(hex, 'hex')).toString('hex').toUpperCase(), mac: macAlg };
 }
 

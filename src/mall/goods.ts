@@ -131,17 +131,25 @@ export async function merchantGoods(ctx: Context, merchantId: number, afterId: n
 /**
  * What a holder may order: goods active now, in stock, at a merchant that accepts the program of
  * one of the holder's active cards (value), or whose scheme one of its cards holds or earns (points).
+ * The holder's cards and their points accounts are read first, and the goods (registry tables)
+ * matched against them: on Citus (design §9) cards are distributed and goods a reference table,
+ * where a subquery over cards correlated with a goods row is refused.
  */
 export async function availableGoods(ctx: Context, holderId: number, afterId: number, limit: number): Promise<Goods[]> {
+  const { rows: cards } = await ctx.db.pg.query<{ id: number; program_id: number }>(
+    "select id, program_id from cards where holder_id = $1 and status = 'active'", [holderId]);
+  if (cards.length === 0) return [];
+  const { rows: held } = await ctx.db.pg.query<{ card_id: number; asset: string }>(
+    "select card_id, asset from card_accounts where card_id = any($1::bigint[]) and asset like 'PTS:%'", [cards.map((c) => c.id)]);
   const { rows } = await ctx.db.pg.query<Row>(`${SELECT}
-    where g.deleted_at is null and g.stock > 0 and (g.active_from is null or g.active_from <= $2) and (g.active_to is null or g.active_to > $2)
+    where g.deleted_at is null and g.stock > 0 and (g.active_from is null or g.active_from <= $1) and (g.active_to is null or g.active_to > $1)
       and exists (
-        select 1 from cards c join programs p on p.id = c.program_id
-        where c.holder_id = $1 and c.status = 'active'
-          and (not exists (select 1 from merchant_programs mp where mp.merchant_id = g.merchant_id) or exists (select 1 from merchant_programs mp where mp.merchant_id = g.merchant_id and mp.program_id = p.id))
+        select 1 from unnest($4::bigint[], $5::bigint[]) as c(id, program_id) join programs p on p.id = c.program_id
+        where (not exists (select 1 from merchant_programs mp where mp.merchant_id = g.merchant_id) or exists (select 1 from merchant_programs mp where mp.merchant_id = g.merchant_id and mp.program_id = p.id))
           and ((g.cash_price is not null and p.kind <> 'points')
-               or (g.points_price is not null and (p.scheme_id = g.scheme_id or exists (select 1 from card_accounts a where a.card_id = c.id and a.asset = 'PTS:' || s.code)))))
-      and g.id > $3
-    order by g.id limit $4`, [holderId, ctx.clock.now(), afterId, limit]);
+               or (g.points_price is not null and (p.scheme_id = g.scheme_id or exists (
+                 select 1 from unnest($6::bigint[], $7::text[]) as a(card_id, asset) where a.card_id = c.id and a.asset = 'PTS:' || s.code)))))
+      and g.id > $2
+    order by g.id limit $3`, [ctx.clock.now(), afterId, limit, cards.map((c) => c.id), cards.map((c) => c.program_id), held.map((h) => h.card_id), held.map((h) => h.asset)]);
   return rows.map((r) => shape(ctx, r));
 }

@@ -106,6 +106,20 @@ export async function placeOrder(ctx: Context, core: TransactionCore, holderId: 
   return view(ctx, orderId, true);
 }
 
+/**
+ * Locks an order for a change: its goods row first, then the order row (its `columns` returned;
+ * undefined when there is no such order). Placing an order locks the goods to reserve stock before
+ * it writes the order, so every mall transaction takes the goods before the order and no two wait
+ * on each other in opposite orders. On Citus (design §9), where both are reference tables, a lock
+ * on an order also locks the goods it references: the opposite order deadlocked there.
+ */
+async function lockOrder<T extends pg.QueryResultRow>(c: pg.ClientBase, id: number, columns: string): Promise<T | undefined> {
+  const { rows: [order] } = await c.query<{ goods_id: number }>('select goods_id from orders where id = $1', [id]);
+  if (!order) return undefined;
+  await c.query('select 1 from goods where id = $1 for update', [order.goods_id]);
+  return (await c.query<T>(`select ${columns} from orders where id = $1 for update`, [id])).rows[0];
+}
+
 async function payment(db: pg.ClientBase | pg.Pool, id: number): Promise<OrderPayment> {
   return (await db.query<OrderPayment>(PAYMENT_SQL, [id])).rows[0]!;
 }
@@ -114,13 +128,13 @@ async function payment(db: pg.ClientBase | pg.Pool, id: number): Promise<OrderPa
 async function payOrder(ctx: Context, core: TransactionCore, id: number, actor: Actor): Promise<TxnResponse> {
   const r = await pay(ctx, core, await payment(ctx.db.pg, id));
   await withTransaction(ctx.db.pg, async (c) => {
-    const { rows } = await c.query<{ status: string; goods_id: number; quantity: number }>('select status, goods_id, quantity from orders where id = $1 for update', [id]);
-    if (rows[0]!.status !== 'pending') return;
+    const order = await lockOrder<{ status: string; goods_id: number; quantity: number }>(c, id, 'status, goods_id, quantity');
+    if (order!.status !== 'pending') return;
     if (r.approved) {
       await c.query(`update orders set status = 'placed', transaction_id = $2, response_code = $3, placed_at = $4 where id = $1`, [id, r.transaction_id, r.response_code, ctx.clock.now()]);
     } else {
       await c.query(`update orders set status = 'declined', transaction_id = $2, response_code = $3 where id = $1`, [id, r.transaction_id, r.response_code]);
-      await c.query('update goods set stock = stock + $2 where id = $1', [rows[0]!.goods_id, rows[0]!.quantity]);
+      await c.query('update goods set stock = stock + $2 where id = $1', [order!.goods_id, order!.quantity]);
     }
     await auditPg(c, ctx, actor, { action: 'order.place', target: `order:${id}`, outcome: r.approved ? 'ok' : `declined_${r.response_code}`, after: { transaction_id: r.transaction_id, response_code: r.response_code } });
   });
@@ -137,9 +151,9 @@ const REFUSE: Record<string, string> = { cancelled: 'the order is already cancel
  */
 export async function cancelOrder(ctx: Context, core: TransactionCore, id: number, actor: Actor): Promise<OrderView> {
   await withTransaction(ctx.db.pg, async (c) => {
-    const { rows } = await c.query<{ status: string }>('select status from orders where id = $1 for update', [id]);
-    if (!rows[0]) throw notFound();
-    if (rows[0].status !== 'placed') throw new Problem(409, 'conflict', REFUSE[rows[0].status] ?? 'the order cannot be cancelled', { field: 'status' });
+    const order = await lockOrder<{ status: string }>(c, id, 'status');
+    if (!order) throw notFound();
+    if (order.status !== 'placed') throw new Problem(409, 'conflict', REFUSE[order.status] ?? 'the order cannot be cancelled', { field: 'status' });
     await c.query(`update orders set status = 'cancelling', cancelled_at = $2 where id = $1`, [id, ctx.clock.now()]);
     await auditPg(c, ctx, actor, { action: 'order.cancel', target: `order:${id}`, outcome: 'pending' });
   });
@@ -151,11 +165,11 @@ export async function cancelOrder(ctx: Context, core: TransactionCore, id: numbe
 async function payBackOrder(ctx: Context, core: TransactionCore, id: number, actor: Actor): Promise<TxnResponse> {
   const r = await payBack(ctx, core, await payment(ctx.db.pg, id));
   await withTransaction(ctx.db.pg, async (c) => {
-    const { rows } = await c.query<{ status: string; goods_id: number; quantity: number }>('select status, goods_id, quantity from orders where id = $1 for update', [id]);
-    if (rows[0]!.status !== 'cancelling') return;
+    const order = await lockOrder<{ status: string; goods_id: number; quantity: number }>(c, id, 'status, goods_id, quantity');
+    if (order!.status !== 'cancelling') return;
     if (r.approved) {
       await c.query(`update orders set status = 'cancelled', cancel_transaction_id = $2 where id = $1`, [id, r.transaction_id]);
-      await c.query('update goods set stock = stock + $2 where id = $1', [rows[0]!.goods_id, rows[0]!.quantity]);
+      await c.query('update goods set stock = stock + $2 where id = $1', [order!.goods_id, order!.quantity]);
     } else {
       await c.query(`update orders set status = 'placed', cancelled_at = null where id = $1`, [id]);
     }
@@ -170,10 +184,10 @@ async function payBackOrder(ctx: Context, core: TransactionCore, id: number, act
  */
 export async function fulfilOrder(ctx: Context, id: number, pickupCode: string, actor: Actor): Promise<OrderView> {
   const wrong = await withTransaction(ctx.db.pg, async (c) => {
-    const { rows } = await c.query<{ status: string; pickup_cipher: Buffer; key_id: string }>('select status, pickup_cipher, key_id from orders where id = $1 for update', [id]);
-    if (!rows[0]) throw notFound();
-    if (rows[0].status !== 'placed') throw new Problem(409, 'conflict', REFUSE[rows[0].status] ?? 'the order cannot be fulfilled', { field: 'status' });
-    const expected = Buffer.from(decrypt(ctx.keys, rows[0].pickup_cipher, rows[0].key_id));
+    const order = await lockOrder<{ status: string; pickup_cipher: Buffer; key_id: string }>(c, id, 'status, pickup_cipher, key_id');
+    if (!order) throw notFound();
+    if (order.status !== 'placed') throw new Problem(409, 'conflict', REFUSE[order.status] ?? 'the order cannot be fulfilled', { field: 'status' });
+    const expected = Buffer.from(decrypt(ctx.keys, order.pickup_cipher, order.key_id));
     const got = Buffer.from(pickupCode);
     if (got.length !== expected.length || !crypto.timingSafeEqual(got, expected)) {
       await auditPg(c, ctx, actor, { action: 'order.fulfil', target: `order:${id}`, outcome: 'wrong_pickup_code' });

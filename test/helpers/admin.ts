@@ -1,4 +1,5 @@
 import { daemonFixture, type DaemonFixture } from './daemon.js';
+import type { TestContext } from './db.js';
 import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
 import { addOperator } from '../../src/admin/operators.js';
 import { cliActor } from '../../src/admin/audit.js';
@@ -20,11 +21,11 @@ export interface AdminFixture extends DaemonFixture {
 
 /**
  * The daemon fixture with the management API on a free port, a second merchant M2 (terminal T2,
- * not on channel CH) and operators created on demand.
+ * not on channel CH) and operators created on demand. `ctx`: another database (test-citus).
  */
-export async function adminFixture(opts: { cards?: number; setup?: DaemonSetup; channelMerchants?: string[] } = {}): Promise<AdminFixture> {
+export async function adminFixture(opts: { cards?: number; setup?: DaemonSetup; channelMerchants?: string[]; ctx?: TestContext } = {}): Promise<AdminFixture> {
   const f = await daemonFixture({
-    cards: opts.cards,
+    cards: opts.cards, ctx: opts.ctx,
     channelMerchants: opts.channelMerchants,
     setup: async (ctx) => {
       ctx.config.adminPort = 0;

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { adminFixture, type AdminFixture } from './admin.js';
+import type { TestContext } from './db.js';
 import { addScheme } from '../../src/registry/schemes.js';
 import { addMerchant, addTerminal } from '../../src/registry/merchants.js';
 import { addProgram } from '../../src/registry/programs.js';
@@ -22,10 +23,11 @@ export interface MallFixture extends AdminFixture {
  * SHOP (earns SHOPPTS at 1 point per 100 fen, 100 bps commission, terminals S1 and WEB-SEAT), a
  * combo program COMBO (BIN 623000) and `n` holders, each with one COMBO card holding 1000 points
  * (earned at SHOP over CH) and `value` fen of stored value; operator `shop` (merchant_admin of SHOP)
- * and `shopop` (merchant_operator of SHOP), `ma2` (merchant_admin of M2).
+ * and `shopop` (merchant_operator of SHOP), `ma2` (merchant_admin of M2). `ctx`: another database (test-citus).
  */
-export async function mallFixture(n: number, value = 10_000): Promise<MallFixture> {
+export async function mallFixture(n: number, value = 10_000, ctx?: TestContext): Promise<MallFixture> {
   const f = await adminFixture({
+    ctx,
     channelMerchants: ['M1', 'SHOP'],
     setup: async (ctx) => {
       await addScheme(ctx, { code: 'SHOPPTS', issuePrice: '1', redemptionValue: '0.5', salePrice: '1' });
