@@ -9,13 +9,16 @@ import { verifyLedger } from '../src/ledger/verify.js';
  * writing that claim as the daemon would (an id reserved in the card's shard range).
  */
 async function leaveClaim(f: DaemonFixture, requestId: string, cardId: number): Promise<number> {
-  const { rows } = await f.ctx.db.pg.query<{ id: string }>(`
-    with s as (select shardminvalue::int as lo, shardmaxvalue::int as hi from pg_dist_shard
-               where shardid = get_shard_id_for_distribution_column('cards', $3::bigint))
-    insert into request_claims (channel_id, request_id, transaction_id, body_hash, status)
-    select $1::bigint, $2::text, (purse_shard_ids('transactions', 1, s.lo, s.hi))[1], '\\x00'::bytea, 'pending' from s
-    returning transaction_id as id`, [f.channel.id, requestId, cardId]);
-  return Number(rows[0]!.id);
+  // The range first, then the id, then the claim: Citus 13.2 planned the three as one INSERT … SELECT
+  // with the function's range arguments swapped for the insert's first columns (an empty range).
+  const { rows: [range] } = await f.ctx.db.pg.query<{ lo: number; hi: number }>(
+    `select shardminvalue::int as lo, shardmaxvalue::int as hi from pg_dist_shard
+     where shardid = get_shard_id_for_distribution_column('cards', $1::bigint)`, [cardId]);
+  const { rows: [id] } = await f.ctx.db.pg.query<{ id: string }>("select (purse_shard_ids('transactions', 1, $1, $2))[1] as id", [range!.lo, range!.hi]);
+  await f.ctx.db.pg.query(
+    `insert into request_claims (channel_id, request_id, transaction_id, body_hash, status) values ($1, $2, $3, '\\x00'::bytea, 'pending')`,
+    [f.channel.id, requestId, id!.id]);
+  return Number(id!.id);
 }
 
 const claimOf = async (f: DaemonFixture, requestId: string) =>

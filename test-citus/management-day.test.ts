@@ -77,7 +77,7 @@ async function runDay(citus: boolean): Promise<Day> {
   await call('transaction', 'GET', `/transactions/${purchase}`, { token: shop });
   await call('refund', 'POST', `/transactions/${purchase}/refund`, { token: shop, body: { amount: 800 }, headers: { 'idempotency-key': 'rf-1' } });
   await call('refund repeated', 'POST', `/transactions/${purchase}/refund`, { token: shop, body: { amount: 800 }, headers: { 'idempotency-key': 'rf-1' } });
-  await call('refund too much', 'POST', `/transactions/${purchase}/refund`, { token: shopop, body: { amount: 7001 } });
+  await call('refund too much', 'POST', `/transactions/${purchase}/refund`, { token: shopop, body: { amount: 7001 }, headers: { 'idempotency-key': 'rf-2' } });
   await call('loads', 'GET', '/loads', { token: io });
 
   // Cardholders and their cards.

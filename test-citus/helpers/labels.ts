@@ -24,7 +24,7 @@ export async function idLabels(db: pg.Pool): Promise<IdLabels> {
   return { txn, entry };
 }
 
-const TXN_KEYS = new Set(['transaction_id', 'original_id', 'cancel_transaction_id']);
+const isTxnKey = (key: string) => key === 'original_id' || key.endsWith('transaction_id');
 
 /**
  * `value` with transaction and entry ids replaced by their names: under the keys that hold them, the
@@ -35,7 +35,7 @@ const TXN_KEYS = new Set(['transaction_id', 'original_id', 'cancel_transaction_i
 export function relabel(value: unknown, l: IdLabels): unknown {
   const name = (m: Map<number, string>, v: unknown) => (typeof v === 'number' && m.has(v) ? m.get(v) : v);
   return JSON.parse(JSON.stringify(value), function (this: Record<string, unknown>, key: string, v: unknown) {
-    if (TXN_KEYS.has(key)) return name(l.txn, v);
+    if (isTxnKey(key)) return name(l.txn, v);
     if (key === 'entry_id') return name(l.entry, v);
     if (key === 'id' && (('request_id' in this && 'response_code' in this) || this.source === 'transaction')) return name(l.txn, v);
     if (key === 'id' && this.source === 'file') return name(l.entry, v);
