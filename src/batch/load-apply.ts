@@ -22,6 +22,8 @@ const DRY = 'purse_load_dry';
  * of the load's backend), against 1,000,000 cards ten times that.
  */
 const PROBE_RATIO = 5;
+/** For the rest of the transaction: join by index probes (the plans PROBE_RATIO chooses). */
+const NO_HASH = 'set local enable_hashjoin = off; set local enable_mergejoin = off';
 
 /** What one chunk of rows came to. */
 export interface ChunkResult {
@@ -42,17 +44,19 @@ export async function prepareWork(client: pg.ClientBase, rows: number, byCardId 
   // One join of the staged rows with cards, and one sort for the duplicate window, instead of a
   // probe per row per chunk; work_mem is raised for this session so 1,000,000 rows sort in memory.
   // The planner, costing index probes as uncached page reads, hashes the whole cards table even
-  // for a small file: below PROBE_RATIO it is told not to.
-  const { rows: [cards] } = await client.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'cards'::regclass`);
-  const probe = rows * PROBE_RATIO < cards!.n;
+  // for a small file: below PROBE_RATIO it is told not to (statistics: `pg_class.reltuples`, kept
+  // by the ANALYZE after each bulk command).
+  const { rows: [size] } = await client.query<{ cards: number; refs: number }>(`
+    select greatest((select reltuples from pg_class where oid = 'cards'::regclass), 0)::float8 as cards,
+           greatest((select reltuples from pg_class where oid = 'load_references'::regclass), 0)::float8 as refs`);
   await client.query('begin');
-  if (probe) await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
+  if (rows * PROBE_RATIO < size!.cards) await client.query(NO_HASH);
   await client.query(`
     create temporary table ${WORK} as
     select s.seq, s.line, s.masked, s.amount, s.reference, s.reason, s.message,
            c.id as card_id, c.status, c.expiry_date, p.issuer_id, p.code as program, p.kind, p.reloadable, p.max_balance, p.currency,
            (p.named and c.holder_id is null) as needs_holder,
-           min(s.line) over (partition by p.issuer_id, s.reference) as first_line
+           min(s.line) over (partition by p.issuer_id, s.reference collate "C") as first_line
     from ${ROWS_TABLE} s
     left join cards c on ${byCardId ? 'c.id = s.card_id' : 'c.pan_token = s.token'}
     left join programs p on p.id = c.program_id`);
@@ -63,7 +67,11 @@ export async function prepareWork(client: pg.ClientBase, rows: number, byCardId 
     create temporary table ${PREV} (
       seq integer primary key, card_id bigint not null, amount bigint not null, file_name text not null, line integer not null
     )`);
+  // The same for the references applied before: a probe per row, or one pass over them all.
+  await client.query('begin');
+  if (rows * PROBE_RATIO < size!.refs) await client.query(NO_HASH);
   await findApplied(client, 1, 2 ** 31 - 1);
+  await client.query('commit');
   await client.query(`
     create temporary table ${CREDIT} (
       ord bigint not null, card_id bigint not null, asset text not null, amount bigint not null,
