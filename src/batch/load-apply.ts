@@ -75,7 +75,7 @@ export async function prepareWork(client: pg.ClientBase, rows: number, byCardId 
   await client.query(`
     create temporary table ${CREDIT} (
       ord bigint not null, card_id bigint not null, asset text not null, amount bigint not null,
-      counter_account text not null, max_balance bigint not null, memo jsonb,
+      counter_account text not null, max_balance bigint not null, memo jsonb, entry_id bigint,
       issuer_id bigint not null, reference text not null, line integer not null
     ) on commit delete rows`);
   await client.query(`create temporary table ${DRY} (card_id bigint not null, asset text not null, credited bigint not null, primary key (card_id, asset))`);
@@ -152,13 +152,11 @@ export async function applyChunk(
     await opts.onDecided?.(result);
     return result;
   }
-  await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, CREDIT, async (posted) => {
+  await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, CREDIT, async () => {
     // Same transaction as the entries: a reference is recorded exactly when its credit commits.
     await client.query(`
       insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
-      select c.issuer_id, c.reference, c.card_id, c.amount, x.entry_id, $3, c.line
-      from unnest($1::bigint[], $2::bigint[]) as x(ord, entry_id) join ${CREDIT} c using (ord)`,
-    [posted.ords, posted.entryIds, opts.fileName]);
+      select issuer_id, reference, card_id, amount, entry_id, $1, line from ${CREDIT}`, [opts.fileName]);
     await opts.onDecided?.(result);
   });
   return result;
