@@ -109,7 +109,7 @@ export async function run(): Promise<void> {
       'purse cards load (child process, file read, checked, applied)': `${load.seconds.toFixed(1)} s, ${fmt(loadRate)} rows/s`,
       'ratio to the ledger-row COPY (target >= 0.3)': `${ratio.toFixed(2)} ${ratio >= 0.3 ? 'OK' : 'MISSED'}`,
       'peak RSS of purse cards load (target < 300 MB)': `${load.maxRssMb} MB ${load.maxRssMb < 300 ? 'OK' : 'MISSED'}`,
-      'CPU per row: purse process + its backends': `${fmt((childCpuSeconds(load.stderr) * 1e6) / n, 1)} + ${backendCpu === null ? 'n/a' : fmt((backendCpu * 1e6) / n, 1)} µs`,
+      'CPU per row: purse process + its backends': `${((childCpuSeconds(load.stderr) * 1e6) / n).toFixed(1)} + ${backendCpu === null ? 'n/a' : ((backendCpu * 1e6) / n).toFixed(1)} µs`,
     });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
