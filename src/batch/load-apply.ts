@@ -45,7 +45,9 @@ export async function prepareWork(client: pg.ClientBase, rows: number, byCardId 
   // probe per row per chunk; work_mem is raised for this session so 1,000,000 rows sort in memory.
   // The planner, costing index probes as uncached page reads, hashes the whole cards table even
   // for a small file: below PROBE_RATIO it is told not to (statistics: `pg_class.reltuples`, kept
-  // by the ANALYZE after each bulk command).
+  // by the ANALYZE after each bulk command). The duplicate window compares references byte-wise
+  // (COLLATE "C": the same equality as the database's deterministic collation, at half the sort's
+  // cost under a libc locale such as C.UTF-8).
   const { rows: [size] } = await client.query<{ cards: number; refs: number }>(`
     select greatest((select reltuples from pg_class where oid = 'cards'::regclass), 0)::float8 as cards,
            greatest((select reltuples from pg_class where oid = 'load_references'::regclass), 0)::float8 as refs`);
