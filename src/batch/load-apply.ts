@@ -217,7 +217,7 @@ with w as (
 ), balances as (
   select a.card_id, a.asset, a.balance + coalesce(d.credited, 0) as balance
   from card_accounts a
-  left join ${DRY} d on d.card_id = a.card_id and d.asset = a.asset
+  left join ${DRY} d on $6::boolean and d.card_id = a.card_id and d.asset = a.asset
   where a.card_id = any(array(select distinct card_id from ok))
 ), cards as (
   select ok.*, b.balance,
