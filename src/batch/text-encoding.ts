@@ -7,9 +7,11 @@ export type InputEncoding = 'utf8' | 'gbk';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+let iconv: typeof import('iconv-lite') | undefined;
+
 /** GBK text to a string; iconv-lite is loaded on the first GBK file only (UTF-8 runs skip its start-up). */
 function fromGbk(bytes: Buffer): string {
-  const iconv = createRequire(import.meta.url)('iconv-lite') as typeof import('iconv-lite');
+  iconv ??= createRequire(import.meta.url)('iconv-lite') as typeof import('iconv-lite');
   return iconv.decode(bytes, 'gbk');
 }
 
