@@ -158,9 +158,12 @@ export async function applyChunk(
   }
   await postCardCredits(client, opts.businessDate, 'bulk_load', opts.occurredAt, CREDIT, async () => {
     // Same transaction as the entries: a reference is recorded exactly when its credit commits.
-    await client.query(`
-      insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
-      select issuer_id, reference, card_id, amount, entry_id, $1, line from ${CREDIT}`, [opts.fileName]);
+    await client.query({
+      name: 'purse_load_references',
+      text: `insert into load_references (issuer_id, reference, card_id, amount, entry_id, file_name, line)
+             select issuer_id, reference, card_id, amount, entry_id, $1, line from ${CREDIT}`,
+      values: [opts.fileName],
+    });
     await opts.onDecided?.(result);
   });
   return result;
