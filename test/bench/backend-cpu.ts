@@ -13,7 +13,7 @@ function runNs(pid: number): number | null {
   }
 }
 
-/** A running sample of new backends' CPU; `stop` resolves to their CPU seconds, or null when the server's processes cannot be read from here. */
+/** A running sample of new backends' CPU; `stop` resolves to their CPU seconds, or null when none could be read from here (a server on another machine). */
 export interface BackendCpu { stop(): Promise<number | null> }
 
 /**
@@ -33,7 +33,6 @@ export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
   const { rows: present } = await client.query<{ pid: number }>('select pid from pg_stat_activity');
   const known = present.map((r) => r.pid);
   const last = new Map<number, number>();
-  let readable = true;
   const read = () => {
     for (const pid of last.keys()) {
       const ns = runNs(pid);
@@ -48,9 +47,8 @@ export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
       const { rows } = await client.query<{ pid: number }>(NEW, [known]);
       for (const { pid } of rows) {
         known.push(pid);
-        const ns = runNs(pid);
-        if (ns === null) readable = false;
-        else last.set(pid, ns);
+        const ns = runNs(pid); // null: gone already, or a server on another machine
+        if (ns !== null) last.set(pid, ns);
       }
     } finally {
       looking = false;
@@ -67,7 +65,7 @@ export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
       clearInterval(timer);
       read();
       await client.end();
-      if (!readable) return null;
+      if (last.size === 0) return null;
       let ns = 0;
       for (const v of last.values()) ns += v;
       return ns / 1e9;
