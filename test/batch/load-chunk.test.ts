@@ -2,9 +2,11 @@
 // fixed number of statements per chunk whatever its rows, a card's several rows decided in file
 // order in SQL, a small file's cards looked up by index probes, and a reference check the database
 // makes as cheaply as the one the CLI makes, accepting exactly the same references.
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../helpers/db.js';
-import { issuePans, readRejects, tempDir, writeLoadFile } from '../helpers/batch.js';
+import { issuePans, loadCli, readRejects, tempDir, writeLoadFile } from '../helpers/batch.js';
 import { queriesDuring } from '../helpers/queries.js';
 import { addIssuer } from '../../src/registry/issuers.js';
 import { addProgram } from '../../src/registry/programs.js';
@@ -86,6 +88,35 @@ describe('a load chunk: statements per chunk, decisions in file order', () => {
     expect(noHash(await queriesDuring(async () => { summary = await load(large); }))).toBe(false);
     expect(summary!.applied).toEqual({ count: 100, amount: 100 });
     expect((await verifyLedger(ctx.db.pg)).ok).toBe(true);
+  });
+});
+
+describe('purse cards load beside the daemon: its connections', () => {
+  it('names them `purse cards load`, so pg_stat_activity (and the bench\'s CPU sampler) tells its backends from the daemon\'s', async () => {
+    const pan = pans[150]!;
+    const file = writeLoadFile(dir, 'named.csv', [[pan, 1, 'N-1']]);
+    const other = new pg.Client({ connectionString: ctx.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select 1 from card_accounts a join cards c on c.id = a.card_id where c.pan_token = $1 for no key update of a', [panToken(ctx.keys, pan)]);
+      const { rows: [me] } = await other.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const run = loadCli(ctx, file, ['--json']);
+      let waiting: string[] = [];
+      for (let i = 0; i < 500 && waiting.length === 0; i++) {
+        const { rows } = await ctx.db.pg.query<{ application_name: string }>(
+          'select application_name from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [me!.pid]);
+        waiting = rows.map((r) => r.application_name);
+        if (waiting.length === 0) await sleep(20);
+      }
+      await other.query('rollback');
+      expect(waiting).toEqual(['purse cards load']);
+      const r = await run;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ applied: { count: 1, amount: 1 } });
+    } finally {
+      await other.end();
+    }
   });
 });
 

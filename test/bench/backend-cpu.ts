@@ -17,19 +17,20 @@ function runNs(pid: number): number | null {
 export interface BackendCpu { stop(): Promise<number | null> }
 
 /**
- * Starts sampling the CPU of every client backend of `application_name` `purse…` that connects
- * to `url`'s server from now on (the backends present now, e.g. the daemon's pool, are left out):
- * new backends are looked up every 50 ms and each one's /proc/<pid>/schedstat read every 10 ms,
- * its last reading counting. So a backend's last few milliseconds before it exits, and a
- * connection that opens and closes between two look-ups (the CLI's migration check), are not
- * counted: the figure is a slight undercount. Only meaningful when the server runs on this machine.
+ * Starts sampling the CPU of every client backend of one of `applicationNames` that connects to
+ * `url`'s server from now on (a CLI command names its connections `purse <command>`, its migration
+ * check `purse-migrate`; the daemon's are `purse`): new backends are looked up every 50 ms and each
+ * one's /proc/<pid>/schedstat read every 10 ms, its last reading counting. So a backend's last few
+ * milliseconds before it exits, and a connection that opens and closes between two look-ups (the
+ * migration check), are not counted: the figure is a slight undercount. Only meaningful when the
+ * server runs on this machine.
  */
-export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
+export async function sampleBackendCpu(url: string, applicationNames: readonly string[]): Promise<BackendCpu> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const NEW = `
     select pid from pg_stat_activity
-    where backend_type = 'client backend' and application_name like 'purse%' and pid <> pg_backend_pid() and not (pid = any($1::int[]))`;
+    where backend_type = 'client backend' and application_name = any($2::text[]) and pid <> pg_backend_pid() and not (pid = any($1::int[]))`;
   const { rows: present } = await client.query<{ pid: number }>('select pid from pg_stat_activity');
   const known = present.map((r) => r.pid);
   const last = new Map<number, number>();
@@ -44,7 +45,7 @@ export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
     if (looking) return;
     looking = true;
     try {
-      const { rows } = await client.query<{ pid: number }>(NEW, [known]);
+      const { rows } = await client.query<{ pid: number }>(NEW, [known, applicationNames]);
       for (const { pid } of rows) {
         known.push(pid);
         const ns = runNs(pid); // null: gone already, or a server on another machine
@@ -72,6 +73,9 @@ export async function sampleBackendCpu(url: string): Promise<BackendCpu> {
     },
   };
 }
+
+/** The connections of `purse cards load`: its pool's and its migration check's. */
+export const LOAD_CONNECTIONS = ['purse cards load', 'purse-migrate'] as const;
 
 /** User plus system CPU seconds of a child run under `/usr/bin/time -v`, from its report on stderr. */
 export function childCpuSeconds(timeReport: string): number {

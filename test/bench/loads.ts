@@ -10,7 +10,7 @@ import { benchDatabase, report } from './harness.js';
 import { benchScale, copyFile, fmt, timePurse, writeLines } from './batch-tools.js';
 import { benchProgram } from './issuance.js';
 import { generateKeyringJson } from '../../src/cards/keys.js';
-import { childCpuSeconds, sampleBackendCpu } from './backend-cpu.js';
+import { childCpuSeconds, LOAD_CONNECTIONS, sampleBackendCpu } from './backend-cpu.js';
 
 /** Cards per load row: each card gets 4 loads, spread so a 20,000-row chunk credits distinct cards. */
 const ROWS_PER_CARD = 4;
@@ -85,7 +85,7 @@ export async function run(): Promise<void> {
     });
     pans.length = 0;
     await c.query('checkpoint').catch(() => undefined);
-    const backends = await sampleBackendCpu(db.url);
+    const backends = await sampleBackendCpu(db.url, LOAD_CONNECTIONS);
     let backendCpu: number | null;
     let load: Awaited<ReturnType<typeof timePurse>>;
     try {

@@ -10,7 +10,7 @@ import { addMerchant, addTerminal } from '../../../src/registry/merchants.js';
 import { addChannel } from '../../../src/registry/channels.js';
 import { writeLines } from '../batch-tools.js';
 import { purseCli, type PurseEnv } from './processes.js';
-import { sampleBackendCpu } from '../backend-cpu.js';
+import { LOAD_CONNECTIONS, sampleBackendCpu } from '../backend-cpu.js';
 
 export const PROGRAM = 'BENCH-SV';
 
@@ -58,7 +58,7 @@ export async function loadWithCli(env: PurseEnv, pans: readonly string[], amount
     if (i === n + 1) return `TRAILER,${n},${n * amount}\n`;
     return `${pans[i - 1]},${amount},${prefix}-${i}\n`;
   });
-  const backends = await sampleBackendCpu(env.url);
+  const backends = await sampleBackendCpu(env.url, LOAD_CONNECTIONS);
   let backendSeconds: number | null;
   let run: Awaited<ReturnType<typeof purseCli<{ applied: { count: number; amount: number } }>>>;
   try {
