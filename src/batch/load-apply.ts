@@ -134,11 +134,12 @@ export async function applyChunk(
   if (!opts.dryRun && opts.lockFirst) {
     await client.query(`select purse_lock_card_accounts(array(select distinct card_id from ${WORK} where seq between $1 and $2 and card_id is not null))`, [opts.lo, opts.hi]);
   }
-  // Named: parsed once per run, and planned once its generic plan is as good (about 1.5 ms a chunk).
-  const { rows } = await client.query<Decided>({
-    name: opts.dryRun ? 'purse_load_decide_dry' : 'purse_load_decide', text: opts.dryRun ? DECIDE_DRY_SQL : DECIDE_SQL,
-    values: [opts.lo, opts.hi, opts.businessDate, [...opts.issuers.keys()], [...opts.issuers.values()]],
-  });
+  // Planned for each chunk's own range (not prepared): a generic plan, estimating a range of the
+  // work table at 0.5% of it, joined 1,000 rows with the card accounts in a nested loop that read
+  // all 1,000 accounts per row (50 ms a chunk instead of 6).
+  const { rows } = await client.query<Decided>(opts.dryRun ? DECIDE_DRY_SQL : DECIDE_SQL, [
+    opts.lo, opts.hi, opts.businessDate, [...opts.issuers.keys()], [...opts.issuers.values()],
+  ]);
   for (const r of rows) {
     if (r.outcome === 'credited') {
       result.applied.count = r.credited!;
