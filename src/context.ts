@@ -47,6 +47,11 @@ export interface ContextOptions {
   create?: boolean;
   /** Log level without LOG_LEVEL (default warn; the daemon: info). */
   defaultLogLevel?: LogLevel;
+  /**
+   * `application_name` of the hot-path pool's connections (default `purse`). CLI commands give
+   * their own (`purse cards load`), so pg_stat_activity tells a command's backends from the daemon's.
+   */
+  applicationName?: string;
 }
 
 /**
@@ -75,6 +80,7 @@ export async function openContext(opts: ContextOptions = {}): Promise<OpenedCont
   }
   const db = await openDb(url, {
     poolSize: config.poolSize, keepIdle: opts.longRunning === true, statementTimeoutMs: opts.longRunning ? config.statementTimeoutMs : 0,
+    applicationName: opts.applicationName,
   });
   return {
     config,

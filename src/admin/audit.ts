@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type pg from 'pg';
-import { sql, type CommonQueryMethods } from 'slonik';
+import type { CommonQueryMethods } from 'slonik';
 import type { Context } from '../context.js';
 import { scrubPans } from '../cards/luhn.js';
 import { InputError } from '../errors.js';
@@ -61,6 +61,8 @@ export async function auditPg(client: pg.ClientBase | pg.Pool, ctx: Context, act
 /** Appends one audit record in a slonik transaction (registry functions). */
 export async function auditSql(tx: CommonQueryMethods, ctx: Context, actor: Actor, r: AuditRecord): Promise<void> {
   const v = values(ctx, actor, r) as [Date, string, string | null, string, string | null, string | null, string | null, string, string | null, string | null];
+  // Loaded here, not with this module: commands that audit through pg only (a bulk load) never load slonik.
+  const { sql } = await import('slonik');
   await tx.query(sql.unsafe`insert into audit_log (at, actor, role, action, target, request_id, source, outcome, before, after)
     values (${v[0].toISOString()}, ${v[1]}, ${v[2]}, ${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}, ${v[7]}, ${v[8]}::jsonb, ${v[9]}::jsonb)`);
 }

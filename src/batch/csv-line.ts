@@ -1,4 +1,6 @@
-import { parse, CsvError } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+
+let csvParse: typeof import('csv-parse/sync') | undefined;
 
 /** The fields of one CSV line, or why it cannot be read. */
 export type CsvLine = { fields: string[]; error?: undefined } | { fields?: undefined; error: string };
@@ -18,6 +20,9 @@ const MESSAGES: Record<string, string> = {
  */
 export function parseCsvLine(text: string): CsvLine {
   if (!text.includes('"')) return { fields: text.split(',') };
+  // Loaded on the first quoted line only: files without quotes (most) skip its start-up.
+  csvParse ??= createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
+  const { parse, CsvError } = csvParse;
   try {
     const records = parse(text, { relax_column_count: true, bom: false, record_delimiter: ['\n'] }) as string[][];
     if (records.length !== 1) return { error: 'malformed record' };

@@ -146,7 +146,7 @@ export async function applyStaged(
     rejects: RejectSink; control: LoadSummary['control']; actor?: Actor;
   },
 ): Promise<LoadSummary> {
-  const issuers = await prepareWork(client, opts.byCardId);
+  const issuers = await prepareWork(client, opts.found.count, opts.byCardId);
   const summary: LoadSummary = {
     file: opts.file, dry_run: opts.dryRun, encoding: opts.encoding, card_column: opts.byCardId ? 'card_id' : 'card', lines: opts.found.count, total: jsonInt(opts.found.total), control: opts.control,
     applied: { count: 0, amount: 0 }, already_applied: { count: 0, amount: 0 }, rejected: { count: 0 }, rejects_file: '',

@@ -1,4 +1,4 @@
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { LineDecoder } from './lines.js';
 
@@ -6,6 +6,14 @@ import type { LineDecoder } from './lines.js';
 export type InputEncoding = 'utf8' | 'gbk';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+let iconv: typeof import('iconv-lite') | undefined;
+
+/** GBK text to a string; iconv-lite is loaded on the first GBK file only (UTF-8 runs skip its start-up). */
+function fromGbk(bytes: Buffer): string {
+  iconv ??= createRequire(import.meta.url)('iconv-lite') as typeof import('iconv-lite');
+  return iconv.decode(bytes, 'gbk');
+}
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {
@@ -38,7 +46,7 @@ export function lineDecoder(encoding: InputEncoding | undefined): { decode: Line
   let chosen = encoding;
   const decode: LineDecoder = (bytes) => {
     if (chosen === undefined && hasHighByte(bytes)) chosen = isUtf8(bytes) ? 'utf8' : 'gbk';
-    return chosen === 'gbk' ? iconv.decode(bytes, 'gbk') : bytes.toString('utf8');
+    return chosen === 'gbk' ? fromGbk(bytes) : bytes.toString('utf8');
   };
   return { decode, encoding: () => chosen ?? 'utf8' };
 }
@@ -46,5 +54,5 @@ export function lineDecoder(encoding: InputEncoding | undefined): { decode: Line
 /** A whole small file as text: a UTF-8 BOM dropped; UTF-8 when valid, else GBK. */
 export function decodeFile(bytes: Buffer): string {
   if (bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))) return bytes.subarray(3).toString('utf8');
-  return isUtf8(bytes) ? bytes.toString('utf8') : iconv.decode(bytes, 'gbk');
+  return isUtf8(bytes) ? bytes.toString('utf8') : fromGbk(bytes);
 }

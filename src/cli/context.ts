@@ -11,12 +11,15 @@ const READ_ONLY_GROUPS = new Set(['report']);
  * a flag on each read-only command.
  */
 let readOnly = false;
+/** The command's name for its database connections (`application_name`), e.g. `purse cards load`. */
+let applicationName = 'purse';
 
 /** Records which command runs (main's preAction hook). */
 export function markCommand(command: Command): void {
   const names: string[] = [];
   for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
   readOnly = READ_ONLY_LEAVES.has(names[names.length - 1] ?? '') || READ_ONLY_GROUPS.has(names[0] ?? '');
+  applicationName = ['purse', ...names].join(' ');
 }
 
 
@@ -25,7 +28,7 @@ export function markCommand(command: Command): void {
  * this process started is stopped again). A read-only command never creates a database or keys.
  */
 export async function withContext<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
-  const ctx = await openContext({ create: !readOnly });
+  const ctx = await openContext({ create: !readOnly, applicationName });
   try {
     return await fn(ctx);
   } finally {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createPool, type DatabasePool } from 'slonik';
+import type { ClientConfigurationInput, DatabasePool } from 'slonik';
 import { InvariantError } from '../errors.js';
 
 /** int8 as a JS number, refusing anything beyond 2^53 rather than silently losing fen. */
@@ -51,7 +51,7 @@ export async function openDb(url: string, opts: { poolSize: number; applicationN
     application_name: opts.applicationName ?? 'purse',
   });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
-  const sql = await createPool(url, {
+  const sql = lazyPool(url, {
     maximumPoolSize: 4,
     captureStackTrace: false,
     typeParsers: [
@@ -69,4 +69,22 @@ export async function openDb(url: string, opts: { poolSize: number; applicationN
       await Promise.allSettled([pool.end(), sql.end()]);
     },
   };
+}
+
+/**
+ * The control-plane pool, made (and slonik loaded) on its first use: slonik's modules take about
+ * 60 ms of CPU to load, which a CLI command that never uses this pool (a bulk load beside the
+ * daemon) does not spend. Every method of DatabasePool is asynchronous, so each call waits for the
+ * pool and then makes it; `end` of a pool never made does nothing.
+ */
+function lazyPool(url: string, config: ClientConfigurationInput): DatabasePool {
+  let made: Promise<DatabasePool> | undefined;
+  const pool = () => (made ??= import('slonik').then(({ createPool }) => createPool(url, config)));
+  return new Proxy({} as DatabasePool, {
+    get(_target, name) {
+      if (name === 'then') return undefined; // not a promise itself
+      if (name === 'end') return async () => { if (made) await (await made).end(); };
+      return (...args: unknown[]) => pool().then((p) => Reflect.apply(p[name as keyof DatabasePool] as (...a: unknown[]) => unknown, p, args));
+    },
+  });
 }

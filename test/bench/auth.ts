@@ -89,6 +89,9 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
       loaded += w.amount;
       const r = w.during / w.without;
       rows.push(check('purchases/s while a load file is applied / without it (same loop)', `${fmt(w.during)} / ${fmt(w.without)} = ${fmt(r, 2)}`, '≥ 0.8', r >= 0.8));
+      const cpu = w.cpu;
+      rows.push(info(`CPU of that load (${fmt(w.rows)} rows): purse process + its backends`, cpu.backends === null
+        ? `${fmt(cpu.cli, 2)} s + n/a` : `${fmt(cpu.cli, 2)} s + ${fmt(cpu.backends, 2)} s = ${fmt(cpu.cli + cpu.backends, 2)} s`, 'lower is better'));
     }
     if (wanted.has('two-daemons')) {
       const t = await twoDaemons(b, pans, secs(25, 5));

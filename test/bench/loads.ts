@@ -10,6 +10,7 @@ import { benchDatabase, report } from './harness.js';
 import { benchScale, copyFile, fmt, timePurse, writeLines } from './batch-tools.js';
 import { benchProgram } from './issuance.js';
 import { generateKeyringJson } from '../../src/cards/keys.js';
+import { childCpuSeconds, LOAD_CONNECTIONS, sampleBackendCpu } from './backend-cpu.js';
 
 /** Cards per load row: each card gets 4 loads, spread so a 20,000-row chunk credits distinct cards. */
 const ROWS_PER_CARD = 4;
@@ -84,7 +85,14 @@ export async function run(): Promise<void> {
     });
     pans.length = 0;
     await c.query('checkpoint').catch(() => undefined);
-    const load = await timePurse(['cards', 'load', file, '--json'], env);
+    const backends = await sampleBackendCpu(db.url, LOAD_CONNECTIONS);
+    let backendCpu: number | null;
+    let load: Awaited<ReturnType<typeof timePurse>>;
+    try {
+      load = await timePurse(['cards', 'load', file, '--json'], env);
+    } finally {
+      backendCpu = await backends.stop();
+    }
     const summary = JSON.parse(load.stdout) as { applied: { count: number; amount: number }; rejected: { count: number } };
     const { rows: [made] } = await c.query<{ refs: number; postings: number }>(
       `select (select count(*) from load_references)::int as refs, (select count(*) from postings where entry_kind = 'bulk_load')::int as postings`);
@@ -101,6 +109,7 @@ export async function run(): Promise<void> {
       'purse cards load (child process, file read, checked, applied)': `${load.seconds.toFixed(1)} s, ${fmt(loadRate)} rows/s`,
       'ratio to the ledger-row COPY (target >= 0.3)': `${ratio.toFixed(2)} ${ratio >= 0.3 ? 'OK' : 'MISSED'}`,
       'peak RSS of purse cards load (target < 300 MB)': `${load.maxRssMb} MB ${load.maxRssMb < 300 ? 'OK' : 'MISSED'}`,
+      'CPU per row: purse process + its backends': `${((childCpuSeconds(load.stderr) * 1e6) / n).toFixed(1)} + ${backendCpu === null ? 'n/a' : ((backendCpu * 1e6) / n).toFixed(1)} µs`,
     });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

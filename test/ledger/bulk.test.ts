@@ -26,24 +26,32 @@ const counts = async () => (await ctx.db.pg.query<{ e: number; p: number }>(
 describe('set-based card credits decided beforehand (postCardCredits)', () => {
   const creditRows = (rows: string) => `
     select ord::bigint, card_id::bigint, 'CNY'::text as asset, amount::bigint, 'issuer:${seed.issuerId}'::text as counter_account,
-           max_balance::bigint, jsonb_build_object('ord', ord) as memo
+           max_balance::bigint, jsonb_build_object('ord', ord) as memo, null::bigint as entry_id
     from (values ${rows}) v(ord, card_id, amount, max_balance)`;
   const balances = async (ids: number[]) => (await ctx.db.pg.query<{ card_id: number; balance: number }>(
     'select card_id, balance from card_accounts where card_id = any($1) order by card_id', [ids])).rows;
 
   it('posts one entry per row in the account name the ledger spells, and raises each card by the sum of its rows', async () => {
     const [a, b] = seed.cardIds;
-    const seen: number[][] = [];
-    const credited = await withSource(creditRows(`(1, ${a}, 700, 1000), (2, ${b}, 300, 1000), (3, ${a}, 200, 1000)`),
-      (c, date) => postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src', async (posted) => {
-        // Runs before the balances are raised: the entries exist, the cards are not yet credited.
-        seen.push(posted.ords, (await balances([a!, b!])).map((r) => r.balance));
-      }));
-    expect(credited.ords).toEqual([1, 2, 3]);
-    expect(credited.amounts).toEqual([700, 300, 200]);
-    expect(seen).toEqual([[1, 2, 3], [0, 0]]);
+    const seen: unknown[] = [];
+    const { credited, entries } = await withSource(creditRows(`(1, ${a}, 700, 1000), (2, ${b}, 300, 1000), (3, ${a}, 200, 1000)`),
+      async (c, date) => {
+        const posted = await postCardCredits(c, date, 'bulk_load', ctx.clock.now(), 'src', async (p) => {
+          // Runs before the balances are raised: the entries exist and the rows name them, the cards are not yet credited.
+          const named = await c.query<{ n: number }>('select count(*)::int as n from src s join entries e on e.id = s.entry_id');
+          seen.push(p, named.rows[0]!.n, (await balances([a!, b!])).map((r) => r.balance));
+        });
+        const { rows } = await c.query<{ ord: number; entry_id: number; amount: number }>('select ord, entry_id, amount from src order by ord');
+        return { credited: posted, entries: rows };
+      });
+    expect(credited).toEqual({ count: 3, amount: 1200 });
+    expect(seen).toEqual([{ count: 3, amount: 1200 }, 3, [0, 0]]);
+    expect(entries.map((e) => e.ord)).toEqual([1, 2, 3]);
+    // Entries are numbered in the rows' order.
+    expect(entries[0]!.entry_id).toBeLessThan(entries[1]!.entry_id);
+    expect(entries[1]!.entry_id).toBeLessThan(entries[2]!.entry_id);
     const { rows } = await ctx.db.pg.query<{ account: string; amount: number; card_id: number | null }>(
-      'select account, amount, card_id from postings where entry_id = $1 order by amount desc', [credited.entryIds[0]]);
+      'select account, amount, card_id from postings where entry_id = $1 order by amount desc', [entries[0]!.entry_id]);
     expect(rows).toEqual([
       { account: account.cardValue(a!), amount: 700, card_id: a },
       { account: account.issuer(seed.issuerId), amount: -700, card_id: null },

@@ -39,6 +39,9 @@ export interface WhileLoad {
   without: number;
   loadSeconds: number;
   amount: number;
+  /** Rows of the load file, and the load's CPU seconds: the `purse` process, and its backends (null: not readable from here). */
+  rows: number;
+  cpu: { cli: number; backends: number | null };
 }
 
 /**
@@ -83,6 +86,9 @@ export async function purchasesWhileLoading(b: Bench, pans: readonly string[], l
   const during = inSum / Math.max(0.1, inN / 10);
   const without = outSum / Math.max(0.1, outN / 10);
   const overlap = inN / 10;
+  const cpu = applied.cpu;
+  const cpuTotal = cpu.cli + (cpu.backends ?? 0);
+  const rows = `${fmt(loadPans.length)} rows, the command's start-up included`;
   report('purchases while a load file is applied', {
     'closed loop': describeClosed(closed, b.connections),
     'purse cards load': `${loadPans.length} rows, ${fmt(applied.seconds, 1)} s from spawn to exit (${fmt(overlap, 1)} s of it inside the loop)`,
@@ -90,6 +96,10 @@ export async function purchasesWhileLoading(b: Bench, pans: readonly string[], l
     // A stretch with no purchase answered is purchases waiting on the load's row locks; a lower
     // but steady rate is the load's CPU taken from the daemon and the server.
     'longest stretch without an approved purchase while it ran': `${fmt(longestStall / 10, 1)} s; deadlocks in the database during the loop: ${deadlocks1 - deadlocks0}`,
+    // What the load takes from the daemon on a full machine; unlike the ratio, comparable across runs.
+    'CPU of the load': cpu.backends === null
+      ? `${fmt(cpu.cli, 2)} s in the purse process (its backends not readable from here); ${rows}`
+      : `${fmt(cpuTotal, 2)} s: ${fmt(cpu.cli, 2)} s in the purse process (start-up included) + ${fmt(cpu.backends, 2)} s in its PostgreSQL backends; ${fmt((cpuTotal * 1e6) / loadPans.length)} µs per row (${rows})`,
   });
-  return { closed, during, without, loadSeconds: applied.seconds, amount: applied.amount };
+  return { closed, during, without, loadSeconds: applied.seconds, amount: applied.amount, rows: loadPans.length, cpu };
 }

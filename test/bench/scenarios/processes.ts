@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadConfig, Phase, PhaseResult } from '../auth-load.js';
 import { timePurse } from '../batch-tools.js';
+import { childCpuSeconds } from '../backend-cpu.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -63,9 +64,9 @@ export async function generate(cfg: Omit<LoadConfig, 'phases'>, phases: Phase[],
   return results;
 }
 
-/** `purse <args> --json` as an operator runs it (child process); its JSON output, and when it ran (epoch ms). */
-export async function purseCli<T>(env: PurseEnv, args: string[]): Promise<{ out: T; from: number; to: number; seconds: number }> {
+/** `purse <args> --json` as an operator runs it (child process); its JSON output, when it ran (epoch ms) and its CPU seconds (user + system). */
+export async function purseCli<T>(env: PurseEnv, args: string[]): Promise<{ out: T; from: number; to: number; seconds: number; cpu: number }> {
   const from = Date.now();
   const run = await timePurse([...args, '--json'], { ...process.env, DATABASE_URL: env.url, PURSE_KEYS: env.keysJson, PURSE_HOME: env.home, LOG_LEVEL: 'warn' });
-  return { out: JSON.parse(run.stdout) as T, from, to: Date.now(), seconds: run.seconds };
+  return { out: JSON.parse(run.stdout) as T, from, to: Date.now(), seconds: run.seconds, cpu: childCpuSeconds(run.stderr) };
 }

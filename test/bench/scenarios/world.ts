@@ -10,6 +10,7 @@ import { addMerchant, addTerminal } from '../../../src/registry/merchants.js';
 import { addChannel } from '../../../src/registry/channels.js';
 import { writeLines } from '../batch-tools.js';
 import { purseCli, type PurseEnv } from './processes.js';
+import { LOAD_CONNECTIONS, sampleBackendCpu } from '../backend-cpu.js';
 
 export const PROGRAM = 'BENCH-SV';
 
@@ -41,8 +42,15 @@ export async function issueWithCli(env: PurseEnv, count: number, batch: string, 
   return { pans: list, seconds: run.seconds };
 }
 
+/** What `loadWithCli` measured: the amount loaded, when the command ran (epoch ms), and its CPU seconds. */
+export interface CliLoad {
+  amount: number; from: number; to: number; seconds: number;
+  /** CPU seconds of the `purse` process, and of the backends it opened (null: the server's processes are not readable from here). */
+  cpu: { cli: number; backends: number | null };
+}
+
 /** `purse cards load` of one row of `amount` per card of `pans` (references `<prefix>-<i>`), checked to apply every row. */
-export async function loadWithCli(env: PurseEnv, pans: readonly string[], amount: number, prefix: string): Promise<{ amount: number; from: number; to: number; seconds: number }> {
+export async function loadWithCli(env: PurseEnv, pans: readonly string[], amount: number, prefix: string): Promise<CliLoad> {
   const file = path.join(env.home, `${prefix}.csv`);
   const n = pans.length;
   await writeLines(file, n + 2, (i) => {
@@ -50,11 +58,18 @@ export async function loadWithCli(env: PurseEnv, pans: readonly string[], amount
     if (i === n + 1) return `TRAILER,${n},${n * amount}\n`;
     return `${pans[i - 1]},${amount},${prefix}-${i}\n`;
   });
-  const run = await purseCli<{ applied: { count: number; amount: number } }>(env, ['cards', 'load', file]);
+  const backends = await sampleBackendCpu(env.url, LOAD_CONNECTIONS);
+  let backendSeconds: number | null;
+  let run: Awaited<ReturnType<typeof purseCli<{ applied: { count: number; amount: number } }>>>;
+  try {
+    run = await purseCli<{ applied: { count: number; amount: number } }>(env, ['cards', 'load', file]);
+  } finally {
+    backendSeconds = await backends.stop();
+  }
   fs.rmSync(file);
   fs.rmSync(`${file}.rejects.csv`, { force: true });
   if (run.out.applied.count !== n) throw new Error(`purse cards load applied ${run.out.applied.count} of ${n} rows`);
-  return { amount: run.out.applied.amount, from: run.from, to: run.to, seconds: run.seconds };
+  return { amount: run.out.applied.amount, from: run.from, to: run.to, seconds: run.seconds, cpu: { cli: run.cpu, backends: backendSeconds } };
 }
 
 /** `k` distinct elements of `xs`, at random. */
