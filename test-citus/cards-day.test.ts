@@ -13,10 +13,9 @@ import { addProgram } from '../src/registry/programs.js';
 import { issueCard } from '../test/helpers/residual.js';
 import { listCards } from '../src/holders/cards.js';
 import { cliActor } from '../src/admin/audit.js';
-import { verifyLedger } from '../src/ledger/verify.js';
+import { expectSameOutputs, expectVerified, type Outputs } from './helpers/compare.js';
 import { idLabels, relabel } from './helpers/labels.js';
 
-type Outputs = Record<string, string>;
 
 // Card ids differ between the two databases by how their sequences hand them out; card numbers
 // are random; the personalization file's path is the run's own directory.
@@ -98,12 +97,10 @@ describe('card lifecycle on a single server and on the cluster', () => {
   });
 
   it('gives the same answers to every step', () => {
-    expect(Object.keys(cluster.out)).toEqual(Object.keys(single.out));
-    for (const name of Object.keys(single.out)) expect({ name, out: cluster.out[name] }).toEqual({ name, out: single.out[name] });
+    expectSameOutputs(single.out, cluster.out);
   });
 
   it('ledger verify is clean on both', async () => {
-    expect((await verifyLedger(single.f.ctx.db.pg)).ok).toBe(true);
-    expect((await verifyLedger(cluster.f.ctx.db.pg)).ok).toBe(true);
+    await expectVerified(single.f.ctx.db.pg, cluster.f.ctx.db.pg);
   });
 });

@@ -7,10 +7,9 @@ import { isoFixture, type IsoFixture } from '../test/helpers/iso.js';
 import { text, type IsoMessage } from '../src/iso/codec.js';
 import { listPosBatches } from '../src/iso/batches.js';
 import { settleBusinessDate } from '../src/settlement/settle.js';
-import { verifyLedger } from '../src/ledger/verify.js';
+import { expectSameOutputs, expectVerified, type Outputs } from './helpers/compare.js';
 
 const D = '2026-03-10';
-type Outputs = Record<string, string>;
 
 /**
  * A POS terminal's day over ISO 8583 (design §5b) on one database: sign-on, balance, purchases, a
@@ -85,12 +84,10 @@ describe('a POS terminal over ISO 8583 on a single server and on the cluster', (
   });
 
   it('answers every message and writes every file the same', () => {
-    expect(Object.keys(cluster.out)).toEqual(Object.keys(single.out));
-    for (const name of Object.keys(single.out)) expect({ name, out: cluster.out[name] }).toEqual({ name, out: single.out[name] });
+    expectSameOutputs(single.out, cluster.out);
   });
 
   it('ledger verify is clean on both', async () => {
-    expect((await verifyLedger(single.f.ctx.db.pg)).ok).toBe(true);
-    expect((await verifyLedger(cluster.f.ctx.db.pg)).ok).toBe(true);
+    await expectVerified(single.f.ctx.db.pg, cluster.f.ctx.db.pg);
   });
 });

@@ -1,11 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clusterContext, clusterDatabase } from './helpers/db.js';
 import { mallFixture, type MallFixture } from '../test/helpers/mall.js';
-import { verifyLedger } from '../src/ledger/verify.js';
+import { expectSameOutputs, expectVerified, type Outputs } from './helpers/compare.js';
 import { idLabels, relabel } from './helpers/labels.js';
-
-/** Every answer of the session, by name: status and body, as JSON text. */
-type Outputs = Record<string, string>;
 
 interface Day { out: Outputs; f: MallFixture; race: { answers: unknown[][]; stock: number } }
 
@@ -155,12 +152,10 @@ describe('the management API on a single server and on the cluster', () => {
   });
 
   it('gives the same answers, status and body, to every request', () => {
-    expect(Object.keys(cluster.out)).toEqual(Object.keys(single.out));
-    for (const name of Object.keys(single.out)) expect({ name, out: cluster.out[name] }).toEqual({ name, out: single.out[name] });
+    expectSameOutputs(single.out, cluster.out);
   });
 
   it('ledger verify is clean on both', async () => {
-    expect((await verifyLedger(single.f.ctx.db.pg)).ok).toBe(true);
-    expect((await verifyLedger(cluster.f.ctx.db.pg)).ok).toBe(true);
+    await expectVerified(single.f.ctx.db.pg, cluster.f.ctx.db.pg);
   });
 });
