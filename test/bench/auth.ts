@@ -3,9 +3,10 @@
 // the same run.
 //
 //   npm run bench auth                                  every scenario (~10 minutes)
-//   npm run bench auth -- --scenario real,hot           some of them: real, two-daemons, load, hot, fresh
+//   npm run bench auth -- --scenario real,hot           some of them: real, sweep, two-daemons, load, hot, fresh
 //   BENCH_SCALE=0.1 npm run bench auth                  fewer cards and shorter phases, for a quick check
 //   BENCH_CONNECTIONS=128                               closed-loop connections (default 64)
+//   BENCH_SWEEP=128,256                                 connections of the sweep scenario's closed loops
 //   BENCH_DAEMON_NODE_ARGS='--max-semi-space-size=32'   node options for the daemons only
 //   npm run bench auth -- --citus                       real traffic on a local Citus cluster and a single server (scenarios/citus.ts)
 //
@@ -30,13 +31,15 @@ import { enableWalInspect, type Bench } from './scenarios/measure.js';
 import { realTraffic, TARGET_P99_MS, OPEN_FRACTION, type Real } from './scenarios/real.js';
 import { purchasesWhileLoading, twoDaemons } from './scenarios/mixed.js';
 import { freshStatistics, hotCards } from './scenarios/hot-fresh.js';
+import { connectionSweep, type Sweep } from './scenarios/sweep.js';
 import { check, info, printSummary, type Row } from './scenarios/summary.js';
 import { runCitus } from './scenarios/citus.js';
 
-const SCENARIOS = ['real', 'two-daemons', 'load', 'hot', 'fresh'] as const;
+const SCENARIOS = ['real', 'sweep', 'two-daemons', 'load', 'hot', 'fresh'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const SCALE = Math.min(1, Math.max(0.02, Number(process.env.BENCH_SCALE ?? 1) || 1));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const SWEEP = (process.env.BENCH_SWEEP ?? '128,256').split(',').map(Number).filter((n) => n > 0);
 const INITIAL_LOAD = 50_000; // half the anonymous maximum, leaving room for the load scenario's 100 fen
 const TARGET_RATIO = 1.5;
 const secs = (full: number, min: number) => Math.max(min, Math.round(full * SCALE));
@@ -84,6 +87,7 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
     const rows: Row[] = [];
     const results: Record<string, string> = {};
     const peak = real.closed.tps;
+    const sweep: Sweep | null = wanted.has('sweep') ? await connectionSweep(b, pans, SWEEP, { closed: secs(25, 5), open: secs(30, 8), warmup: secs(5, 2) }) : null;
     if (wanted.has('load')) {
       const w = await purchasesWhileLoading(b, pans, sample(pans, count(10_000, 500)), secs(30, 10));
       loaded += w.amount;
@@ -132,6 +136,12 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
       ...(lat ? [
         check(`real traffic: open loop at ${OPEN_FRACTION * 100}% of the peak, p99 ms (generator's clock)`, `${lat.p99} (p50 ${lat.p50}, p95 ${lat.p95}, max ${lat.max})`, `≤ ${TARGET_P99_MS}`, lat.p99 <= TARGET_P99_MS),
       ] : []),
+      ...(sweep ? [
+        info('sweep: closed loop approved/s by connections (one daemon) / pgbench', [{ connections: CONNECTIONS, closed: real.closed }, ...sweep.loops]
+          .map((l) => `${l.connections}: ${fmt(l.closed.tps)} = ${fmt(l.closed.tps / tpcb, 2)}× (batch ${batchMean(l.closed.batches)})`).join('; ')),
+        info(`sweep: open loop at ${OPEN_FRACTION * 100}% of its best (${sweep.best.connections} connections, ${fmt(sweep.open.tps)}/s), p99 ms`,
+          `${sweep.open.latency!.p99} (p50 ${sweep.open.latency!.p50}, p95 ${sweep.open.latency!.p95}, max ${sweep.open.latency!.max})`, `the headline's target: ≤ ${TARGET_P99_MS}`),
+      ] : []),
       ...rows,
       ...(Number.isFinite(hot) ? [info('hot cards / pgbench', fmt(hot / tpcb, 2), 'aim 2.0')] : []),
       info('WAL bytes per approved purchase (real traffic closed loop)', fmt(real.closed.walPerPurchase), '2.3 kB before issue 18; fewer is better'),
@@ -148,6 +158,12 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
     if (daemon) await stopProcess(daemon.child);
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** The mean batch size out of a closed loop's batch counters ('purse_batch_size: N (r/s) × mean M; …'). */
+function batchMean(batches: string): string {
+  const m = /purse_batch_size: [^;]*× mean ([\d.]+)/.exec(batches);
+  return m ? fmt(Number(m[1]), 1) : 'n/a';
 }
 
 /** Card value left = value loaded − approved purchases (the effect of every approved answer is in the ledger). */

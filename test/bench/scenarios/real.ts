@@ -28,6 +28,17 @@ export async function realTraffic(b: Bench, pans: readonly string[], s: { closed
 
   const rate = Math.max(1, Math.round(closed.tps * OPEN_FRACTION));
   console.error(`auth: real traffic, open loop at ${rate}/s (70% of ${fmt(closed.tps)}), ${s.open} s of which ${s.warmup} s warm-up…`);
+  const o = await openLoop(b, pans, rate, s, 'real traffic: open loop at 70% of the peak');
+  return { closed, open: o };
+}
+
+/**
+ * An open loop at `rate` on `pans` (latency from each request's scheduled send, warm-up excluded),
+ * reported under `title` with what ran beside it: server waits, autovacuum, kernel writeback,
+ * checkpoints, the daemon's GC and event-loop delay, the machine's CPU and the batches.
+ */
+export async function openLoop(b: Bench, pans: readonly string[], rate: number, s: { open: number; warmup: number }, title: string): Promise<PhaseResult> {
+  const cfg = { urls: [b.daemon.url], ...b.acquirer, pans: [...pans] };
   const io0 = await ioCounters(b.url);
   const watch = watchServer(b.url);
   const writeback = watchWriteback();
@@ -44,7 +55,7 @@ export async function realTraffic(b: Bench, pans: readonly string[], s: { closed
   const writtenBack = writeback.stop(o!.startedAt!, worst3);
   const mb = (bytes: number) => fmt(bytes / 1048576);
   const lat = o!.latency!;
-  report('real traffic: open loop at 70% of the peak', {
+  report(title, {
     'open loop': `${rate}/s for ${s.open} s, ${s.warmup} s warm-up excluded, ${lat.count} measured, achieved ${fmt(o!.tps)}/s, other ${JSON.stringify(o!.other)}`,
     'latency ms from scheduled send': `p50 ${lat.p50}  p95 ${lat.p95}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}  mean ${lat.mean}`,
     'seconds': `median of the seconds' p99 ${o!.seconds99!.median} ms; worst seconds ${o!.seconds99!.worst.map((w) => `${w.at} s: ${w.p99}`).join(', ')}`,
@@ -61,5 +72,5 @@ export async function realTraffic(b: Bench, pans: readonly string[], s: { closed
     'machine CPU busy (all processes, all CPUs)': machine,
     'batches': batchDelta(batchCounters(metrics0), batchCounters(metrics1), o!.seconds),
   });
-  return { closed, open: o! };
+  return o!;
 }
