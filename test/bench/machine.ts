@@ -16,11 +16,13 @@ export function cpuOf(pid: number | undefined): number {
 }
 
 /** The machine's CPU time so far, busy and in all (all CPUs, clock ticks, from /proc/stat); null off Linux. */
-export function machineCpu(): { busy: number; total: number } | null {
+export function machineCpu(): { busy: number; total: number; switches: number } | null {
   try {
-    const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
+    const [, ...ticks] = lines[0]!.trim().split(/\s+/).map(Number);
     const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
-    return { busy: total - ticks[3]! - ticks[4]!, total };
+    const switches = Number(lines.find((l) => l.startsWith('ctxt '))?.slice(5) ?? NaN);
+    return { busy: total - ticks[3]! - ticks[4]!, total, switches };
   } catch {
     return null;
   }

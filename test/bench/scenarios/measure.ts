@@ -29,6 +29,8 @@ export interface Closed {
   /** Heap records per approved purchase and the WAL's largest record kinds. */
   rowsPerPurchase: string;
   machine: string;
+  /** Context switches of the whole machine per approved purchase (/proc/stat). */
+  switchesPerPurchase: number;
   daemonCpuMs: number;
   /** CPU ms per approved purchase of the PostgreSQL server (all its processes) and of the load generator. */
   serverCpuMs: number;
@@ -88,7 +90,8 @@ export async function closedLoop(
     machine0 = machineCpu(); // from the first request on, not while the generator signs
     opts.onStart?.(at);
   });
-  const machine = busyShare(machine0, machineCpu());
+  const machine1 = machineCpu();
+  const machine = busyShare(machine0, machine1);
   const cpu = daemons.reduce((s, d) => s + cpuOf(d.child.pid), 0) - cpu0;
   const serverCpuSeconds = serverCpu(postmaster) - server0;
   const lsn1 = await flushPosition(b.url);
@@ -105,7 +108,7 @@ export async function closedLoop(
     walPerPurchase: walBytes / n, fpiPerPurchase: wal ? wal.fpi / n : NaN, checkpoints,
     indexPerPurchase: wal ? INDEX_ENTRY.reduce((s, k) => s + per(k), 0) : NaN,
     rowsPerPurchase: `heap inserts ${fmt(per('Heap/INSERT') + per('Heap/INSERT+INIT'), 2)}, updates ${fmt(per('Heap/UPDATE') + per('Heap/HOT_UPDATE') + per('Heap/UPDATE+INIT') + per('Heap/HOT_UPDATE+INIT'), 2)}, row locks ${fmt(per('Heap/LOCK'), 2)}; largest WAL records per purchase: ${top}`,
-    machine, daemonCpuMs: (1000 * cpu) / n, serverCpuMs: (1000 * serverCpuSeconds) / n, generatorCpuMs: (1000 * result!.cpuSeconds) / n, batches: batchDelta(m0, m1, result!.seconds),
+    machine, switchesPerPurchase: machine0 && machine1 ? (machine1.switches - machine0.switches) / n : NaN, daemonCpuMs: (1000 * cpu) / n, serverCpuMs: (1000 * serverCpuSeconds) / n, generatorCpuMs: (1000 * result!.cpuSeconds) / n, batches: batchDelta(m0, m1, result!.seconds),
   };
 }
 
@@ -113,5 +116,5 @@ export async function closedLoop(
 export function describeClosed(c: Closed, connections: number): string {
   return `${fmt(c.tps)} approved/s over ${c.result.seconds} s, ${connections} connections, other answers ${JSON.stringify(c.result.other)}; `
     + `WAL ${fmt(c.walPerPurchase)} B (full-page images ${fmt(c.fpiPerPurchase)} B; ${c.checkpoints} checkpoints started) and ${fmt(c.indexPerPurchase, 1)} index entries per purchase; ${c.rowsPerPurchase}; `
-    + `machine CPU ${c.machine} busy; CPU ms per purchase: daemon ${fmt(c.daemonCpuMs, 3)}, PostgreSQL ${fmt(c.serverCpuMs, 3)}, load generator ${fmt(c.generatorCpuMs, 3)}; batches: ${c.batches}`;
+    + `machine CPU ${c.machine} busy, ${fmt(c.switchesPerPurchase, 1)} context switches per purchase; CPU ms per purchase: daemon ${fmt(c.daemonCpuMs, 3)}, PostgreSQL ${fmt(c.serverCpuMs, 3)}, load generator ${fmt(c.generatorCpuMs, 3)}; batches: ${c.batches}`;
 }

@@ -50,7 +50,10 @@ export async function pgbench(adminUrl: string, seconds: number): Promise<Pgbenc
       const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
       if (!m) throw new Error(`cannot read pgbench output:\n${stdout}`);
       const t = /number of transactions actually processed: (\d+)/.exec(stdout);
-      costs.push(`machine CPU ${busyShare(machine0, machineCpu())} busy, server CPU ${fmt((1000 * (serverCpu(postmaster) - server0)) / Number(t?.[1] ?? NaN), 3)} ms per transaction`);
+      const machine1 = machineCpu();
+      const n = Number(t?.[1] ?? NaN);
+      const switches = machine0 && machine1 ? fmt((machine1.switches - machine0.switches) / n, 1) : 'n/a';
+      costs.push(`machine CPU ${busyShare(machine0, machine1)} busy, ${switches} context switches and server CPU ${fmt((1000 * (serverCpu(postmaster) - server0)) / n, 3)} ms per transaction`);
       // Pay the run's vacuum debt now, in the baseline's own database (never the daemon's), so its
       // autovacuum does not land in the daemon's phases.
       await admin('vacuum analyze', 'bench_pgbench');
