@@ -39,11 +39,19 @@ const SCENARIOS = ['real', 'two-daemons', 'load', 'hot', 'fresh', 'sweep'] as co
 type Scenario = (typeof SCENARIOS)[number];
 const SCALE = Math.min(1, Math.max(0.02, Number(process.env.BENCH_SCALE ?? 1) || 1));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const SWEEP = (process.env.BENCH_SWEEP ?? '128,256').split(',').map(Number).filter((n) => n > 0);
+const SWEEP = connectionCounts(process.env.BENCH_SWEEP ?? '128,256');
 const INITIAL_LOAD = 50_000; // half the anonymous maximum, leaving room for the load scenario's 100 fen
 const TARGET_RATIO = 1.5;
 const secs = (full: number, min: number) => Math.max(min, Math.round(full * SCALE));
 const count = (full: number, min: number) => Math.max(min, Math.round(full * SCALE));
+
+/** BENCH_SWEEP's connection counts: positive integers, comma-separated; anything else is an error naming it. */
+function connectionCounts(raw: string): number[] {
+  const counts = raw.split(',').map((x) => x.trim());
+  const bad = counts.filter((x) => !/^[1-9]\d*$/.test(x));
+  if (bad.length) throw new Error(`BENCH_SWEEP: ${bad.map((x) => JSON.stringify(x)).join(', ')} is not a connection count (e.g. BENCH_SWEEP=128,256)`);
+  return counts.map(Number);
+}
 
 function scenarios(raw: string | undefined): Set<Scenario> {
   if (raw === undefined || raw === 'all') return new Set(SCENARIOS);
