@@ -53,7 +53,21 @@ async function killAfter(file: string, atLeast: number): Promise<number> {
   while (!done && (await loadState(ctx)).references < atLeast) await sleep(20);
   child.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
+  await serverDone();
   return (await loadState(ctx)).references;
+}
+
+/**
+ * Waits until the killed load's backends have ended. A COMMIT the child sent before it died still
+ * completes on the server, so counting before its backend is gone can miss the last chunk.
+ */
+async function serverDone(): Promise<void> {
+  for (;;) {
+    const { rows: [r] } = await ctx.db.pg.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'purse cards load'`);
+    if (r!.n === 0) return;
+    await sleep(20);
+  }
 }
 
 describe('purse cards load: exactly once across kills', () => {
