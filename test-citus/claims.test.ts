@@ -21,6 +21,12 @@ async function leaveClaim(f: DaemonFixture, requestId: string, cardId: number): 
   return Number(id!.id);
 }
 
+/** The daemon's purse_batch_size_sum: messages answered by its batches so far. */
+async function batchSizeSum(f: DaemonFixture): Promise<number> {
+  const text = await (await fetch(`${f.daemon.url}/metrics`)).text();
+  return Number(/^purse_batch_size_sum (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
 const claimOf = async (f: DaemonFixture, requestId: string) =>
   (await f.ctx.db.pg.query<{ status: string; transaction_id: number }>('select status, transaction_id from request_claims where request_id = $1', [requestId])).rows;
 
@@ -36,8 +42,11 @@ describe('a claim left pending on the cluster (its daemon died before the card\'
   });
 
   it('while it is fresh, the retry is answered 503 and nothing moves', async () => {
+    const before = await batchSizeSum(f);
     const r = await f.send({ ...purchase, card: f.seed.pans[0] });
     expect(r.status).toBe(503);
+    // Not counted as a message of a batch: purse_batch_size counts answered messages only.
+    expect(await batchSizeSum(f)).toBe(before);
     expect(await f.balance(f.seed.cardIds[0]!)).toEqual({ balance: 5_000, held: 0 });
     expect(await claimOf(f, 'stuck-1')).toEqual([{ status: 'pending', transaction_id: reserved }]);
   });

@@ -155,7 +155,8 @@ export class Batcher {
       const started = process.hrtime.bigint();
       try {
         const { results, deferred, transactions } = await runBatch(this.env, client, items);
-        this.metrics.batch(items.length - deferred.length, Number(process.hrtime.bigint() - started) / 1e9, transactions);
+        // Answered messages only: deferred ones run in a later batch, busy ones (Citus) were answered 503.
+        if (results.size > 0) this.metrics.batch(results.size, Number(process.hrtime.bigint() - started) / 1e9, transactions);
         for (const [item, result] of results) item.resolve(result);
         if (deferred.length) {
           this.queue.unshift(...deferred);
