@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -29,7 +31,18 @@ export function describeDatabase(config: Config): { server: string; home: string
     if (u.password) u.password = '***';
     return { server: `DATABASE_URL ${u.toString()}`, home: config.purseHome };
   }
-  return { server: `embedded PostgreSQL in ${config.purseHome}/pg`, home: config.purseHome };
+  const dataDir = path.join(config.purseHome, 'pg');
+  // As root with a home the postgres user cannot reach, home/pg links to the real data directory (db/embedded.ts).
+  const target = linkTarget(dataDir);
+  return { server: `embedded PostgreSQL in ${dataDir}${target ? ` (→ ${target})` : ''}`, home: config.purseHome };
+}
+
+function linkTarget(p: string): string | null {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export function register(program: Command): void {

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { InputError, TemporaryError } from '../errors.js';
-import { canReach, PgServer, reachableBinaries, serverUser } from './pg-server.js';
+import { canReach, PgServer, reachableBinaries, serverUser, type RunAs } from './pg-server.js';
 import { alive, othersRegistered, register } from './server-users.js';
 
 export interface EmbeddedServer {
@@ -58,11 +58,9 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
       info = info && initialised ? info : { port: await freePort(), password: crypto.randomBytes(18).toString('base64url') };
       if (!(await portFree(info.port))) info = { ...info, port: await freePort() };
       const runAs = await serverUser();
-      if (runAs && !canReach(home, runAs)) {
-        throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach ${home} (a parent directory is private, e.g. 0700): set PURSE_HOME to a directory it can reach (e.g. /var/lib/purse), or set DATABASE_URL`, 'PURSE_HOME');
-      }
+      const serverDir = await serverDataDir(home, runAs);
       server = new PgServer(await reachableBinaries(runAs), runAs, {
-        dataDir: dataDir,
+        dataDir: serverDir,
         port: info.port,
         password: info.password,
         postgresFlags: [
@@ -85,14 +83,14 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
         onLog: (m) => logger.trace({ pg: m.trim() }, 'postgres'),
       });
       if (!initialised) {
-        logger.warn({ dataDir }, `creating a new Purse database in ${dataDir} (PURSE_HOME=${home})`);
+        logger.warn({ dataDir: serverDir }, `creating a new Purse database in ${serverDir} (PURSE_HOME=${home})`);
         await server.initialise();
       }
       await writeInfo(infoFile, info);
       try {
         await server.start();
       } catch (err) {
-        throw new TemporaryError(`embedded PostgreSQL failed to start in ${dataDir} (see its log with LOG_LEVEL=trace)`, err);
+        throw new TemporaryError(`embedded PostgreSQL failed to start in ${serverDir} (see its log with LOG_LEVEL=trace)`, err);
       }
       logger.debug({ port: info.port }, 'embedded PostgreSQL started');
     }
@@ -108,6 +106,38 @@ export async function startEmbedded(home: string, logger: Logger, opts: { databa
   } finally {
     await release();
   }
+}
+
+/** Where the data directories of homes the server's user cannot reach live (see serverDataDir). */
+export const OUTSIDE_DATA_ROOT = '/var/lib/purse';
+
+/**
+ * The data directory the server is given: `home/pg`, unless the server runs as the postgres user
+ * (as root) and cannot reach the home, as with the default ./.purse in a checkout under a private
+ * (0700) directory. Then the data lives in a directory of its own under OUTSIDE_DATA_ROOT, named by
+ * the home's path, and `home/pg` is a symbolic link to it, so that everything else that finds the
+ * database through the home (read-only commands, stopping a server, `purse db status`) is unchanged.
+ * A real `home/pg` the server cannot reach is not moved: that is an error naming the home.
+ */
+async function serverDataDir(home: string, runAs: RunAs | undefined): Promise<string> {
+  const dataDir = path.join(home, 'pg');
+  if (!runAs || canReach(home, runAs)) return dataDir;
+  const st = await fs.lstat(dataDir).catch(() => null);
+  if (st && !st.isSymbolicLink()) {
+    throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach its database in ${dataDir} (a parent directory is private, e.g. 0700): make it reachable, set PURSE_HOME to a directory it can reach, or set DATABASE_URL`, 'PURSE_HOME');
+  }
+  const outside = st ? path.resolve(home, await fs.readlink(dataDir))
+    : path.join(OUTSIDE_DATA_ROOT, `${path.basename(path.dirname(path.resolve(home)))}-${crypto.createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12)}`, 'pg');
+  try {
+    await fs.mkdir(path.dirname(outside), { recursive: true, mode: 0o755 });
+    if (!st) await fs.symlink(outside, dataDir);
+  } catch (err) {
+    throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach ${home}, and its database cannot go to ${path.dirname(outside)} either (${(err as Error).message}): set PURSE_HOME to a directory it can reach, or set DATABASE_URL`, 'PURSE_HOME');
+  }
+  if (!canReach(path.dirname(outside), runAs)) {
+    throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach ${home} nor ${path.dirname(outside)}: set PURSE_HOME to a directory it can reach, or set DATABASE_URL`, 'PURSE_HOME');
+  }
+  return outside;
 }
 
 /** The error of a read-only command run where there is no database (it never creates one). */
