@@ -13,7 +13,7 @@ const D = '2026-03-10';
 
 /**
  * A POS terminal's day over ISO 8583 (design §5b) on one database: sign-on, balance, purchases, a
- * void, a reversal, a load, a pre-authorization and its completion, a refund, repeats, the batch
+ * void, a reversal, a reversed void, a load, a pre-authorization and its completion, a refund, repeats, the batch
  * settlement (0500) and a batch upload, then the pos-batches report and the day's settlement files.
  * Recorded per message: the response code and, where they carry the outcome, DE48 and DE54.
  */
@@ -55,6 +55,11 @@ async function runTerminal(citus: boolean): Promise<{ out: Outputs; f: IsoFixtur
   await send('settlement', t.settlement(17_000, 3, 1_000, 1), { mac: false });
   t.batch = 2;
   await send('purchase in batch 2', t.request('purchase', { card: p0, amount: 2_500 }));
+  const kept = t.request('purchase', { card: p0, amount: 1_500 });
+  await send('purchase kept', kept);
+  const unvoided = t.request('void', { card: p0, amount: 1_500, originalStan: stanOf(kept) });
+  await send('void to reverse', unvoided);
+  await send('void reversed', t.reversalOf(unvoided));
   const up = t.upload(`01${'0'.repeat(40)}`);
   up.fields.set(60, '00000002201');
   await send('upload', up);
@@ -77,7 +82,7 @@ describe('a POS terminal over ISO 8583 on a single server and on the cluster', (
 
   it('the day exercised what it names', () => {
     const code = (name: string) => (JSON.parse(single.out[name]!) as (string | null)[])[1];
-    for (const name of ['purchase', 'purchase repeated', 'void', 'reversal', 'reversal repeated', 'load', 'completion', 'refund', 'upload']) expect([name, code(name)]).toEqual([name, '00']);
+    for (const name of ['purchase', 'purchase repeated', 'void', 'reversal', 'reversal repeated', 'load', 'completion', 'refund', 'upload', 'void reversed']) expect([name, code(name)]).toEqual([name, '00']);
     expect(code('too much')).toBe('51');
     expect(JSON.parse(single.out['pos batches']!)[0]).toEqual([1, 17_000, 3, 1_000, 1, true]);
     expect(Object.keys(single.out).filter((k) => k.startsWith('file ')).length).toBeGreaterThan(0);

@@ -34,7 +34,7 @@ const COUNTED = `p.card_id is not null and (p.merchant_id is not null or p.chann
 // the kind it undoes (migrations 000003, 000090, 000100), so this is one GROUP BY over the date's
 // postings with no join, which PostgreSQL splits among parallel workers as it does a bare GROUP BY
 // (and Citus runs on every shard). The card legs of the originals voided or reversed on the date
-// (UNDONE_SQL: entry ids $2 with their state $3, a few thousand) are then fetched by the postings'
+// (undoneOn: entry ids $2 with their state $3, a few thousand) are then fetched by the postings'
 // entry index and moved from live to voided (2) or to neither (3) by rows of zero amount; a lookup
 // of those ids per leg would cost more than the scan (PostgreSQL 18 searches an `= any` over a
 // constant array linearly in parallel workers), and Citus refuses the subquery in the select list
@@ -75,16 +75,31 @@ select l.acct, l.asset, k.category as cat, l.merchant_id, l.channel_id,
 from counted l left join entry_kinds k on k.kind = l.kind
 group by 1, 2, 3, 4, 5, 6`;
 
-// The originals the date's voids and reversals undo, once each, with their state in settle_agg's
-// terms (3 reversed, else 2 voided): an index-only scan of entries_undo_by_date. Passed to
-// AGGREGATE_SQL as arrays: Citus joins them on every shard as a function scan, where it would
-// join a subquery over distributed entries only by pulling its rows to the coordinator first.
-const UNDONE_SQL = `
-select coalesce(array_agg(id order by id), '{}') as ids, coalesce(array_agg(state order by id), '{}') as states
-from (select reverses_entry_id as id, max(case when kind = 'reversal' then 3 else 2 end) as state
-      from entries
-      where business_date = $1::date and kind in ('void', 'reversal') and reverses_entry_id is not null
-      group by reverses_entry_id) u`;
+// The date's voids and reversals: what each undoes (an index scan of entries_undo_by_date). Read
+// as rows and reduced here (undoneOn), not joined in SQL: entries are distributed by id on Citus,
+// which would pull a self-join's rows to the coordinator first.
+const UNDO_SQL = `
+select id, kind, reverses_entry_id as undoes
+from entries
+where business_date = $1::date and kind in ('void', 'reversal') and reverses_entry_id is not null`;
+
+/**
+ * The originals the date's voids and reversals undo, once each, with their state in settle_agg's
+ * terms (3 reversed, else 2 voided), as sorted arrays for AGGREGATE_SQL (Citus joins them on every
+ * shard as a function scan). A void that a reversal undid undoes nothing: its original stands
+ * (design §5, a reversal of a void), and the three entries net to the original's kind.
+ */
+export function undoneOn(rows: readonly { id: number; kind: string; undoes: number }[]): { ids: number[]; states: number[] } {
+  const voids = new Set(rows.filter((r) => r.kind === 'void').map((r) => r.id));
+  const reversedVoids = new Set(rows.filter((r) => r.kind === 'reversal' && voids.has(r.undoes)).map((r) => r.undoes));
+  const state = new Map<number, number>();
+  for (const r of rows) {
+    if (r.kind === 'void' ? reversedVoids.has(r.id) : voids.has(r.undoes)) continue;
+    state.set(r.undoes, Math.max(state.get(r.undoes) ?? 0, r.kind === 'reversal' ? 3 : 2));
+  }
+  const ids = [...state.keys()].sort((a, b) => a - b);
+  return { ids, states: ids.map((id) => state.get(id)!) };
+}
 
 // The kinds whose card legs are never counted as transactions: a query of its own, as Citus plans
 // a subquery over a reference table in the select list of a query over distributed entries only
@@ -110,9 +125,9 @@ export async function aggregateDate(client: Queryable, date: string): Promise<Da
   // transactions) instead of hashing them into the few thousand there are, and would judge
   // gathering them from parallel workers too dear. For this statement only.
   await client.query(Object.entries(AGGREGATE_SETTINGS).map(([k, v]) => `set local ${k} = ${v}`).join('; '));
-  const { rows: [undone] } = await client.query<{ ids: number[]; states: number[] }>(UNDONE_SQL, [date]);
+  const undone = undoneOn((await client.query<{ id: number; kind: string; undoes: number }>(UNDO_SQL, [date])).rows);
   const { rows: [kinds] } = await client.query<{ uncounted: string[] }>(UNCOUNTED_SQL);
-  await client.query(AGGREGATE_SQL, [date, undone!.ids, undone!.states, kinds!.uncounted]);
+  await client.query(AGGREGATE_SQL, [date, undone.ids, undone.states, kinds!.uncounted]);
   await client.query(Object.keys(AGGREGATE_SETTINGS).map((k) => `set local ${k} to default`).join('; '));
   await client.query(`analyze ${AGG}`);
   // Entries' kinds are checked against entry_kinds when posted; an undo's copy of the kind it undoes

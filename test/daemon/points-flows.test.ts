@@ -193,6 +193,12 @@ describe('claw-back of points earned on a purchase (original_request_id)', () =>
        group by 1 having sum(p.amount) <> 0 order by 1`);
     // Only the channel fees of the purchase (1 + 10 bps of 5000) and the earn (1) remain: a void keeps them.
     expect(rows).toEqual([{ k: `channel:${f.channel.id}`, s: (1 + 5) + 1 }, { k: 'revenue:channel_fees', s: -7 }]);
+    // The void clawed linked points back: its reversal would have to earn them again, so it is refused (12) and nothing moves.
+    const rv = await f.send({ ...at('COFFEE'), request_id: 'buy-2-void-rev', type: 'reversal', original_request_id: 'buy-2-void' });
+    expect(rv.body).toMatchObject({ approved: false, response_code: '12' });
+    expect(await pointsOf(4)).toBe(0);
+    const { rows: statuses } = await f.ctx.db.pg.query(`select request_id, status from transactions where request_id in ('buy-2', 'buy-2-void') order by request_id`);
+    expect(statuses).toEqual([{ request_id: 'buy-2', status: 'voided' }, { request_id: 'buy-2-void', status: 'approved' }]);
   });
 
   it('a reversal of a refund gives the clawed-back points back to their lots; a refund of the earn itself claws back in proportion', async () => {

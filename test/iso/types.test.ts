@@ -96,7 +96,7 @@ describe('ISO message table, one type at a time', () => {
     expect(de54Amount(await approved(ct, ct.request('points-balance', { card: pts.pans[0] })))).toBe(300);
   });
 
-  it('reversal of each reversible type puts the card back; a void is not reversed (the core answers 12, nothing moves)', async () => {
+  it('reversal of each reversible type puts the card back; a sale\'s void reversed puts the sale back, a pre-auth void\'s answers 12', async () => {
     const before = await bal(c0);
     for (const [name, amount] of [['purchase', 700], ['load', 300], ['preauth', 900]] as const) {
       const m = t.request(name, { card: p0, amount });
@@ -111,13 +111,31 @@ describe('ISO message table, one type at a time', () => {
     expect(await bal(c0)).toBe(before - 600);
     await approved(t, t.reversalOf(comp));
     expect(await bal(c0)).toBe(before);
-    // Design §5: a void is final (undo it with a new purchase); its reversal is declined 12 by the core.
+    // 消费撤销冲正: the terminal never saw the void's answer, so the void never happened and the sale stands.
     const sale = t.request('purchase', { card: p0, amount: 800 });
     await approved(t, sale);
     const v = t.request('void', { card: p0, amount: 800, originalStan: stanOf(sale) });
     await approved(t, v);
-    expect(code39(await t.send(t.reversalOf(v)))).toBe('12');
     expect(await bal(c0)).toBe(before);
+    await approved(t, t.reversalOf(v));
+    expect(await bal(c0)).toBe(before - 800);
+    await approved(t, t.reversalOf(v)); // repeated: 00, nothing more
+    expect(await bal(c0)).toBe(before - 800);
+    await approved(t, t.reversalOf(sale)); // the sale stands again, so it can be reversed itself
+    expect(await bal(c0)).toBe(before);
+    // 完成撤销冲正 likewise puts the completion back.
+    const pa3 = t.request('preauth', { card: p0, amount: 300 });
+    await approved(t, pa3);
+    const comp3 = t.request('completion', { card: p0, amount: 300, originalStan: stanOf(pa3) });
+    await approved(t, comp3);
+    const cv = t.request('completion-void', { card: p0, amount: 300, originalStan: stanOf(comp3) });
+    await approved(t, cv);
+    expect(await bal(c0)).toBe(before);
+    await approved(t, t.reversalOf(cv));
+    expect([await bal(c0), await held(c0)]).toEqual([before - 300, 0]);
+    await approved(t, t.reversalOf(comp3));
+    expect(await bal(c0)).toBe(before);
+    // A pre-auth void released its hold; its reversal does not take the hold again (12).
     const pa2 = t.request('preauth', { card: p0, amount: 400 });
     await approved(t, pa2);
     const pv = t.request('preauth-void', { card: p0, amount: 400, originalStan: stanOf(pa2) });

@@ -66,8 +66,10 @@ export function creditEntry(kind: EntryKind, dc: DecideContext, card: CardState,
  * channel did the work), a reversal negates them too. Refused with 51 when a debit it makes is no
  * longer covered by the card's available value (e.g. a loaded value already spent), 61 when a
  * credit would take the card above its program maximum. Posted into the original's business date.
+ * `reverses` is the kind its legs are settled as (default the original's: a reversal of a void
+ * settles as the type the void undid, so the three entries net to that type's).
  */
-export function negation(kind: 'void' | 'reversal', original: TxnState, dc: DecideContext, card: CardState | null): Outcome {
+export function negation(kind: 'void' | 'reversal', original: TxnState, dc: DecideContext, card: CardState | null, reverses = original.type): Outcome {
   if (original.entryId === null) return { code: '00', amountApproved: original.amountApproved, originalId: original.id };
   const legs = undo(kind, dc.postings(original.entryId));
   for (const leg of legs) {
@@ -78,7 +80,7 @@ export function negation(kind: 'void' | 'reversal', original: TxnState, dc: Deci
   const entry = balancedEntry(kind, legs, {
     occurredAt: dc.now, businessDate: original.businessDate, merchantId: original.merchantId, channelId: original.channelId, reversesEntryId: original.entryId,
     // a stored-value transaction's entry is of its type's kind (spendEntry, creditEntry, refund)
-    memo: { reverses: original.type },
+    memo: { reverses },
   });
   return { code: '00', amountApproved: original.amountApproved, originalId: original.id, entries: [entry], asset: original.asset ?? undefined };
 }
