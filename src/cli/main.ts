@@ -72,10 +72,10 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code of design §6 (0 ok, 1 bad input, 2 usage, 75 temporary). */
 /** Exit status of a command whose reader closed its output early, as a shell reports SIGPIPE (128 + 13). */
 const CLOSED_OUTPUT = 141;
 
+/** Runs the CLI; resolves to the exit code of design §6 (0 ok, 1 bad input, 2 usage, 75 temporary). */
 export async function main(argv: string[]): Promise<number> {
   // A reader that stops early (`purse … | head`) closes the pipe: stop quietly, as Unix tools do on
   // SIGPIPE, instead of an unhandled 'error' event with a stack.

@@ -126,8 +126,10 @@ async function serverDataDir(home: string, runAs: RunAs | undefined): Promise<st
   if (st && !st.isSymbolicLink()) {
     throw new InputError('home_unreachable', `the embedded PostgreSQL runs as the postgres user, who cannot reach its database in ${dataDir} (a parent directory is private, e.g. 0700): make it reachable, set PURSE_HOME to a directory it can reach, or set DATABASE_URL`, 'PURSE_HOME');
   }
-  const outside = st ? path.resolve(home, await fs.readlink(dataDir))
-    : path.join(OUTSIDE_DATA_ROOT, `${path.basename(path.dirname(path.resolve(home)))}-${crypto.createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12)}`, 'pg');
+  const abs = path.resolve(home);
+  // e.g. /var/lib/purse/purse-3f2a9c1b0d4e/pg for /root/work/purse/.purse: the checkout's name, then the path's hash
+  const own = `${path.basename(path.dirname(abs))}-${crypto.createHash('sha256').update(abs).digest('hex').slice(0, 12)}`;
+  const outside = st ? path.resolve(home, await fs.readlink(dataDir)) : path.join(OUTSIDE_DATA_ROOT, own, 'pg');
   try {
     await fs.mkdir(path.dirname(outside), { recursive: true, mode: 0o755 });
     if (!st) await fs.symlink(outside, dataDir);

@@ -75,7 +75,7 @@ select l.acct, l.asset, k.category as cat, l.merchant_id, l.channel_id,
 from counted l left join entry_kinds k on k.kind = l.kind
 group by 1, 2, 3, 4, 5, 6`;
 
-// The date's voids and reversals: what each undoes (an index scan of entries_undo_by_date). Read
+// The date's voids and reversals and what each undoes (a few thousand rows by an index). Read
 // as rows and reduced here (undoneOn), not joined in SQL: entries are distributed by id on Citus,
 // which would pull a self-join's rows to the coordinator first.
 const UNDO_SQL = `
